@@ -1,0 +1,2 @@
+export * from './grpc-status.js';
+export * from './verdict-error.js';
