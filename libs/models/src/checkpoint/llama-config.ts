@@ -1,0 +1,227 @@
+import { join } from 'node:path';
+import { ModelError } from '../errors.js';
+import { readJsonFile } from '../fs-util.js';
+
+/** Hugging Face `model_type`s of the Llama family this package builds. SmolLM ships as `llama`. */
+export const SUPPORTED_MODEL_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3'] as const;
+export type LlamaFamilyModelType = (typeof SUPPORTED_MODEL_TYPES)[number];
+
+const ARCHITECTURE_OF: Record<LlamaFamilyModelType, string> = {
+  llama: 'LlamaForCausalLM',
+  mistral: 'MistralForCausalLM',
+  qwen2: 'Qwen2ForCausalLM',
+  qwen3: 'Qwen3ForCausalLM',
+};
+
+/** RoPE frequency scaling. `llama3` is the Llama 3.1+ piecewise rule; `linear` divides positions. */
+export type RopeScaling =
+  | { readonly type: 'none' }
+  | { readonly type: 'linear'; readonly factor: number }
+  | {
+      readonly type: 'llama3';
+      readonly factor: number;
+      readonly lowFreqFactor: number;
+      readonly highFreqFactor: number;
+      readonly originalMaxPositionEmbeddings: number;
+    };
+
+/** Validated, camel-cased view of a Llama-family `config.json`. */
+export interface LlamaFamilyConfig {
+  readonly modelType: LlamaFamilyModelType;
+  readonly vocabSize: number;
+  readonly hiddenSize: number;
+  readonly intermediateSize: number;
+  readonly numLayers: number;
+  readonly numHeads: number;
+  readonly numKvHeads: number;
+  readonly headDim: number;
+  readonly rmsNormEps: number;
+  readonly ropeTheta: number;
+  readonly ropeScaling: RopeScaling;
+  readonly maxPositionEmbeddings: number;
+  readonly tieWordEmbeddings: boolean;
+  /** Bias on q/k/v projections (Qwen2 always; Llama when `attention_bias`). */
+  readonly attentionBias: boolean;
+  /** Bias on o_proj (Llama `attention_bias` covers it; Qwen2 has none). */
+  readonly outputBias: boolean;
+  readonly mlpBias: boolean;
+  /** Per-head RMSNorm on q and k before RoPE (Qwen3). */
+  readonly qkNorm: boolean;
+  readonly bosTokenId: number | undefined;
+  readonly eosTokenIds: readonly number[];
+}
+
+type Json = Record<string, unknown>;
+
+function fail(field: string, message: string): never {
+  throw new ModelError('INVALID_CONFIG', `config.json: ${field} ${message}`);
+}
+
+function posInt(c: Json, key: string, fallback?: number): number {
+  const v = c[key] ?? fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
+    fail(key, `must be a positive integer (got ${JSON.stringify(v)})`);
+  }
+  return v;
+}
+
+function posNumber(c: Json, key: string, fallback?: number): number {
+  const v = c[key] ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+    fail(key, `must be a positive finite number (got ${JSON.stringify(v)})`);
+  }
+  return v;
+}
+
+function bool(c: Json, key: string, fallback: boolean): boolean {
+  const v = c[key] ?? fallback;
+  if (typeof v !== 'boolean') fail(key, `must be a boolean (got ${JSON.stringify(v)})`);
+  return v;
+}
+
+function tokenIds(v: unknown, key: string): number[] {
+  if (v === undefined || v === null) return [];
+  const list = Array.isArray(v) ? v : [v];
+  for (const id of list) {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) {
+      fail(key, `must be a token id or a list of them (got ${JSON.stringify(v)})`);
+    }
+  }
+  return list as number[];
+}
+
+function parseRopeScaling(v: unknown): RopeScaling {
+  if (v === undefined || v === null) return { type: 'none' };
+  if (typeof v !== 'object') fail('rope_scaling', 'must be an object or null');
+  const r = v as Json;
+  const type = r['rope_type'] ?? r['type'];
+  if (type === 'default') return { type: 'none' };
+  if (type === 'linear') return { type: 'linear', factor: posNumber(r, 'factor') };
+  if (type === 'llama3') {
+    return {
+      type: 'llama3',
+      factor: posNumber(r, 'factor'),
+      lowFreqFactor: posNumber(r, 'low_freq_factor'),
+      highFreqFactor: posNumber(r, 'high_freq_factor'),
+      originalMaxPositionEmbeddings: posInt(r, 'original_max_position_embeddings'),
+    };
+  }
+  throw new ModelError(
+    'UNSUPPORTED_ARCHITECTURE',
+    `config.json: rope_scaling type ${JSON.stringify(type)} is not supported (supported: default, linear, llama3)`,
+  );
+}
+
+/** Validates a parsed `config.json` object. Unsupported families fail with UNSUPPORTED_ARCHITECTURE. */
+export function parseLlamaFamilyConfig(raw: unknown): LlamaFamilyConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ModelError('INVALID_CONFIG', 'config.json must hold a JSON object');
+  }
+  const c = raw as Json;
+  const modelType = c['model_type'];
+  if (typeof modelType !== 'string' || !(SUPPORTED_MODEL_TYPES as readonly string[]).includes(modelType)) {
+    throw new ModelError(
+      'UNSUPPORTED_ARCHITECTURE',
+      `unsupported model_type ${JSON.stringify(modelType)}: supported are ${SUPPORTED_MODEL_TYPES.join(', ')}`,
+    );
+  }
+  const type = modelType as LlamaFamilyModelType;
+  const archs = c['architectures'];
+  if (archs !== undefined) {
+    const expected = ARCHITECTURE_OF[type];
+    if (!Array.isArray(archs) || archs.length !== 1 || archs[0] !== expected) {
+      throw new ModelError(
+        'UNSUPPORTED_ARCHITECTURE',
+        `unsupported architectures ${JSON.stringify(archs)} for model_type ${type}: expected ["${expected}"]`,
+      );
+    }
+  }
+  const act = c['hidden_act'] ?? 'silu';
+  if (act !== 'silu') {
+    throw new ModelError(
+      'UNSUPPORTED_ARCHITECTURE',
+      `config.json: hidden_act ${JSON.stringify(act)} is not supported (only silu)`,
+    );
+  }
+  const hiddenSize = posInt(c, 'hidden_size');
+  const numHeads = posInt(c, 'num_attention_heads');
+  const numKvHeads = posInt(c, 'num_key_value_heads', numHeads);
+  if (numHeads % numKvHeads !== 0) {
+    fail('num_key_value_heads', `(${numKvHeads}) must divide num_attention_heads (${numHeads})`);
+  }
+  const defaultHeadDim = hiddenSize % numHeads === 0 ? hiddenSize / numHeads : undefined;
+  const headDim = posInt(c, 'head_dim', defaultHeadDim);
+  if (headDim % 2 !== 0) fail('head_dim', `must be even for RoPE (got ${headDim})`);
+  if (c['partial_rotary_factor'] !== undefined && c['partial_rotary_factor'] !== 1) {
+    throw new ModelError(
+      'UNSUPPORTED_ARCHITECTURE',
+      'config.json: partial_rotary_factor other than 1 is not supported',
+    );
+  }
+  const llamaBias = bool(c, 'attention_bias', false);
+  return {
+    modelType: type,
+    vocabSize: posInt(c, 'vocab_size'),
+    hiddenSize,
+    intermediateSize: posInt(c, 'intermediate_size'),
+    numLayers: posInt(c, 'num_hidden_layers'),
+    numHeads,
+    numKvHeads,
+    headDim,
+    rmsNormEps: posNumber(c, 'rms_norm_eps', 1e-6),
+    ropeTheta: posNumber(c, 'rope_theta', 10000),
+    ropeScaling: parseRopeScaling(c['rope_scaling']),
+    maxPositionEmbeddings: posInt(c, 'max_position_embeddings', 2048),
+    tieWordEmbeddings: bool(c, 'tie_word_embeddings', false),
+    attentionBias: type === 'qwen2' ? true : llamaBias,
+    outputBias: type === 'qwen2' ? false : llamaBias,
+    mlpBias: type === 'llama' ? bool(c, 'mlp_bias', false) : false,
+    qkNorm: type === 'qwen3',
+    bosTokenId: tokenIds(c['bos_token_id'], 'bos_token_id')[0],
+    eosTokenIds: tokenIds(c['eos_token_id'], 'eos_token_id'),
+  };
+}
+
+/** Reads and validates `<dir>/config.json`. */
+export function loadLlamaFamilyConfig(dir: string): LlamaFamilyConfig {
+  return parseLlamaFamilyConfig(readJsonFile(join(dir, 'config.json'), 'model config'));
+}
+
+/** The HF `config.json` object for a config (inverse of `parseLlamaFamilyConfig`). */
+export function llamaConfigToJson(config: LlamaFamilyConfig): Record<string, unknown> {
+  const s = config.ropeScaling;
+  const ropeScaling =
+    s.type === 'none'
+      ? null
+      : s.type === 'linear'
+        ? { rope_type: 'linear', factor: s.factor }
+        : {
+            rope_type: 'llama3',
+            factor: s.factor,
+            low_freq_factor: s.lowFreqFactor,
+            high_freq_factor: s.highFreqFactor,
+            original_max_position_embeddings: s.originalMaxPositionEmbeddings,
+          };
+  return {
+    architectures: [ARCHITECTURE_OF[config.modelType]],
+    model_type: config.modelType,
+    vocab_size: config.vocabSize,
+    hidden_size: config.hiddenSize,
+    intermediate_size: config.intermediateSize,
+    num_hidden_layers: config.numLayers,
+    num_attention_heads: config.numHeads,
+    num_key_value_heads: config.numKvHeads,
+    head_dim: config.headDim,
+    hidden_act: 'silu',
+    rms_norm_eps: config.rmsNormEps,
+    rope_theta: config.ropeTheta,
+    rope_scaling: ropeScaling,
+    max_position_embeddings: config.maxPositionEmbeddings,
+    tie_word_embeddings: config.tieWordEmbeddings,
+    attention_bias: config.modelType === 'qwen2' ? undefined : config.attentionBias,
+    mlp_bias: config.mlpBias,
+    bos_token_id: config.bosTokenId ?? null,
+    eos_token_id: config.eosTokenIds.length === 1 ? config.eosTokenIds[0] : config.eosTokenIds,
+    torch_dtype: 'float32',
+  };
+}

@@ -1,0 +1,152 @@
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ModelError } from '../errors.js';
+import { readJsonFile, readRequiredFile } from '../fs-util.js';
+
+/** A tensor as read from a checkpoint: always float32 here, shape row-major. */
+export interface NamedTensor {
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
+/** Weights keyed by Hugging Face tensor names, e.g. `model.layers.0.self_attn.q_proj.weight`. */
+export type WeightMap = Map<string, NamedTensor>;
+
+const BYTES_PER_ELEMENT: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
+
+function f16ToF32(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 0x1f) return frac ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}
+
+function decode(dtype: string, bytes: Buffer, count: number, name: string, file: string): Float32Array {
+  const out = new Float32Array(count);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (dtype === 'F32') {
+    for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
+  } else if (dtype === 'F64') {
+    for (let i = 0; i < count; i++) out[i] = view.getFloat64(i * 8, true);
+  } else if (dtype === 'F16') {
+    for (let i = 0; i < count; i++) out[i] = f16ToF32(view.getUint16(i * 2, true));
+  } else if (dtype === 'BF16') {
+    // bf16 is the upper half of an f32: widen by shifting into the high 16 bits.
+    const u32 = new Uint32Array(out.buffer);
+    for (let i = 0; i < count; i++) u32[i] = view.getUint16(i * 2, true) << 16;
+  } else {
+    throw new ModelError(
+      'INVALID_CHECKPOINT',
+      `${file}: tensor ${name} has dtype ${dtype}; supported are F32, F16, BF16, F64`,
+    );
+  }
+  return out;
+}
+
+/** Reads one `.safetensors` file; every tensor is converted to float32. */
+export function readSafetensors(path: string): WeightMap {
+  const buf = readRequiredFile(path, 'safetensors file');
+  if (buf.length < 8)
+    throw new ModelError('INVALID_CHECKPOINT', `${path}: too short for a safetensors header`);
+  const headerLen = Number(buf.readBigUInt64LE(0));
+  if (8 + headerLen > buf.length) {
+    throw new ModelError('INVALID_CHECKPOINT', `${path}: header length ${headerLen} exceeds the file size`);
+  }
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(buf.subarray(8, 8 + headerLen).toString('utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new ModelError('INVALID_CHECKPOINT', `${path}: header is not JSON: ${(e as Error).message}`);
+  }
+  const dataStart = 8 + headerLen;
+  const out: WeightMap = new Map();
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const { dtype, shape, data_offsets } = entry as {
+      dtype: string;
+      shape: number[];
+      data_offsets: [number, number];
+    };
+    const count = shape.reduce((a, b) => a * b, 1);
+    const width = BYTES_PER_ELEMENT[dtype];
+    if (width === undefined) {
+      throw new ModelError(
+        'INVALID_CHECKPOINT',
+        `${path}: tensor ${name} has dtype ${dtype}; supported are F32, F16, BF16, F64`,
+      );
+    }
+    const [begin, end] = data_offsets;
+    if (end - begin !== count * width || dataStart + end > buf.length) {
+      throw new ModelError(
+        'INVALID_CHECKPOINT',
+        `${path}: tensor ${name} byte range [${begin}, ${end}) does not fit shape [${shape.join(', ')}] ${dtype}`,
+      );
+    }
+    const bytes = buf.subarray(dataStart + begin, dataStart + end);
+    out.set(name, { shape: [...shape], data: decode(dtype, bytes, count, name, path) });
+  }
+  return out;
+}
+
+/** Reads a checkpoint folder: `model.safetensors`, or the shards named by `model.safetensors.index.json`. */
+export function loadSafetensorsDir(dir: string): WeightMap {
+  const indexPath = join(dir, 'model.safetensors.index.json');
+  let index: unknown;
+  try {
+    index = readJsonFile(indexPath, 'safetensors index');
+  } catch (e) {
+    if (e instanceof ModelError && e.code === 'NOT_FOUND')
+      return readSafetensors(join(dir, 'model.safetensors'));
+    throw e;
+  }
+  const weightMap = (index as { weight_map?: Record<string, string> }).weight_map;
+  if (typeof weightMap !== 'object' || weightMap === null) {
+    throw new ModelError('INVALID_CHECKPOINT', `${indexPath}: missing weight_map`);
+  }
+  const out: WeightMap = new Map();
+  for (const shard of new Set(Object.values(weightMap))) {
+    for (const [name, t] of readSafetensors(join(dirname(indexPath), shard))) out.set(name, t);
+  }
+  for (const name of Object.keys(weightMap)) {
+    if (!out.has(name)) {
+      throw new ModelError(
+        'INVALID_CHECKPOINT',
+        `${indexPath}: tensor ${name} is not in shard ${weightMap[name]}`,
+      );
+    }
+  }
+  return out;
+}
+
+/** Writes float32 tensors as one `.safetensors` file (sorted names, header padded to 8 bytes). */
+export function writeSafetensors(
+  path: string,
+  weights: WeightMap,
+  metadata: Record<string, string> = {},
+): void {
+  const names = [...weights.keys()].sort();
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt', ...metadata } };
+  let offset = 0;
+  for (const name of names) {
+    const t = weights.get(name)!;
+    const bytes = t.data.length * 4;
+    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
+  const headerBytes = Buffer.from(json, 'utf8');
+  const out = Buffer.alloc(8 + headerBytes.length + offset);
+  out.writeBigUInt64LE(BigInt(headerBytes.length), 0);
+  headerBytes.copy(out, 8);
+  let pos = 8 + headerBytes.length;
+  for (const name of names) {
+    const t = weights.get(name)!;
+    // Copy through a byte view so the file is little-endian regardless of alignment.
+    Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).copy(out, pos);
+    pos += t.data.byteLength;
+  }
+  writeFileSync(path, out);
+}

@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type LlamaFamilyConfig, locateSharedDir, parseLlamaFamilyConfig } from '../src/index.js';
+
+export interface ReferenceCase {
+  prompt: string;
+  input_ids: number[];
+  last_prompt_position_logits: number[];
+  generated_ids: number[];
+  generated_logprobs: number[];
+  generated_text: string;
+  full_text: string;
+}
+
+export interface StoriesReference {
+  cases: ReferenceCase[];
+  batched: {
+    input_ids: number[][];
+    attention_mask: number[][];
+    position_ids: number[][];
+    pad_token_id: number;
+  };
+  tolerance: { logits_abs: number; logprobs_abs: number };
+}
+
+export function storiesDir(): string {
+  return join(locateSharedDir(), 'fixtures', 'stories260k');
+}
+
+export function loadStoriesReference(): StoriesReference {
+  return JSON.parse(readFileSync(join(storiesDir(), 'reference.json'), 'utf8')) as StoriesReference;
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+/** A Qwen3-shaped config at toy size: q/k norm, GQA 4:2, head_dim ≠ hidden/heads, untied head. */
+export function qwen3ToyConfig(overrides: Record<string, unknown> = {}): LlamaFamilyConfig {
+  return parseLlamaFamilyConfig({
+    architectures: ['Qwen3ForCausalLM'],
+    model_type: 'qwen3',
+    vocab_size: 96,
+    hidden_size: 32,
+    intermediate_size: 48,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    head_dim: 16,
+    rms_norm_eps: 1e-6,
+    rope_theta: 1000000,
+    max_position_embeddings: 64,
+    tie_word_embeddings: false,
+    attention_bias: false,
+    bos_token_id: null,
+    eos_token_id: 95,
+    ...overrides,
+  });
+}
