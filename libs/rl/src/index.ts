@@ -8,3 +8,22 @@ export {
 } from './advantages/grpo-advantages.js';
 export type { WhitenOptions } from './advantages/whiten.js';
 export { whiten } from './advantages/whiten.js';
+export type { PlannedTerm } from './rewards/reward-mix.js';
+export {
+  assertRewardMixConfig,
+  mixRewardComponents,
+  planRewardTerms,
+  validateRewardMixConfig,
+} from './rewards/reward-mix.js';
+export type { RewardSample, RewardScorer, RewardScorers } from './rewards/reward-scorer.js';
+export { createRewardScorer } from './rewards/reward-scorer.js';
+export type {
+  MixedReward,
+  QuestionSource,
+  RewardComponent,
+  RewardMixConfig,
+  RewardStatus,
+  RewardTerm,
+  RewardWeights,
+} from './rewards/reward-types.js';
+export { REWARD_TERMS } from './rewards/reward-types.js';
