@@ -1,0 +1,22 @@
+export type { BlobExpectations, BlobInfo, BlobIntegrityReason } from './blobs.js';
+export { BlobIntegrityError, sha256Hex } from './blobs.js';
+export type {
+  Messaging,
+  NatsConnectOptions,
+  NatsReconnectPolicy,
+  NatsTlsOptions,
+  PublishOptions,
+  PublishResult,
+} from './connect-nats.js';
+export { connectNats } from './connect-nats.js';
+export type {
+  ConsumeOptions,
+  ConsumeStats,
+  HandlerOutcome,
+  MessageContext,
+  MessageHandler,
+} from './consume.js';
+export { retryDelayMs } from './consume.js';
+export type { MessageHeaderHooks, MessageHeaders } from './headers.js';
+export type { SmallState } from './small-state.js';
+export type { ConsumerSpec, EnsureResult, StreamRetention, StreamSpec } from './streams.js';

@@ -1,0 +1,2 @@
+export type { NatsServerHandle, NatsServerOptions } from './nats-server.js';
+export { findFreePort, findNatsServerBinary, startNatsServer } from './nats-server.js';
