@@ -1,0 +1,46 @@
+export {
+  allocTypedArray,
+  dtypeFromOnnx,
+  dtypeOfArray,
+  ONNX_DTYPE,
+  toNumbers,
+  typedArrayFrom,
+} from './dtype.js';
+export { decodeOnnxModel, type EmitOptions, toOnnxModel } from './emit.js';
+export { createGraph, GraphBuilder, type Operand, type SliceSpec } from './graph-builder.js';
+export { GraphCore, type Param } from './graph-core.js';
+export type { AttentionBiasOptions, RotaryOptions } from './nn.js';
+export { getOp, OPS } from './ops/registry.js';
+export {
+  createSession,
+  type OptimizationLevel,
+  type RunOptions,
+  type Session,
+  type SessionOptions,
+} from './runtime/session.js';
+export {
+  createSessionPool,
+  type LoadOptions,
+  type PooledSession,
+  type PoolRunOptions,
+  type SessionPool,
+  type SessionPoolOptions,
+} from './runtime/session-pool.js';
+export { broadcastShapes, dimsEqual, numElements, shapesEqual } from './shape.js';
+export { cloneTensor, createTensor, isTensor } from './tensor.js';
+export type {
+  AnyTypedArray,
+  Attrs,
+  AttrType,
+  AttrValue,
+  Dim,
+  DType,
+  GraphView,
+  Node,
+  OpDef,
+  Shape,
+  Tensor,
+  TypedArrayFor,
+  Value,
+  ValueType,
+} from './types.js';

@@ -1,0 +1,151 @@
+import { Worker } from 'node:worker_threads';
+import type { Tensor } from '../types.js';
+import type { RunOptions, SessionOptions } from './session.js';
+import { transferList, type WorkerRequest, type WorkerResponse } from './worker-protocol.js';
+
+export interface SessionPoolOptions {
+  /** Worker threads (default 1). Each owns its ORT sessions. */
+  workers?: number;
+  /** Default intraOpThreads for sessions loaded into the pool (default 1). */
+  intraOpThreadsPerWorker?: number;
+}
+
+export interface LoadOptions extends SessionOptions {
+  /** How many workers get a copy of the session (default 1); runs go to the least busy copy. */
+  replicas?: number;
+}
+
+export interface PoolRunOptions extends RunOptions {
+  /**
+   * Default false: feed buffers are TRANSFERRED to the worker and become detached (length 0)
+   * in the caller once run() is called. Set true to send copies and keep the caller's arrays.
+   */
+  copyInputs?: boolean;
+}
+
+/** A model loaded into one or more pool workers. Outputs arrive as fresh, caller-owned arrays. */
+export interface PooledSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Readonly<Record<string, Tensor>>, opts?: PoolRunOptions): Promise<Record<string, Tensor>>;
+  release(): Promise<void>;
+}
+
+export interface SessionPool {
+  load(model: Uint8Array | string, opts?: LoadOptions): Promise<PooledSession>;
+  /** Releases every session and terminates the workers; pending runs are rejected. */
+  close(): Promise<void>;
+}
+
+interface Pending {
+  resolve(r: WorkerResponse & { ok: true }): void;
+  reject(e: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, Pending>;
+  sessions: number;
+  dead?: Error;
+}
+
+/**
+ * Starts a session worker. Under tsx the pool runs as .ts and so must the worker. Workers do
+ * inherit execArgv (`--import tsx`), but on Node 20 tsx's hooks do not load a .ts worker entry
+ * (ERR_UNKNOWN_FILE_EXTENSION, checked), so a tiny eval bootstrap registers tsx's ESM API first.
+ */
+function startWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./session-worker.js', import.meta.url));
+  const entry = new URL('./session-worker.ts', import.meta.url).href;
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(boot, { eval: true });
+}
+
+/** A pool of worker threads running ORT sessions, so run() never blocks the event loop. */
+export function createSessionPool(opts: SessionPoolOptions = {}): SessionPool {
+  const count = Math.max(1, opts.workers ?? 1);
+  const threads = opts.intraOpThreadsPerWorker ?? 1;
+  let nextId = 1;
+  let closed = false;
+  const slots: Slot[] = [];
+  for (let i = 0; i < count; i++) {
+    const worker = startWorker();
+    const slot: Slot = { worker, pending: new Map(), sessions: 0 };
+    worker.on('message', (res: WorkerResponse) => {
+      const p = slot.pending.get(res.id);
+      if (!p) return;
+      slot.pending.delete(res.id);
+      if (res.ok) p.resolve(res);
+      else p.reject(new Error(res.error));
+    });
+    const fail = (err: Error) => {
+      slot.dead = err;
+      for (const p of slot.pending.values()) p.reject(err);
+      slot.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`session worker exited (code ${code})`)));
+    slots.push(slot);
+  }
+
+  function request(
+    slot: Slot,
+    req: WorkerRequest,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<WorkerResponse & { ok: true }> {
+    if (closed) return Promise.reject(new Error('session pool is closed'));
+    if (slot.dead) return Promise.reject(slot.dead);
+    return new Promise((resolve, reject) => {
+      slot.pending.set(req.id, { resolve, reject });
+      slot.worker.postMessage(req, transfer);
+    });
+  }
+
+  async function load(model: Uint8Array | string, loadOpts: LoadOptions = {}): Promise<PooledSession> {
+    const { replicas = 1, ...sessionOpts } = loadOpts;
+    const options: SessionOptions = { intraOpThreads: threads, ...sessionOpts };
+    const chosen = [...slots]
+      .sort((a, b) => a.sessions - b.sessions)
+      .slice(0, Math.min(replicas, slots.length));
+    const copies = await Promise.all(
+      chosen.map(async (slot) => {
+        const res = await request(slot, { type: 'load', id: nextId++, model, options });
+        slot.sessions++;
+        return { slot, handle: res.handle as number, res };
+      }),
+    );
+    const meta = (copies[0] as (typeof copies)[number]).res;
+    return {
+      inputNames: meta.inputNames ?? [],
+      outputNames: meta.outputNames ?? [],
+      async run(feeds, runOpts = {}) {
+        const live = copies.filter((c) => !c.slot.dead);
+        const target = live.sort((a, b) => a.slot.pending.size - b.slot.pending.size)[0];
+        if (!target) throw new Error('no live worker holds this session');
+        const transfer = runOpts.copyInputs ? [] : transferList(Object.values(feeds));
+        const req: WorkerRequest = { type: 'run', id: nextId++, handle: target.handle, feeds: { ...feeds } };
+        if (runOpts.outputs) req.outputs = runOpts.outputs;
+        const res = await request(target.slot, req, transfer);
+        return res.outputs ?? {};
+      },
+      async release() {
+        await Promise.all(
+          copies.map(async (c) => {
+            if (c.slot.dead || closed) return;
+            await request(c.slot, { type: 'release', id: nextId++, handle: c.handle });
+            c.slot.sessions--;
+          }),
+        );
+      },
+    };
+  }
+
+  async function close(): Promise<void> {
+    if (closed) return;
+    closed = true;
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+
+  return { load, close };
+}
