@@ -211,7 +211,7 @@ describe('consume loop outcomes', () => {
     const finished: string[] = [];
     const c = startConsumer(
       stream,
-      async (msg) => {
+      async (msg): Promise<HandlerOutcome> => {
         await gate;
         finished.push(msg.text());
         return 'ack';

@@ -86,7 +86,8 @@ export function createBlobStore(objm: Objm): {
           size += value.length;
         }
         const streamError = await result.error;
-        if (streamError !== null) throw streamError;
+        // Resolves to undefined (not the typed null) on success in nats.js 3.4.
+        if (streamError instanceof Error) throw streamError;
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         throw new BlobIntegrityError(
