@@ -1,11 +1,14 @@
 // Table-driven checks over the REAL datasets in ../shared/datasets (found by the resolver).
 // Every gold solution must extract to its gold answer, strict and flexible; every answer parses.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { isCannotAnswer } from '../src/answer/cannot-answer.js';
 import { answersEqual } from '../src/answer/check-answer.js';
 import { extractFlexible, extractionValue, extractStrict } from '../src/answer/extract.js';
-import { findSharedDatasets } from '../src/datasets/data-dir.js';
+import { findSharedDatasets, resolveDatasetFile } from '../src/datasets/data-dir.js';
+import { DATASET_SOURCES } from '../src/datasets/dataset-manifest.js';
 import { readGsm8k, readGsmHard, readGsmPlus, readMawps, readSvamp } from '../src/datasets/readers.js';
 import type { Problem } from '../src/problem.js';
 
@@ -122,4 +125,16 @@ test('SVAMP, GSM-Hard and MAWPS: every answer parses and round-trips through the
     assert.equal(ok, expected, name);
   }
   assert.equal(new Set(readSvamp().map((p) => p.id)).size, 1000);
+});
+
+test('the pull manifest pins the exact bytes of the shared copies', { skip }, () => {
+  let checked = 0;
+  for (const s of DATASET_SOURCES) {
+    if (s.sha256 === null) continue;
+    const bytes = readFileSync(resolveDatasetFile(s.file));
+    assert.equal(createHash('sha256').update(bytes).digest('hex'), s.sha256, s.file);
+    assert.equal(bytes.byteLength, s.bytes, s.file);
+    checked++;
+  }
+  console.log(`manifest: ${checked} files match their pinned sha256`);
 });
