@@ -9,3 +9,4 @@ export * from './datasets/pull-datasets.js';
 export * from './datasets/readers.js';
 export * from './prng.js';
 export * from './problem.js';
+export * from './prompts/templates.js';
