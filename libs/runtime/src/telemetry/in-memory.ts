@@ -8,3 +8,6 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 export function createInMemorySpanExporter(): InMemorySpanExporter {
   return new InMemorySpanExporter();
 }
+
+/** A finished span as exporters (and `InMemorySpanExporter.getFinishedSpans()`) see it. */
+export type { ReadableSpan as FinishedSpan } from '@opentelemetry/sdk-trace-base';

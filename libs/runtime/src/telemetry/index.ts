@@ -8,6 +8,7 @@ export {
   extractGrpcContext,
   injectGrpcMetadata,
 } from './grpc-tracing.js';
+export type { FinishedSpan } from './in-memory.js';
 export { createInMemorySpanExporter } from './in-memory.js';
 export type { ProducerSpanOptions, TracedMessage } from './messaging-tracing.js';
 export { natsTraceHooks, withConsumerSpan, withProducerSpan } from './messaging-tracing.js';
