@@ -1,3 +1,18 @@
+export {
+  declareLlamaParams,
+  type KvPair,
+  type LlamaParams,
+  llamaTrunk,
+  lmHeadWeight,
+  type TrunkInputs,
+  type TrunkOutputs,
+} from './arch/llama-graph.js';
+export {
+  buildLlamaInferenceGraph,
+  buildLlamaJudgeGraph,
+  type InferenceGraphOptions,
+  type JudgeGraphOptions,
+} from './arch/llama-graphs.js';
 export { ropeInverseFrequencies, ropeTables } from './arch/rope.js';
 export {
   type LlamaFamilyConfig,
@@ -24,7 +39,47 @@ export {
   writeSafetensors,
 } from './checkpoint/safetensors.js';
 export { isModelError, ModelError, type ModelErrorCode } from './errors.js';
+export type { CausalLm, StepInput, StepOutput } from './generate/causal-lm.js';
+export {
+  type FinishReason,
+  type GenerateOptions,
+  type Generation,
+  generate,
+  type Prompt,
+} from './generate/generate.js';
 export { createRng, type Rng } from './generate/rng.js';
+export {
+  checkSamplingOptions,
+  logSoftmaxAt,
+  type SamplingOptions,
+  sampleToken,
+} from './generate/sampling.js';
+export {
+  type JudgeItem,
+  type JudgeModel,
+  type JudgeOptions,
+  type JudgeResult,
+  type JudgeScores,
+  judge,
+  leftPadBatch,
+} from './judge/judge.js';
+export {
+  encodeJudgePrompt,
+  findVerdictTokenId,
+  findYesNoTokenIds,
+  JUDGE_INSTRUCTION,
+  JUDGE_TEMPLATE_NAMES,
+  type JudgeTemplateName,
+  renderJudgePrompt,
+  resolveJudgeTemplate,
+} from './judge/judge-prompt.js';
+export {
+  createLlamaModel,
+  type KvCache,
+  type LlamaModel,
+  type LlamaModelOptions,
+  loadLlamaModel,
+} from './model/llama-model.js';
 export {
   argmax,
   logProbOf,

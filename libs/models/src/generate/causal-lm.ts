@@ -1,0 +1,33 @@
+import type { LlamaFamilyConfig } from '../checkpoint/llama-config.js';
+import type { ModelTokenizer } from '../tokenizer/tokenizer.js';
+
+/** One forward step over a batch, row-major int arrays. */
+export interface StepInput {
+  readonly batchSize: number;
+  /** New tokens per row (prompt length at prefill, 1 when decoding). */
+  readonly seqLen: number;
+  /** [batch, seqLen] token ids. */
+  readonly inputIds: readonly number[];
+  /** [batch, pastLen + seqLen] 1 = real token, 0 = padding. */
+  readonly attentionMask: readonly number[];
+  /** [batch, seqLen]. */
+  readonly positionIds: readonly number[];
+}
+
+/** Logits of the last column of each row, [batch, vocab], and the cache to pass to the next step. */
+export interface StepOutput<Cache> {
+  readonly lastLogits: Float32Array;
+  readonly cache: Cache;
+}
+
+/**
+ * What generation and judging need from a model: a KV-cached step and its tokenizer. The ONNX
+ * implementation is `loadCausalLm`; tests may wrap the float64 reference in the same shape.
+ */
+export interface CausalLm<Cache = unknown> {
+  readonly config: LlamaFamilyConfig;
+  readonly tokenizer: ModelTokenizer;
+  /** `cache` undefined = no past (prefill). The returned cache covers past + these tokens. */
+  step(input: StepInput, cache: Cache | undefined): Promise<StepOutput<Cache>>;
+  close(): Promise<void>;
+}

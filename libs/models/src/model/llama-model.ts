@@ -1,0 +1,141 @@
+import {
+  createSessionPool,
+  createTensor,
+  type PooledSession,
+  type SessionPool,
+  type Tensor,
+  toOnnxModel,
+} from '@verdict/graph';
+import { buildLlamaInferenceGraph, buildLlamaJudgeGraph } from '../arch/llama-graphs.js';
+import { type LlamaFamilyConfig, loadLlamaFamilyConfig } from '../checkpoint/llama-config.js';
+import { type LlamaWeights, loadLlamaWeights } from '../checkpoint/llama-weights.js';
+import { ModelError } from '../errors.js';
+import type { CausalLm, StepInput, StepOutput } from '../generate/causal-lm.js';
+import type { JudgeModel, JudgeScores } from '../judge/judge.js';
+import { loadModelTokenizer, type ModelTokenizer } from '../tokenizer/tokenizer.js';
+
+/** The KV cache between steps: `present.N.key|value` tensors of the previous step, per layer. */
+export interface KvCache {
+  readonly tensors: Record<string, Tensor>;
+  readonly length: number;
+}
+
+/** A Llama-family model running on ONNX Runtime through @verdict/graph's worker pool. */
+export interface LlamaModel extends CausalLm<KvCache>, JudgeModel {
+  readonly weights: LlamaWeights;
+}
+
+export interface LlamaModelOptions {
+  /** Share a pool between models; when omitted the model owns a one-worker pool it closes on close(). */
+  readonly pool?: SessionPool;
+  /** ORT intra-op threads of each session (default 1; 2 uses both cores of this machine). */
+  readonly intraOpThreads?: number;
+}
+
+function int64(values: readonly number[]): BigInt64Array {
+  const out = new BigInt64Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = BigInt(values[i]!);
+  return out;
+}
+
+function checkStep(input: StepInput, pastLen: number): void {
+  const { batchSize: B, seqLen: S } = input;
+  if (input.inputIds.length !== B * S || input.positionIds.length !== B * S) {
+    throw new ModelError(
+      'INVALID_ARGUMENT',
+      `step: input_ids/position_ids must hold batch*seq = ${B * S} ids`,
+    );
+  }
+  if (input.attentionMask.length !== B * (pastLen + S)) {
+    throw new ModelError(
+      'INVALID_ARGUMENT',
+      `step: attention_mask must hold batch*(past+seq) = ${B * (pastLen + S)} entries`,
+    );
+  }
+}
+
+export function createLlamaModel(
+  config: LlamaFamilyConfig,
+  weights: LlamaWeights,
+  tokenizer: ModelTokenizer,
+  options: LlamaModelOptions = {},
+): LlamaModel {
+  const ownPool = options.pool === undefined;
+  const pool =
+    options.pool ?? createSessionPool({ workers: 1, intraOpThreadsPerWorker: options.intraOpThreads ?? 1 });
+  const loadOpts = options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads };
+  let lmSession: Promise<PooledSession> | undefined;
+  let judgeSession: Promise<PooledSession> | undefined;
+  const { numKvHeads: KV, headDim: D, numLayers: L, vocabSize: V } = config;
+
+  return {
+    config,
+    tokenizer,
+    weights,
+    async step(input: StepInput, cache: KvCache | undefined): Promise<StepOutput<KvCache>> {
+      lmSession ??= pool.load(
+        toOnnxModel(buildLlamaInferenceGraph(config, weights, { logits: 'last' })),
+        loadOpts,
+      );
+      const session = await lmSession;
+      const { batchSize: B, seqLen: S } = input;
+      const pastLen = cache?.length ?? 0;
+      checkStep(input, pastLen);
+      const feeds: Record<string, Tensor> = {
+        input_ids: createTensor('int64', [B, S], int64(input.inputIds)),
+        attention_mask: createTensor('int64', [B, pastLen + S], int64(input.attentionMask)),
+        position_ids: createTensor('int64', [B, S], int64(input.positionIds)),
+      };
+      for (let l = 0; l < L; l++) {
+        for (const kind of ['key', 'value'] as const) {
+          feeds[`past_key_values.${l}.${kind}`] =
+            cache?.tensors[`present.${l}.${kind}`] ?? createTensor('float32', [B, KV, 0, D]);
+        }
+      }
+      // Feeds are transferred to the worker: the old cache buffers move rather than being copied.
+      const out = await session.run(feeds);
+      const logits = out['logits'];
+      if (logits === undefined || logits.data.length !== B * V)
+        throw new Error('inference graph returned no [batch, 1, vocab] logits');
+      const tensors: Record<string, Tensor> = {};
+      for (const [name, t] of Object.entries(out)) if (name.startsWith('present.')) tensors[name] = t;
+      return { lastLogits: logits.data as Float32Array, cache: { tensors, length: pastLen + S } };
+    },
+    async scoreLast(input: StepInput, tokenIds: readonly number[]): Promise<JudgeScores> {
+      judgeSession ??= pool.load(toOnnxModel(buildLlamaJudgeGraph(config, weights)), loadOpts);
+      const session = await judgeSession;
+      const { batchSize: B, seqLen: S } = input;
+      checkStep(input, 0);
+      for (const id of tokenIds) {
+        if (!Number.isInteger(id) || id < 0 || id >= V) {
+          throw new ModelError('INVALID_ARGUMENT', `token id ${id} is outside the vocabulary [0, ${V})`);
+        }
+      }
+      const out = await session.run({
+        input_ids: createTensor('int64', [B, S], int64(input.inputIds)),
+        attention_mask: createTensor('int64', [B, S], int64(input.attentionMask)),
+        position_ids: createTensor('int64', [B, S], int64(input.positionIds)),
+        token_ids: createTensor('int64', [tokenIds.length], int64(tokenIds)),
+      });
+      return {
+        selectedLogits: out['selected_logits']!.data as Float32Array,
+        logSumExp: out['logsumexp']!.data as Float32Array,
+      };
+    },
+    async close() {
+      const sessions = [lmSession, judgeSession].filter((s) => s !== undefined);
+      lmSession = undefined;
+      judgeSession = undefined;
+      if (ownPool) await pool.close();
+      else await Promise.all(sessions.map(async (s) => (await s).release()));
+    },
+  };
+}
+
+/** Loads config.json, safetensors and tokenizer from a Hugging Face model folder. */
+export function loadLlamaModel(dir: string, options: LlamaModelOptions = {}): LlamaModel {
+  const config = loadLlamaFamilyConfig(dir);
+  const weights = loadLlamaWeights(dir, config);
+  const tokenizer = loadModelTokenizer(dir);
+  return createLlamaModel(config, weights, tokenizer, options);
+}
