@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import { SpanKind, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { health } from '@verdict/proto';
 import { connectNats, type Messaging } from '../src/messaging/index.js';
 import {
@@ -194,4 +194,26 @@ test('raw JetStream with explicit headers: same trace shape', async () => {
     stop();
   }
   assertOneTrace(exporter.getFinishedSpans(), subject);
+});
+
+test('a failing call marks both RPC spans with the status code', async () => {
+  exporter.reset();
+  const { client, stop } = await startServer(async () => {
+    throw Object.assign(new Error('no such model'), { code: grpc.status.NOT_FOUND });
+  });
+  try {
+    await assert.rejects(
+      callInsideSpan(client),
+      (err: grpc.ServiceError) => err.code === grpc.status.NOT_FOUND,
+    );
+  } finally {
+    stop();
+  }
+  const rpcSpans = exporter.getFinishedSpans().filter((s) => s.name === 'grpc.health.v1.Health/Check');
+  assert.equal(rpcSpans.length, 2);
+  for (const s of rpcSpans) {
+    assert.equal(s.attributes['rpc.grpc.status_code'], grpc.status.NOT_FOUND);
+    assert.equal(s.status.code, SpanStatusCode.ERROR);
+    assert.match(s.status.message ?? '', /NOT_FOUND: no such model/);
+  }
 });

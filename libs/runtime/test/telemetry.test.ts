@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import {
+  createGrpcMetricsObserver,
   createInMemorySpanExporter,
   createMetrics,
   extractTraceContext,
@@ -126,6 +127,16 @@ test('Prometheus endpoint on port 0 serves recorded metrics on GET /metrics', as
     assert.match(body, /^judge_latency_ms_sum\{[^}]*\} 82\b/m);
     assert.match(body, /^judge_latency_ms_bucket\{[^}]*le="25"[^}]*\} 1\b/m);
     assert.match(body, /# UNIT judge_latency_ms ms/);
+    // The gRPC server's call-observer hook records RPC durations.
+    const observer = createGrpcMetricsObserver();
+    observer
+      .onCallStart({ method: '/verdict.judge.v1.JudgeService/Judge' })
+      .onCallEnd({ code: 5, durationMs: 3 });
+    const after = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    assert.match(
+      after,
+      /^rpc_server_duration_ms_count\{[^}]*rpc_method="Judge"[^}]*rpc_grpc_status_code="NOT_FOUND"[^}]*\} 1\b/m,
+    );
     assert.equal((await fetch(`http://127.0.0.1:${port}/other`)).status, 404);
   } finally {
     await telemetry.shutdown();

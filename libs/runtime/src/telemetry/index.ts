@@ -2,6 +2,8 @@
 // uses these helpers or `@opentelemetry/api`.
 export type { FailureReporter, TelemetryLogger } from './failure-reporter.js';
 export { consoleTelemetryLogger } from './failure-reporter.js';
+export type { GrpcMetricsObserver } from './grpc-metrics.js';
+export { createGrpcMetricsObserver } from './grpc-metrics.js';
 export {
   createTracingClientInterceptor,
   createTracingServerInterceptor,
