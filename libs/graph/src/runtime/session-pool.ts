@@ -120,6 +120,7 @@ export function createSessionPool(opts: SessionPoolOptions = {}): SessionPool {
       inputNames: meta.inputNames ?? [],
       outputNames: meta.outputNames ?? [],
       async run(feeds, runOpts = {}) {
+        if (closed) throw new Error('session pool is closed');
         const live = copies.filter((c) => !c.slot.dead);
         const target = live.sort((a, b) => a.slot.pending.size - b.slot.pending.size)[0];
         if (!target) throw new Error('no live worker holds this session');
