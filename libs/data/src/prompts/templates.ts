@@ -82,7 +82,7 @@ export function getPromptTemplate(name: string): PromptTemplate {
 
 /** Fills `{question}` / `{solution}` in one pass, so a value containing "{solution}" stays literal. */
 export function fillTemplate(text: string, values: { question: string; solution?: string }): string {
-  return text.replaceAll(/\{(question|solution)\}/g, (whole, key: string) => {
+  return text.replaceAll(/\{(question|solution)\}/g, (_whole, key: string) => {
     const value = key === 'question' ? values.question : values.solution;
     if (value === undefined) throw new RangeError(`template needs {${key}}`);
     return value;
