@@ -21,6 +21,16 @@ export type {
   TrainingHealthObservation,
 } from './judge/reward-hacking-detector.js';
 export { createRewardHackingDetector } from './judge/reward-hacking-detector.js';
+export type { AdamW, AdamWConfig, AdamWState, AdamWStateMeta } from './optim/adamw.js';
+export { ADAMW_STATE_FORMAT, createAdamW } from './optim/adamw.js';
+export { clipGradNorm, globalGradNorm } from './optim/clip-grad-norm.js';
+export type { GradAccumulator } from './optim/grad-accumulator.js';
+export { createGradAccumulator } from './optim/grad-accumulator.js';
+export type { LrSchedule, LrScheduleConfig } from './optim/lr-schedule.js';
+export { createLrSchedule } from './optim/lr-schedule.js';
+export { isDefaultNoDecayParam } from './optim/no-decay.js';
+export type { ParamMap } from './optim/param-map.js';
+export { assertSameLayout, cloneParamMap } from './optim/param-map.js';
 export type { PlannedTerm } from './rewards/reward-mix.js';
 export {
   assertRewardMixConfig,
