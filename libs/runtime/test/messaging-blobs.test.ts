@@ -62,6 +62,7 @@ it('round-trips a 50 MB blob and rejects corrupted and truncated replacements', 
     (err: unknown) => {
       assert.ok(err instanceof BlobIntegrityError);
       assert.equal(err.reason, 'checksum-mismatch');
+      assert.equal(err.code, 'INTERNAL');
       assert.match(
         err.message,
         /weights\/policy-v1\.safetensors failed its checksum: sha256 [0-9a-f]{64}, expected/,
@@ -90,6 +91,7 @@ it('reports a missing blob by name', async () => {
   await assert.rejects(messaging.getBlob(BUCKET, 'policy-v404'), (err: unknown) => {
     assert.ok(err instanceof BlobIntegrityError);
     assert.equal(err.reason, 'not-found');
+    assert.equal(err.code, 'NOT_FOUND');
     assert.match(err.message, /blob weights\/policy-v404 not found/);
     return true;
   });

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { isVerdictError, VerdictError } from '../src/errors/index.js';
 import {
   connectNats,
   type HandlerOutcome,
   type MessageContext,
   type Messaging,
+  retryDelayMs,
 } from '../src/messaging/index.js';
 import { type NatsServerHandle, startNatsServer } from '../src/testing/index.js';
 
@@ -109,10 +111,16 @@ describe('streams and publish', () => {
       created: false,
       updated: true,
     });
-    await assert.rejects(
-      messaging.ensureStream({ ...spec, retention: 'workqueue' }),
-      /retention .*cannot be changed/,
-    );
+    await assert.rejects(messaging.ensureStream({ ...spec, retention: 'workqueue' }), (err: unknown) => {
+      assert.ok(isVerdictError(err));
+      assert.equal(err.code, 'FAILED_PRECONDITION');
+      assert.equal(err.field, 'retention');
+      assert.match(
+        err.message,
+        /retention is limits on the server, declared workqueue; it cannot be changed/,
+      );
+      return true;
+    });
   });
 
   it('ensureConsumer is idempotent and applies a new ack wait', async () => {
@@ -199,6 +207,27 @@ describe('consume loop outcomes', () => {
     assert.equal(stats.handlerErrors, 4);
     assert.equal(stats.termed, 1);
     assert.equal(stats.acked, 1);
+  });
+
+  it('a VerdictError with INVALID_ARGUMENT is termed on first delivery', async () => {
+    const { stream, subject } = await freshStream({ maxDeliver: 5, ackWaitMs: 1_000 });
+    await messaging.publish(subject, 'malformed');
+    const c = startConsumer(stream, () => {
+      throw new VerdictError('INVALID_ARGUMENT', 'rollout has no tokens', { field: 'completionTokenIds' });
+    });
+    await waitFor(() => c.deliveries.length === 1);
+    await sleep(1_500);
+    c.stop();
+    const stats = await c.done;
+    assert.equal(c.deliveries.length, 1);
+    assert.equal(stats.termed, 1);
+  });
+
+  it('retry delays double per delivery up to the cap', () => {
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6].map((n) => retryDelayMs(n, 500, 5_000)),
+      [500, 1_000, 2_000, 4_000, 5_000, 5_000],
+    );
   });
 
   it('graceful stop finishes and acks in-flight work, then pulls nothing more', async () => {

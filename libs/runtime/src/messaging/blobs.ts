@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ObjectStore, Objm } from '@nats-io/obj';
+import { type ErrorCode, VerdictError } from '../errors/index.js';
 
 export interface BlobInfo {
   bucket: string;
@@ -16,8 +17,12 @@ export interface BlobExpectations {
 
 export type BlobIntegrityReason = 'not-found' | 'size-mismatch' | 'checksum-mismatch' | 'corrupt-stream';
 
-/** A blob did not match what its publisher announced: never load such bytes. */
-export class BlobIntegrityError extends Error {
+/**
+ * A blob is missing or does not match what its publisher announced: never load such bytes.
+ * A VerdictError: NOT_FOUND when missing, INTERNAL (our closed set's stand-in for gRPC
+ * DATA_LOSS) when corrupt or truncated; `reason` tells which.
+ */
+export class BlobIntegrityError extends VerdictError {
   readonly reason: BlobIntegrityReason;
   readonly bucket: string;
   readonly blobName: string;
@@ -28,7 +33,8 @@ export class BlobIntegrityError extends Error {
     message: string,
     cause?: unknown,
   ) {
-    super(message, cause === undefined ? undefined : { cause });
+    const code: ErrorCode = reason === 'not-found' ? 'NOT_FOUND' : 'INTERNAL';
+    super(code, message, { details: { reason, bucket, name: blobName }, cause });
     this.name = 'BlobIntegrityError';
     this.reason = reason;
     this.bucket = bucket;
@@ -63,7 +69,10 @@ export function createBlobStore(objm: Objm): {
       // Our hex digest travels as metadata so readers that only have the name can still verify.
       const info = await store.putBlob({ name, metadata: { sha256 } }, bytes);
       if (info.size !== bytes.length) {
-        throw new Error(`putBlob(${bucket}/${name}): server stored ${info.size} bytes, sent ${bytes.length}`);
+        throw new VerdictError(
+          'INTERNAL',
+          `putBlob(${bucket}/${name}): server stored ${info.size} bytes, sent ${bytes.length}`,
+        );
       }
       return { bucket, name, size: bytes.length, sha256 };
     },

@@ -10,6 +10,7 @@ import {
   type NatsConnection,
   nkeyAuthenticator,
 } from '@nats-io/transport-node';
+import { VerdictError } from '../errors/index.js';
 import { type BlobExpectations, type BlobInfo, createBlobStore } from './blobs.js';
 import { type ConsumeOptions, type ConsumeStats, runConsumeLoop } from './consume.js';
 import { buildPublishHeaders, type MessageHeaderHooks } from './headers.js';
@@ -128,7 +129,7 @@ export async function connectNats(options: NatsConnectOptions): Promise<Messagin
   } catch (err) {
     const servers = Array.isArray(options.servers) ? options.servers.join(',') : options.servers;
     const message = err instanceof Error ? err.message : String(err);
-    throw new Error(`cannot connect to NATS at ${servers}: ${message}`, { cause: err });
+    throw new VerdictError('UNAVAILABLE', `cannot connect to NATS at ${servers}: ${message}`, { cause: err });
   }
   const jsOptions = options.jetstreamTimeoutMs !== undefined ? { timeout: options.jetstreamTimeoutMs } : {};
   const js = jetstream(nc, jsOptions);

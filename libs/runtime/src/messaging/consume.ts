@@ -1,4 +1,5 @@
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import { type ErrorCode, isVerdictError } from '../errors/index.js';
 import { type MessageHeaderHooks, type MessageHeaders, wrapHeaders } from './headers.js';
 
 /** What a handler decides for one message. Acks are sent only after the handler returns. */
@@ -40,7 +41,11 @@ export interface ConsumeOptions {
   retryMaxDelayMs?: number;
   /** Deliveries after which a throwing handler's message is termed; default: the consumer's max_deliver. */
   maxDeliver?: number;
-  /** A thrown error for which this returns false is termed at once (bad input never gets better). */
+  /**
+   * A thrown error for which this returns false is termed at once (bad input never gets
+   * better). Default: VerdictErrors with INVALID_ARGUMENT, UNIMPLEMENTED or PERMISSION_DENIED
+   * are not retried; everything else is.
+   */
   isRetryable?: (error: unknown) => boolean;
   /** Calls `working()` on this period while a handler runs; default: half the consumer's ack wait. 0 = off. */
   workingIntervalMs?: number;
@@ -73,6 +78,16 @@ function toContext(m: JsMsg, hooks: MessageHeaderHooks | undefined): MessageCont
     text: () => m.string(),
     json: <T>() => m.json<T>(),
   };
+}
+
+const NOT_RETRYABLE: ReadonlySet<ErrorCode> = new Set([
+  'INVALID_ARGUMENT',
+  'UNIMPLEMENTED',
+  'PERMISSION_DENIED',
+]);
+
+export function isRetryableError(error: unknown): boolean {
+  return !(isVerdictError(error) && NOT_RETRYABLE.has(error.code));
 }
 
 /** Exponential backoff for retried failures: base·2^(n−1), capped. */
@@ -114,7 +129,7 @@ export async function runConsumeLoop(
   const workingIntervalMs = options.workingIntervalMs ?? Math.floor(ackWaitMs / 2);
   const baseMs = options.retryBaseDelayMs ?? 500;
   const maxMs = options.retryMaxDelayMs ?? 30_000;
-  const isRetryable = options.isRetryable ?? (() => true);
+  const isRetryable = options.isRetryable ?? isRetryableError;
   const onError = options.onError ?? (() => {});
   const stats: ConsumeStats = { delivered: 0, acked: 0, naked: 0, termed: 0, handlerErrors: 0 };
 

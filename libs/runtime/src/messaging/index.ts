@@ -16,7 +16,7 @@ export type {
   MessageContext,
   MessageHandler,
 } from './consume.js';
-export { retryDelayMs } from './consume.js';
+export { isRetryableError, retryDelayMs } from './consume.js';
 export type { MessageHeaderHooks, MessageHeaders } from './headers.js';
 export type { SmallState } from './small-state.js';
 export type { ConsumerSpec, EnsureResult, StreamRetention, StreamSpec } from './streams.js';

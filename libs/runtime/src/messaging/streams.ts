@@ -11,6 +11,7 @@ import {
   type StreamInfo,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import { VerdictError } from '../errors/index.js';
 
 export type StreamRetention = 'limits' | 'workqueue' | 'interest';
 
@@ -102,7 +103,11 @@ function changedKeys<T extends object>(want: Partial<T>, have: T): string[] {
  * naming the field, never a silent mismatch.
  */
 export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<EnsureResult> {
-  if (spec.subjects.length === 0) throw new Error(`ensureStream(${spec.name}): subjects must not be empty`);
+  if (spec.subjects.length === 0) {
+    throw new VerdictError('INVALID_ARGUMENT', `ensureStream(${spec.name}): subjects must not be empty`, {
+      field: 'subjects',
+    });
+  }
   const want = streamConfigFrom(spec);
   let info: StreamInfo | undefined;
   try {
@@ -125,9 +130,11 @@ export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Pro
   if (changed.length === 0) return { created: false, updated: false };
   for (const immutable of ['retention', 'storage'] as const) {
     if (changed.includes(immutable)) {
-      throw new Error(
+      throw new VerdictError(
+        'FAILED_PRECONDITION',
         `ensureStream(${spec.name}): ${immutable} is ${info.config[immutable]} on the server, ` +
           `declared ${want[immutable]}; it cannot be changed on an existing stream`,
+        { field: immutable },
       );
     }
   }
@@ -140,8 +147,10 @@ export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Pro
 export async function ensureConsumer(jsm: JetStreamManager, spec: ConsumerSpec): Promise<EnsureResult> {
   if (spec.backoffMs !== undefined && spec.maxDeliver !== undefined && spec.maxDeliver !== -1) {
     if (spec.maxDeliver <= spec.backoffMs.length) {
-      throw new Error(
+      throw new VerdictError(
+        'INVALID_ARGUMENT',
         `ensureConsumer(${spec.name}): maxDeliver (${spec.maxDeliver}) must exceed backoffMs.length (${spec.backoffMs.length})`,
+        { field: 'maxDeliver' },
       );
     }
   }
