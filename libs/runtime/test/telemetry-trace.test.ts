@@ -30,7 +30,11 @@ let nats: NatsServerHandle;
 let messaging: Messaging;
 
 before(async () => {
-  telemetry = await startTelemetry({ serviceName: 'telemetry-test', traceExporter: exporter });
+  telemetry = await startTelemetry({
+    serviceName: 'telemetry-test',
+    resourceAttributes: { 'deployment.environment.name': 'test' },
+    traceExporter: exporter,
+  });
   assert.equal(telemetry.enabled, true);
   nats = await startNatsServer();
   messaging = await connectNats({ servers: nats.url, name: 'telemetry-test', headerHooks: natsTraceHooks });
@@ -132,6 +136,8 @@ function assertOneTrace(spans: FinishedSpan[], subject: string): void {
   assert.equal(process.attributes['messaging.destination.name'], subject);
   assert.equal(process.attributes['messaging.nats.stream_sequence'], 1);
   assert.equal(caller.resource.attributes['service.name'], 'telemetry-test');
+  assert.equal(caller.resource.attributes['deployment.environment.name'], 'test');
+  assert.equal(typeof caller.resource.attributes['service.instance.id'], 'string');
 }
 
 test('gRPC call + messaging publish/consume (header hooks) share one trace with parent links', async () => {
@@ -216,4 +222,60 @@ test('a failing call marks both RPC spans with the status code', async () => {
     assert.equal(s.status.code, SpanStatusCode.ERROR);
     assert.match(s.status.message ?? '', /NOT_FOUND: no such model/);
   }
+});
+
+test('a server-streaming handler runs inside the server span', async () => {
+  exporter.reset();
+  const server = new grpc.Server({ interceptors: [createTracingServerInterceptor()] });
+  server.addService(health.HealthService, {
+    check(
+      _call: grpc.ServerUnaryCall<health.HealthCheckRequest, health.HealthCheckResponse>,
+      callback: grpc.sendUnaryData<health.HealthCheckResponse>,
+    ) {
+      callback(null, { status: health.HealthCheckResponse_ServingStatus.SERVING });
+    },
+    watch(call: grpc.ServerWritableStream<health.HealthCheckRequest, health.HealthCheckResponse>) {
+      void (async () => {
+        for (let i = 0; i < 3; i++) {
+          await new Promise((resolve) => setImmediate(resolve));
+          getTracer('test').startSpan(`write ${i}`).end();
+          call.write({ status: health.HealthCheckResponse_ServingStatus.SERVING });
+        }
+        call.end();
+      })();
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
+  const client = new health.HealthClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+    interceptors: [createTracingClientInterceptor()],
+  });
+  try {
+    const received = await new Promise<number>((resolve, reject) => {
+      let n = 0;
+      const stream = client.watch({ service: '' });
+      stream.on('data', () => n++);
+      stream.on('error', reject);
+      stream.on('end', () => resolve(n));
+    });
+    assert.equal(received, 3);
+  } finally {
+    client.close();
+    server.forceShutdown();
+  }
+  const spans = exporter.getFinishedSpans();
+  const serverSpan = spans.find(
+    (s) => s.kind === SpanKind.SERVER && s.name === 'grpc.health.v1.Health/Watch',
+  );
+  const clientSpan = spans.find(
+    (s) => s.kind === SpanKind.CLIENT && s.name === 'grpc.health.v1.Health/Watch',
+  );
+  assert.ok(serverSpan && clientSpan, spans.map((s) => `${s.name}/${s.kind}`).join(', '));
+  assert.equal(serverSpan.parentSpanContext?.spanId, clientSpan.spanContext().spanId);
+  const writes = spans.filter((s) => s.name.startsWith('write '));
+  assert.equal(writes.length, 3);
+  for (const w of writes) assert.equal(w.parentSpanContext?.spanId, serverSpan.spanContext().spanId);
 });

@@ -4,7 +4,14 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { loggingErrorHandler, setGlobalErrorHandler } from '@opentelemetry/core';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  hostDetector,
+  resourceFromAttributes,
+  serviceInstanceIdDetector,
+} from '@opentelemetry/resources';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -129,11 +136,20 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   try {
     validate(options);
     const exportTimeoutMs = options.exportTimeoutMs ?? 5000;
-    const resource = resourceFromAttributes({
-      [ATTR_SERVICE_NAME]: options.serviceName,
-      ...(options.serviceVersion === undefined ? {} : { [ATTR_SERVICE_VERSION]: options.serviceVersion }),
-      ...options.resourceAttributes,
-    });
+    // SDK defaults < detected (OTEL_RESOURCE_ATTRIBUTES, host, a per-process instance id) <
+    // explicit options. No process detector: it records command-line arguments.
+    const resource = defaultResource()
+      .merge(detectResources({ detectors: [envDetector, hostDetector, serviceInstanceIdDetector] }))
+      .merge(
+        resourceFromAttributes({
+          [ATTR_SERVICE_NAME]: options.serviceName,
+          ...(options.serviceVersion === undefined ? {} : { [ATTR_SERVICE_VERSION]: options.serviceVersion }),
+          ...options.resourceAttributes,
+        }),
+      );
+    // Settle detector results (host.id is read asynchronously) now: otherwise every span
+    // processor defers its exports until they resolve, and spans end up out of order.
+    await settleWithin([resource.waitForAsyncAttributes?.() ?? Promise.resolve()], 1_000);
 
     const spanProcessors: SpanProcessor[] = [];
     if (options.traceExporter !== undefined) {
