@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type LlamaFamilyConfig, locateSharedDir, parseLlamaFamilyConfig } from '../src/index.js';
+import {
+  createRandomLlamaWeights,
+  type LlamaFamilyConfig,
+  loadModelTokenizer,
+  locateSharedDir,
+  parseLlamaFamilyConfig,
+} from '../src/index.js';
 
 export interface ReferenceCase {
   prompt: string;
@@ -59,4 +65,12 @@ export function qwen3ToyConfig(overrides: Record<string, unknown> = {}): LlamaFa
     eos_token_id: 95,
     ...overrides,
   });
+}
+
+/** A Qwen3-shaped toy model with the real Qwen3 tokenizer: full 151,936-row vocabulary, tiny trunk. */
+export function qwen3ToyModelParts(seed = 3) {
+  const config = qwen3ToyConfig({ vocab_size: 151_936, eos_token_id: 151_645 });
+  const weights = createRandomLlamaWeights(config, seed, 1.5);
+  const tokenizer = loadModelTokenizer(join(locateSharedDir(), 'tokenizers', 'qwen3'));
+  return { config, weights, tokenizer };
 }

@@ -55,16 +55,13 @@ export interface JudgeGraphOptions {
 }
 
 /**
- * Selects each row's last real position: one-hot weights mask[t]·(1 − mask[t+1]) over t, so both
- * left padding (last column) and right padding (last 1 of the mask) work. Returns [batch, hidden].
+ * Selects each row's last real position t* = max_t(mask[t]·t) as a one-hot over t, so both left
+ * padding (last column) and right padding (last 1 of the mask) work. Returns [batch, hidden].
  */
 function lastRealPosition(g: GraphBuilder, hidden: Value, mask: Value): Value {
-  const m = g.cast(mask, 'float32'); // [B,T]
-  const shifted = g.concat(
-    [g.slice(m, { axis: 1, start: 1 }), g.slice(g.mul(m, 0), { axis: 1, start: -1 })],
-    1,
-  );
-  const isLast = g.mul(m, g.sub(1, shifted)); // [B,T]
+  const t = g.arange(mask.shape[1]!); // [T] int64
+  const lastIdx = g.max(g.mul(mask, t), 1, true); // [B,1]
+  const isLast = g.cast(g.equal(t, lastIdx), 'float32'); // [B,T]
   return g.squeeze(g.matmul(g.unsqueeze(isLast, 1), hidden), 1); // [B,1,T]·[B,T,H] → [B,H]
 }
 
