@@ -21,6 +21,14 @@ export type {
   TrainingHealthObservation,
 } from './judge/reward-hacking-detector.js';
 export { createRewardHackingDetector } from './judge/reward-hacking-detector.js';
+export type {
+  RolloutMismatchStats,
+  SequenceImportanceWeight,
+  TruncatedImportanceOptions,
+} from './kl/importance-weights.js';
+export { rolloutMismatchStats, sequenceImportanceWeight } from './kl/importance-weights.js';
+export type { KlEstimator, KlSummary } from './kl/kl-estimators.js';
+export { klPerToken, klTerm, meanKl } from './kl/kl-estimators.js';
 export type { AdamW, AdamWConfig, AdamWState, AdamWStateMeta } from './optim/adamw.js';
 export { ADAMW_STATE_FORMAT, createAdamW } from './optim/adamw.js';
 export { clipGradNorm, globalGradNorm } from './optim/clip-grad-norm.js';
