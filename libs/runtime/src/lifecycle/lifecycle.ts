@@ -17,9 +17,9 @@ export interface StopContext {
 
 export interface LifecycleComponent {
   name: string;
-  start?(): Promise<void> | void;
+  start?(): Promise<unknown> | void;
   /** Drain and release. Should finish before `ctx.deadlineMs` and give up when `ctx.signal` aborts. */
-  stop?(ctx: StopContext): Promise<void> | void;
+  stop?(ctx: StopContext): Promise<unknown> | void;
 }
 
 export interface LifecycleOptions {
