@@ -32,6 +32,11 @@ async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<vo
   }
 }
 
+/** Resolves on the client's next reconnect (it rides out restarts with its default policy). */
+async function nextReconnect(): Promise<void> {
+  for await (const status of messaging.connection.status()) if (status.type === 'reconnect') return;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A fresh stream + durable consumer per test, so tests do not see each other's messages. */
@@ -92,11 +97,9 @@ describe('nats-server harness', () => {
   it('keeps JetStream data across restart()', async () => {
     const { stream, subject } = await freshStream();
     await messaging.publish(subject, 'kept');
-    const reconnected = (async () => {
-      for await (const status of messaging.connection.status()) if (status.type === 'reconnect') return;
-    })();
+    const reconnected = nextReconnect();
     await server.restart();
-    await reconnected; // the client rides out the restart with its default reconnect policy
+    await reconnected;
     const info = await messaging.jetstreamManager.streams.info(stream);
     assert.equal(info.state.messages, 1);
   });
@@ -259,6 +262,21 @@ describe('consume loop outcomes', () => {
     assert.equal(info.num_ack_pending, 0, 'every in-flight message was acked before consume() resolved');
     assert.equal(info.ack_floor.stream_seq, 4);
     assert.equal(info.num_pending, 6);
+  });
+
+  it('keeps consuming across a nats-server restart', async () => {
+    const { stream, subject } = await freshStream();
+    const c = startConsumer(stream, () => 'ack');
+    for (let i = 0; i < 5; i++) await messaging.publish(subject, `before-${i}`);
+    await waitFor(() => c.deliveries.length === 5);
+    const reconnected = nextReconnect();
+    await server.restart();
+    await reconnected;
+    for (let i = 0; i < 5; i++) await messaging.publish(subject, `after-${i}`);
+    await waitFor(() => c.deliveries.length >= 10, 30_000);
+    c.stop();
+    await c.done;
+    assert.equal(new Set(c.deliveries.map((d) => d.text)).size, 10);
   });
 
   it('passes headers through the inject/extract hooks', async () => {
