@@ -8,13 +8,17 @@ export function silu(g: GraphBuilder, x: Value): Value {
   return g.mul(x, g.sigmoid(x));
 }
 
-/** GELU: exact (erf; float32 only on ORT CPU) or the tanh approximation (GPT-2's gelu_new). */
+/**
+ * GELU: exact (erf; float32 only on ORT CPU) or the tanh approximation (GPT-2's gelu_new).
+ * The exact form is written as x·0.5·(1 + erf(x / √2)), the pattern ORT fuses into com.microsoft Gelu.
+ * (No tanh-form variant tried fused into FastGelu on this build.)
+ */
 export function gelu(g: GraphBuilder, x: Value, approximate: 'none' | 'tanh'): Value {
   if (approximate === 'tanh') {
     const inner = g.mul(g.add(x, g.mul(g.mul(g.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
     return g.mul(g.mul(x, 0.5), g.add(g.tanh(inner), 1));
   }
-  return g.mul(g.mul(x, 0.5), g.add(g.erf(g.mul(x, Math.SQRT1_2)), 1));
+  return g.mul(g.mul(x, 0.5), g.add(g.erf(g.div(x, Math.SQRT2)), 1));
 }
 
 /** log Σ exp(x) along `axis`, shifted by a stop-gradient max for stability. */
@@ -24,10 +28,15 @@ export function logSumExp(g: GraphBuilder, x: Value, axis: number, keepDims: boo
   return keepDims ? lse : g.squeeze(lse, axis);
 }
 
+// The norms are written in the exact node patterns ORT's optimizer fuses (level 'extended'/'all'):
+// Pow(2)→ReduceMean→Add→Sqrt→Div→Mul becomes com.microsoft SimplifiedLayerNormalization and
+// ReduceMean→Sub→Pow→ReduceMean→Add→Sqrt→Div→Mul→Add becomes LayerNormalization (checked by a test),
+// so inference gets fused kernels while autodiff still sees primitives.
+
 /** x / sqrt(mean(x², last axis) + eps) · weight (Llama RMSNorm). */
 export function rmsNorm(g: GraphBuilder, x: Value, weight: Value | undefined, eps: number): Value {
-  const ms = g.mean(g.mul(x, x), -1, true);
-  const y = g.mul(x, g.reciprocal(g.sqrt(g.add(ms, eps))));
+  const ms = g.mean(g.pow(x, 2), -1, true);
+  const y = g.div(x, g.sqrt(g.add(ms, eps)));
   return weight ? g.mul(y, weight) : y;
 }
 
@@ -40,8 +49,8 @@ export function layerNorm(
   eps: number,
 ): Value {
   const c = g.sub(x, g.mean(x, -1, true));
-  const v = g.mean(g.mul(c, c), -1, true);
-  let y = g.mul(c, g.reciprocal(g.sqrt(g.add(v, eps))));
+  const v = g.mean(g.pow(c, 2), -1, true);
+  let y = g.div(c, g.sqrt(g.add(v, eps)));
   if (weight) y = g.mul(y, weight);
   return bias ? g.add(y, bias) : y;
 }

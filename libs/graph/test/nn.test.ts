@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { createGraph } from '../src/index.js';
+import { createGraph, createSession, decodeOnnxModel, toOnnxModel } from '../src/index.js';
 import { assertClose, evalGraph, tensorOf } from './harness.js';
 import * as R from './reference.js';
 
@@ -56,4 +59,26 @@ test('attention bias: causal with a KV-cache offset plus padding; attention matc
   assertClose(out.bias, refBias, 1e-6, 'bias');
   const scores = R.map([R.matmul(qa, R.transpose(ka, [0, 1, 3, 2])), refBias], (s, bb) => s / 2 + bb);
   assertClose(out.att, R.matmul(R.softmax(scores), va), 1e-5, 'attention');
+});
+
+test('norm and gelu composites are emitted in the patterns ORT fuses (SimplifiedLayerNorm, LayerNorm, Gelu)', async () => {
+  const g = createGraph();
+  const x = g.input('x', 'float32', ['b', 's', 16]);
+  const w = g.param('w', 'float32', [16], new Float32Array(16).fill(1.5));
+  const bias = g.param('bias', 'float32', [16], new Float32Array(16).fill(0.25));
+  g.output('rms', g.rmsNorm(x, w, 1e-5));
+  g.output('ln', g.layerNorm(x, w, bias, 1e-5));
+  g.output('gelu', g.gelu(x));
+  const dir = await mkdtemp(join(tmpdir(), 'graph-fuse-'));
+  try {
+    const path = join(dir, 'opt.onnx');
+    const s = await createSession(toOnnxModel(g), { optimizationLevel: 'all', optimizedModelPath: path });
+    await s.release();
+    const ops = decodeOnnxModel(await readFile(path)).graph!.node!.map((n) => n.opType);
+    assert.ok(ops.includes('SimplifiedLayerNormalization'), ops.join(' '));
+    assert.ok(ops.includes('LayerNormalization'), ops.join(' '));
+    assert.ok(ops.includes('Gelu'), ops.join(' '));
+  } finally {
+    await rm(dir, { recursive: true });
+  }
 });

@@ -14,6 +14,8 @@ export interface SessionOptions {
   enableMemPattern?: boolean;
   /** 0 verbose … 4 fatal; default 3 (silences unused-initializer warnings). */
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /** Debugging: write the optimized model here (shows which fusions ORT applied). */
+  optimizedModelPath?: string;
 }
 
 export interface RunOptions {
@@ -59,6 +61,7 @@ export function sessionOptionsToOrt(opts: SessionOptions): ort.InferenceSession.
     enableCpuMemArena: opts.enableCpuMemArena ?? false,
     enableMemPattern: opts.enableMemPattern ?? false,
     logSeverityLevel: opts.logSeverityLevel ?? 3,
+    ...(opts.optimizedModelPath ? { optimizedModelFilePath: opts.optimizedModelPath } : {}),
   };
 }
 
