@@ -6,6 +6,8 @@ export {
   computeGroupAdvantages,
   computeGrpoAdvantages,
 } from './advantages/grpo-advantages.js';
+export type { PpoTokenRewardInput } from './advantages/ppo-token-rewards.js';
+export { shapePpoTokenRewards } from './advantages/ppo-token-rewards.js';
 export type { WhitenOptions } from './advantages/whiten.js';
 export { whiten } from './advantages/whiten.js';
 export type { AgreementResult } from './judge/agreement.js';
@@ -39,6 +41,7 @@ export { createLrSchedule } from './optim/lr-schedule.js';
 export { isDefaultNoDecayParam } from './optim/no-decay.js';
 export type { ParamMap } from './optim/param-map.js';
 export { assertSameLayout, cloneParamMap } from './optim/param-map.js';
+export { rewardsForAdvantages } from './rewards/group-rewards.js';
 export type { PlannedTerm } from './rewards/reward-mix.js';
 export {
   assertRewardMixConfig,
