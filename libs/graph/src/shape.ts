@@ -51,6 +51,7 @@ export function toProduct(d: Dim): DimProduct {
 
 export function fromProduct(p: DimProduct): Dim {
   if (p.syms.length === 0) return p.coef;
+  if (p.coef === 1 && p.syms.length === 1) return p.syms[0] as string;
   const sym = p.syms.map((s) => (splitTop(s, '+').length > 1 ? `(${s})` : s)).join('*');
   return p.coef === 1 ? sym : `${p.coef}*${sym}`;
 }
