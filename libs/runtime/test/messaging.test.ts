@@ -226,6 +226,39 @@ describe('consume loop outcomes', () => {
     assert.equal(stats.termed, 1);
   });
 
+  it('a handler slower than ack wait keeps its message (working() heartbeats)', async () => {
+    const { stream, subject } = await freshStream({ ackWaitMs: 1_000 });
+    await messaging.publish(subject, 'slow');
+    // Two slots: a redelivery during the slow handler would be picked up and show here.
+    const c = startConsumer(
+      stream,
+      async (): Promise<HandlerOutcome> => {
+        await sleep(2_500);
+        return 'ack';
+      },
+      2,
+    );
+    await waitFor(() => c.deliveries.length === 1);
+    await sleep(3_000);
+    c.stop();
+    const stats = await c.done;
+    assert.equal(c.deliveries.length, 1);
+    assert.equal(stats.acked, 1);
+  });
+
+  it('an invalid handler result counts as a failure and is retried', async () => {
+    const { stream, subject } = await freshStream();
+    await messaging.publish(subject, 'x');
+    const c = startConsumer(stream, (msg) =>
+      msg.deliveryCount === 1 ? (undefined as unknown as HandlerOutcome) : 'ack',
+    );
+    await waitFor(() => c.deliveries.length === 2);
+    c.stop();
+    const stats = await c.done;
+    assert.equal(stats.handlerErrors, 1);
+    assert.equal(stats.acked, 1);
+  });
+
   it('retry delays double per delivery up to the cap', () => {
     assert.deepEqual(
       [1, 2, 3, 4, 5, 6].map((n) => retryDelayMs(n, 500, 5_000)),

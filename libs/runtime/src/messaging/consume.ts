@@ -90,6 +90,19 @@ export function isRetryableError(error: unknown): boolean {
   return !(isVerdictError(error) && NOT_RETRYABLE.has(error.code));
 }
 
+export function isHandlerOutcome(value: unknown): value is HandlerOutcome {
+  if (value === 'ack' || value === 'term') return true;
+  return typeof value === 'object' && value !== null && typeof (value as { nak?: unknown }).nak === 'number';
+}
+
+function keepAlive(m: JsMsg): void {
+  try {
+    m.working();
+  } catch {
+    // Connection closed: nothing to extend; the settle after the handler reports the failure.
+  }
+}
+
 /** Exponential backoff for retried failures: base·2^(n−1), capped. */
 export function retryDelayMs(deliveryCount: number, baseMs: number, maxMs: number): number {
   const exponent = Math.max(0, Math.min(deliveryCount - 1, 30));
@@ -130,7 +143,13 @@ export async function runConsumeLoop(
   const baseMs = options.retryBaseDelayMs ?? 500;
   const maxMs = options.retryMaxDelayMs ?? 30_000;
   const isRetryable = options.isRetryable ?? isRetryableError;
-  const onError = options.onError ?? (() => {});
+  const reportError = (error: unknown, msg: MessageContext | undefined): void => {
+    try {
+      options.onError?.(error, msg);
+    } catch {
+      // A throwing error callback must not leave a message unsettled or kill the loop.
+    }
+  };
   const stats: ConsumeStats = { delivered: 0, acked: 0, naked: 0, termed: 0, handlerErrors: 0 };
 
   const settle = (m: JsMsg, outcome: HandlerOutcome): void => {
@@ -149,23 +168,37 @@ export async function runConsumeLoop(
   const handleOne = async (m: JsMsg): Promise<void> => {
     stats.delivered++;
     let ctx: MessageContext | undefined;
+    let decided: { outcome: HandlerOutcome } | undefined;
     const timer =
-      workingIntervalMs > 0 ? setInterval(() => m.working(), workingIntervalMs).unref() : undefined;
+      workingIntervalMs > 0 ? setInterval(() => keepAlive(m), workingIntervalMs).unref() : undefined;
     try {
       const context = toContext(m, hooks);
       ctx = context;
       const run = async (): Promise<HandlerOutcome> => options.handler(context);
       const outcome =
         hooks?.runInContext !== undefined ? await hooks.runInContext(context.traceContext, run) : await run();
-      settle(m, outcome);
+      if (!isHandlerOutcome(outcome)) {
+        throw new Error(
+          `handler returned ${JSON.stringify(outcome)}; expected 'ack', 'term' or { nak: delayMs }`,
+        );
+      }
+      decided = { outcome };
     } catch (err) {
       stats.handlerErrors++;
-      onError(err, ctx);
+      reportError(err, ctx);
       const count = m.info.deliveryCount;
       const exhausted = maxDeliver > 0 && count >= maxDeliver;
-      settle(m, exhausted || !isRetryable(err) ? 'term' : { nak: retryDelayMs(count, baseMs, maxMs) });
+      decided = {
+        outcome: exhausted || !isRetryable(err) ? 'term' : { nak: retryDelayMs(count, baseMs, maxMs) },
+      };
     } finally {
       if (timer !== undefined) clearInterval(timer);
+    }
+    try {
+      if (decided !== undefined) settle(m, decided.outcome);
+    } catch (err) {
+      // Settling fails only when the connection is closed; the server redelivers after ack wait.
+      reportError(err, ctx);
     }
   };
 
@@ -193,7 +226,7 @@ export async function runConsumeLoop(
           inFlight.add(p);
         }
       } catch (err) {
-        onError(err, undefined);
+        reportError(err, undefined);
         await sleep(1_000, signal);
       } finally {
         batch = undefined;
@@ -202,7 +235,7 @@ export async function runConsumeLoop(
   } finally {
     signal?.removeEventListener('abort', onAbort);
     await Promise.allSettled(inFlight);
-    await flush();
+    await flush().catch((err: unknown) => reportError(err, undefined));
   }
   return stats;
 }
