@@ -3,7 +3,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createGraph, createSession, createTensor, decodeOnnxModel, toOnnxModel } from '../src/index.js';
+import {
+  createGraph,
+  createSession,
+  createTensor,
+  decodeOnnxModel,
+  registerOp,
+  toOnnxModel,
+} from '../src/index.js';
 
 function tinyModel() {
   const g = createGraph();
@@ -85,5 +92,35 @@ test('outputs that alias an input get an Identity and keep their names', async (
   const out = await s.run({ x: createTensor('int64', [3], BigInt64Array.from([7n, 8n, 9n])) });
   assert.deepEqual(Array.from(out.same?.data as BigInt64Array), [7n, 8n, 9n]);
   assert.deepEqual(Array.from(out.n?.data as BigInt64Array), [3n]);
+  await s.release();
+});
+
+test('a registered com.microsoft op adds the contrib domain import and runs (FusedMatMul, float alpha)', async () => {
+  registerOp({
+    name: 'MsFusedMatMulTransB',
+    onnxOp: 'FusedMatMul',
+    domain: 'com.microsoft',
+    attrTypes: { alpha: 'float', transB: 'int' },
+    infer: ([a, b]) => [{ dtype: a!.dtype, shape: [a!.shape[0]!, b!.shape[0]!] }],
+  });
+  const g = createGraph();
+  const a = g.input('a', 'float32', ['m', 2]);
+  const b = g.input('b', 'float32', [3, 2]);
+  g.output('c', g.node1('MsFusedMatMulTransB', [a, b], { alpha: 0.5, transB: 1 }));
+  const bytes = toOnnxModel(g);
+  const m = decodeOnnxModel(bytes);
+  assert.deepEqual(
+    m.opsetImport.map((o) => [o.domain, Number(o.version)]),
+    [
+      ['', 18],
+      ['com.microsoft', 1],
+    ],
+  );
+  const s = await createSession(bytes);
+  const out = await s.run({
+    a: createTensor('float32', [1, 2], Float32Array.from([1, 2])),
+    b: createTensor('float32', [3, 2], Float32Array.from([1, 0, 0, 1, 1, 1])),
+  });
+  assert.deepEqual(Array.from(out.c?.data as Float32Array), [0.5, 1, 1.5]);
   await s.release();
 });

@@ -4,9 +4,20 @@ import { linalgOps } from './linalg.js';
 import { structuralOps } from './structural.js';
 
 /** Every primitive op, keyed by builder op name. The single place an op is defined. */
-export const OPS: ReadonlyMap<string, OpDef> = new Map(
+const ops = new Map<string, OpDef>(
   [...elementwiseOps, ...structuralOps, ...linalgOps].map((d) => [d.name, d]),
 );
+export const OPS: ReadonlyMap<string, OpDef> = ops;
+
+/**
+ * Adds an op definition (e.g. a com.microsoft contrib op for inference graphs) so `g.node(name, ...)`
+ * can use it. Names are global and must be unique; re-registering the identical object is a no-op.
+ */
+export function registerOp(def: OpDef): void {
+  const existing = ops.get(def.name);
+  if (existing && existing !== def) throw new Error(`op ${def.name} is already defined`);
+  ops.set(def.name, def);
+}
 
 export function getOp(name: string): OpDef {
   const def = OPS.get(name);
