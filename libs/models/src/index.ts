@@ -73,6 +73,7 @@ export {
   renderJudgePrompt,
   resolveJudgeTemplate,
 } from './judge/judge-prompt.js';
+export { type ExportResult, exportLlamaOnnx } from './model/export-onnx.js';
 export {
   createLlamaModel,
   type KvCache,
