@@ -329,6 +329,38 @@ describe('handler adapters and the error boundary', () => {
     client.close();
   });
 
+  it('call observers (the tracing hook) see each call start and end with its status', async () => {
+    const events: string[] = [];
+    const server = await startServer(
+      {
+        echo: unary((n: Note) => {
+          if (n.text === 'bad') throw new VerdictError('NOT_FOUND', 'no such note');
+          return n;
+        }),
+      },
+      {
+        observers: [
+          {
+            onCallStart: ({ method, metadata }) => {
+              events.push(`start ${method} ${String(metadata.get('traceparent')[0])}`);
+              return { onCallEnd: ({ code }) => events.push(`end ${code}`) };
+            },
+          },
+        ],
+      },
+    );
+    const client = createGrpcClient(NotesClient, server.address);
+    await client.unary('echo', { text: 'ok' }, { metadata: { traceparent: 't1' } });
+    await catchError(client.unary('echo', { text: 'bad' }, { metadata: { traceparent: 't2' } }));
+    assert.deepEqual(events, [
+      'start /test.v1.Notes/Echo t1',
+      'end 0',
+      'start /test.v1.Notes/Echo t2',
+      'end 5',
+    ]);
+    client.close();
+  });
+
   it('the reply guard answers once and drops later replies', () => {
     const calls: unknown[] = [];
     const warnings: string[] = [];

@@ -235,8 +235,9 @@ async function* readRequests<Req>(
   signal: AbortSignal,
 ): AsyncGenerator<Req> {
   const aborted = whenAborted(signal);
-  // Not `for await`: returning that iterator would destroy the call's readable side.
-  const source = (call as AsyncIterable<Req>)[Symbol.asyncIterator]();
+  // The default Readable iterator destroys the stream when it finishes, which for a duplex call
+  // also kills the response side (its status would never be sent).
+  const source: AsyncIterator<Req> = call.iterator({ destroyOnReturn: false });
   while (true) {
     const next = await Promise.race([source.next(), aborted]);
     if (next === ABORTED) throw signal.reason ?? new VerdictError('CANCELLED', 'call cancelled');

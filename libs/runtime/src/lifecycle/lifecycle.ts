@@ -17,9 +17,10 @@ export interface StopContext {
 
 export interface LifecycleComponent {
   name: string;
-  start?(): Promise<unknown> | void;
+  /** May return a promise; it is awaited before the next component starts. */
+  start?(): unknown;
   /** Drain and release. Should finish before `ctx.deadlineMs` and give up when `ctx.signal` aborts. */
-  stop?(ctx: StopContext): Promise<unknown> | void;
+  stop?(ctx: StopContext): unknown;
 }
 
 export interface LifecycleOptions {
@@ -107,7 +108,7 @@ export class Lifecycle {
   }
 
   /** Sugar for a stop-only component, drained in reverse registration order like the others. */
-  onShutdown(name: string, stop: (ctx: StopContext) => Promise<void> | void): this {
+  onShutdown(name: string, stop: (ctx: StopContext) => unknown): this {
     return this.register({ name, stop });
   }
 
