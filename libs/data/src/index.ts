@@ -13,3 +13,7 @@ export * from './eval/score.js';
 export * from './prng.js';
 export * from './problem.js';
 export * from './prompts/templates.js';
+export * from './toy/generator.js';
+export * from './toy/scenarios.js';
+export * from './toy/tokenizer.js';
+export * from './toy/verifier-data.js';
