@@ -105,6 +105,19 @@ describe('nats-server harness', () => {
   });
 });
 
+describe('nats-server crash', () => {
+  it('restart() after kill(SIGKILL) recovers acknowledged publishes', async () => {
+    const { stream, subject } = await freshStream();
+    for (let i = 0; i < 3; i++) await messaging.publish(subject, `m${i}`);
+    const reconnected = nextReconnect();
+    await server.kill('SIGKILL');
+    await server.restart();
+    await reconnected;
+    const info = await messaging.jetstreamManager.streams.info(stream);
+    assert.equal(info.state.messages, 3);
+  });
+});
+
 describe('streams and publish', () => {
   it('ensureStream is idempotent, updates limits, refuses a retention change', async () => {
     const spec = { name: 'IDEMP', subjects: ['idemp.>'], maxAgeMs: 60_000 };
