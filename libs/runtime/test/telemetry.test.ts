@@ -8,6 +8,7 @@ import {
   createInMemorySpanExporter,
   createMetrics,
   extractTraceContext,
+  getTraceLogFields,
   getTracer,
   injectTraceHeaders,
   natsTraceHooks,
@@ -212,6 +213,36 @@ test('samplerRatio 0 drops new traces but children follow a sampled parent', asy
       exporter.getFinishedSpans().map((s) => s.name),
       ['child-kept'],
     );
+  } finally {
+    await telemetry.shutdown();
+  }
+});
+
+test('natsTraceHooks.tracePublish/traceConsume make producer → consumer spans; log fields follow', async () => {
+  const exporter = createInMemorySpanExporter();
+  const telemetry = await startTelemetry({ serviceName: 'hooks', traceExporter: exporter });
+  try {
+    assert.deepEqual(getTraceLogFields(), {});
+    const carried: Record<string, string> = {};
+    await natsTraceHooks.tracePublish('s.hook', async () => {
+      natsTraceHooks.injectHeaders(carried); // what the messaging publish does inside
+    });
+    let fields: ReturnType<typeof getTraceLogFields> = {};
+    await natsTraceHooks.traceConsume(
+      { subject: 's.hook', headers: carried, streamSequence: 7 },
+      async () => {
+        fields = getTraceLogFields();
+      },
+    );
+    const [producer, consumer] = exporter.getFinishedSpans();
+    assert.equal(producer?.name, 'publish s.hook');
+    assert.equal(consumer?.name, 'process s.hook');
+    assert.equal(consumer?.parentSpanContext?.spanId, producer?.spanContext().spanId);
+    assert.equal(consumer?.attributes['messaging.nats.stream_sequence'], 7);
+    assert.deepEqual(fields, {
+      trace_id: consumer?.spanContext().traceId,
+      span_id: consumer?.spanContext().spanId,
+    });
   } finally {
     await telemetry.shutdown();
   }

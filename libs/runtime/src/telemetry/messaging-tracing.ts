@@ -123,6 +123,10 @@ export function withConsumerSpan<T>(
  * every delivered message's context is extracted and made active around the handler (so the
  * handler's spans and publishes continue the producer's trace even without
  * `withConsumerSpan`). Pass to `connectNats({ headerHooks: natsTraceHooks })`.
+ *
+ * `tracePublish` / `traceConsume` are ready for the messaging layer to call around each
+ * publish and each handler run, which would make PRODUCER/CONSUMER spans automatic (then
+ * drop explicit `withProducerSpan`/`withConsumerSpan` around those calls).
  */
 export const natsTraceHooks = {
   injectHeaders(headers: HeaderCarrier): void {
@@ -133,5 +137,11 @@ export const natsTraceHooks = {
   },
   runInContext<T>(ctx: unknown, fn: () => Promise<T>): Promise<T> {
     return isContext(ctx) ? context.with(ctx, fn) : fn();
+  },
+  tracePublish<T>(subject: string, fn: () => Promise<T>): Promise<T> {
+    return withProducerSpan(subject, () => fn());
+  },
+  traceConsume<T>(msg: TracedMessage, fn: () => Promise<T>): Promise<T> {
+    return withConsumerSpan(msg, () => fn());
   },
 };

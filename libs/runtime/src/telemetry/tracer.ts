@@ -1,5 +1,5 @@
 import type { Meter, Tracer } from '@opentelemetry/api';
-import { metrics, trace } from '@opentelemetry/api';
+import { context, isSpanContextValid, metrics, trace } from '@opentelemetry/api';
 
 /** Instrumentation scope of the spans and metrics the runtime itself creates. */
 export const TRACER_NAME = '@verdict/runtime';
@@ -19,4 +19,14 @@ export function getTracer(name: string = TRACER_NAME): Tracer {
  */
 export function getMeter(name: string = TRACER_NAME): Meter {
   return metrics.getMeter(name);
+}
+
+/**
+ * `{ trace_id, span_id }` of the active span, for log lines (empty when there is none), so a
+ * log entry can be found from its trace and vice versa.
+ */
+export function getTraceLogFields(): { trace_id?: string; span_id?: string } {
+  const spanContext = trace.getSpanContext(context.active());
+  if (spanContext === undefined || !isSpanContextValid(spanContext)) return {};
+  return { trace_id: spanContext.traceId, span_id: spanContext.spanId };
 }
