@@ -24,8 +24,12 @@ function softmaxModel(): Uint8Array {
 test('two models run concurrently in two workers with correct results', async () => {
   const pool = createSessionPool({ workers: 2, intraOpThreadsPerWorker: 1 });
   try {
-    const mm = await pool.load(matmulModel(64));
-    const sm = await pool.load(softmaxModel(), { optimizationLevel: 'basic' });
+    // Loaded concurrently: each must still land in its own worker.
+    const [mm, sm] = await Promise.all([
+      pool.load(matmulModel(64)),
+      pool.load(softmaxModel(), { optimizationLevel: 'basic' }),
+    ]);
+    assert.deepEqual([...mm.workers, ...sm.workers].sort(), [0, 1]);
     assert.deepEqual(mm.inputNames, ['a', 'b']);
     assert.deepEqual(sm.outputNames, ['p']);
     const cases = Array.from({ length: 4 }, () => ({
@@ -52,6 +56,7 @@ test('feeds are transferred (detached) by default and kept with copyInputs', asy
   const pool = createSessionPool({ workers: 1 });
   try {
     const s = await pool.load(matmulModel(2), { replicas: 2 });
+    assert.deepEqual(s.workers, [0], 'replicas are capped at the worker count');
     const a = createTensor('float32', [1, 2], Float32Array.from([1, 2]));
     const b = createTensor('float32', [2, 1], Float32Array.from([3, 4]));
     const kept = await s.run({ a, b }, { copyInputs: true });

@@ -27,6 +27,8 @@ export interface PoolRunOptions extends RunOptions {
 export interface PooledSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /** Indexes (0-based) of the pool workers holding a copy of this session. */
+  readonly workers: readonly number[];
   run(feeds: Readonly<Record<string, Tensor>>, opts?: PoolRunOptions): Promise<Record<string, Tensor>>;
   release(): Promise<void>;
 }
@@ -106,19 +108,28 @@ export function createSessionPool(opts: SessionPoolOptions = {}): SessionPool {
     const { replicas = 1, ...sessionOpts } = loadOpts;
     const options: SessionOptions = { intraOpThreads: threads, ...sessionOpts };
     const chosen = [...slots]
+      .filter((s) => !s.dead)
       .sort((a, b) => a.sessions - b.sessions)
       .slice(0, Math.min(replicas, slots.length));
+    if (chosen.length === 0) throw new Error('no live worker to load into');
+    // Count the session before awaiting so concurrent loads spread over the workers.
+    for (const slot of chosen) slot.sessions++;
     const copies = await Promise.all(
       chosen.map(async (slot) => {
-        const res = await request(slot, { type: 'load', id: nextId++, model, options });
-        slot.sessions++;
-        return { slot, handle: res.handle as number, res };
+        try {
+          const res = await request(slot, { type: 'load', id: nextId++, model, options });
+          return { slot, handle: res.handle as number, res };
+        } catch (err) {
+          slot.sessions--;
+          throw err;
+        }
       }),
     );
     const meta = (copies[0] as (typeof copies)[number]).res;
     return {
       inputNames: meta.inputNames ?? [],
       outputNames: meta.outputNames ?? [],
+      workers: copies.map((c) => slots.indexOf(c.slot)),
       async run(feeds, runOpts = {}) {
         if (closed) throw new Error('session pool is closed');
         const live = copies.filter((c) => !c.slot.dead);
