@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defineConfig, env, isVerdictError, parseDurationMs, type VerdictError } from '../src/index.js';
+import {
+  type ConfigOf,
+  defineConfig,
+  env,
+  isVerdictError,
+  parseDurationMs,
+  type VerdictError,
+} from '../src/index.js';
 
 const schema = defineConfig({
   host: env.string('JUDGE_HOST', { default: '0.0.0.0' }),
@@ -40,6 +47,12 @@ describe('defineConfig', () => {
       JUDGE_TEMPERATURE: '0.7',
       LOG_LEVEL: '',
     });
+    // Compile-time: the loaded config has the declared types.
+    const typed: ConfigOf<typeof schema.shape> = config;
+    const level: 'debug' | 'info' | 'warn' | 'error' = typed.logLevel;
+    const token: string | undefined = typed.apiToken;
+    assert.equal(token, undefined);
+    assert.equal(level, 'info');
     assert.equal(config.host, '0.0.0.0');
     assert.equal(config.port, 0);
     assert.equal(config.logLevel, 'info'); // empty counts as unset
