@@ -19,6 +19,7 @@ export {
   type LlamaFamilyModelType,
   llamaConfigToJson,
   loadLlamaFamilyConfig,
+  maxSequenceLength,
   parseLlamaFamilyConfig,
   type RopeScaling,
   SUPPORTED_MODEL_TYPES,

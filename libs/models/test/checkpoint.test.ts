@@ -10,6 +10,7 @@ import {
   loadLlamaFamilyConfig,
   loadLlamaWeights,
   loadSafetensorsDir,
+  maxSequenceLength,
   parseLlamaFamilyConfig,
   readSafetensors,
   toWeightMap,
@@ -43,6 +44,17 @@ describe('config.json', () => {
   it('round-trips through llamaConfigToJson', () => {
     const c = qwen3ToyConfig({ rope_scaling: { rope_type: 'linear', factor: 2 } });
     assert.deepEqual(parseLlamaFamilyConfig(JSON.parse(JSON.stringify(llamaConfigToJson(c)))), c);
+  });
+
+  it('a used sliding window caps the sequence length; an unused one does not', () => {
+    const mistral = qwen3ToyConfig({
+      model_type: 'mistral',
+      architectures: ['MistralForCausalLM'],
+      sliding_window: 32,
+    });
+    assert.deepEqual(maxSequenceLength(mistral), { limit: 32, field: 'sliding_window' });
+    const qwen = qwen3ToyConfig({ sliding_window: 32, use_sliding_window: false });
+    assert.deepEqual(maxSequenceLength(qwen), { limit: 64, field: 'max_position_embeddings' });
   });
 
   it('rejects an unsupported architecture with one clear error', () => {

@@ -49,6 +49,12 @@ export interface LlamaFamilyConfig {
   readonly qkNorm: boolean;
   readonly bosTokenId: number | undefined;
   readonly eosTokenIds: readonly number[];
+  /**
+   * Mistral / Qwen sliding-window attention span. The engine attends to the full causal past,
+   * which equals sliding-window attention only while sequences fit the window, so
+   * `maxSequenceLength` caps sequences at it.
+   */
+  readonly slidingWindow: number | undefined;
 }
 
 type Json = Record<string, unknown>;
@@ -179,7 +185,24 @@ export function parseLlamaFamilyConfig(raw: unknown): LlamaFamilyConfig {
     qkNorm: type === 'qwen3',
     bosTokenId: tokenIds(c['bos_token_id'], 'bos_token_id')[0],
     eosTokenIds: tokenIds(c['eos_token_id'], 'eos_token_id'),
+    slidingWindow: slidingWindowOf(type, c),
   };
+}
+
+function slidingWindowOf(type: LlamaFamilyModelType, c: Json): number | undefined {
+  const sw = c['sliding_window'];
+  if (sw === undefined || sw === null) return undefined;
+  const used =
+    type === 'mistral' || ((type === 'qwen2' || type === 'qwen3') && c['use_sliding_window'] === true);
+  return used ? posInt(c, 'sliding_window') : undefined;
+}
+
+/** The longest sequence (prompt + generated) the engine runs for a config, and the field that sets it. */
+export function maxSequenceLength(config: LlamaFamilyConfig): { limit: number; field: string } {
+  if (config.slidingWindow !== undefined && config.slidingWindow < config.maxPositionEmbeddings) {
+    return { limit: config.slidingWindow, field: 'sliding_window' };
+  }
+  return { limit: config.maxPositionEmbeddings, field: 'max_position_embeddings' };
 }
 
 /** Reads and validates `<dir>/config.json`. */
@@ -222,6 +245,12 @@ export function llamaConfigToJson(config: LlamaFamilyConfig): Record<string, unk
     mlp_bias: config.mlpBias,
     bos_token_id: config.bosTokenId ?? null,
     eos_token_id: config.eosTokenIds.length === 1 ? config.eosTokenIds[0] : config.eosTokenIds,
+    ...(config.slidingWindow === undefined
+      ? {}
+      : {
+          sliding_window: config.slidingWindow,
+          use_sliding_window: config.modelType === 'mistral' ? undefined : true,
+        }),
     torch_dtype: 'float32',
   };
 }

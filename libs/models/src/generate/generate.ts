@@ -1,3 +1,4 @@
+import { maxSequenceLength } from '../checkpoint/llama-config.js';
 import { ModelError } from '../errors.js';
 import { positionIdsFromMask } from '../reference/llama-reference.js';
 import type { CausalLm } from './causal-lm.js';
@@ -63,7 +64,7 @@ export async function generate(
     throw new ModelError('INVALID_ARGUMENT', `seed must be an integer (got ${seed})`);
   if (prompts.length === 0) return [];
   const { config, tokenizer } = model;
-  const maxPositions = config.maxPositionEmbeddings;
+  const { limit: maxPositions, field: limitField } = maxSequenceLength(config);
   const promptIds = prompts.map((p, i) => {
     const ids =
       typeof p === 'string'
@@ -73,7 +74,7 @@ export async function generate(
     if (ids.length > maxPositions) {
       throw new ModelError(
         'INVALID_ARGUMENT',
-        `prompt ${i} has ${ids.length} tokens, more than the model's max_position_embeddings (${maxPositions})`,
+        `prompt ${i} has ${ids.length} tokens, more than the model's ${limitField} (${maxPositions})`,
       );
     }
     for (const id of ids) {

@@ -1,4 +1,4 @@
-import type { LlamaFamilyConfig } from '../checkpoint/llama-config.js';
+import { type LlamaFamilyConfig, maxSequenceLength } from '../checkpoint/llama-config.js';
 import { ModelError } from '../errors.js';
 import type { StepInput } from '../generate/causal-lm.js';
 import { positionIdsFromMask } from '../reference/llama-reference.js';
@@ -83,16 +83,17 @@ export async function judge(
   const { tokenizer, config } = model;
   const template = resolveJudgeTemplate(tokenizer, options.template);
   const { yesId, noId } = findYesNoTokenIds(tokenizer, template);
+  const { limit, field } = maxSequenceLength(config);
   const encoded = items.map((item, i) => {
     const ids = encodeJudgePrompt(
       tokenizer,
       renderJudgePrompt(tokenizer, item.question, item.answer, template),
       template,
     );
-    if (ids.length > config.maxPositionEmbeddings) {
+    if (ids.length > limit) {
       throw new ModelError(
         'INVALID_ARGUMENT',
-        `judge prompt ${i} has ${ids.length} tokens, more than the model's max_position_embeddings (${config.maxPositionEmbeddings})`,
+        `judge prompt ${i} has ${ids.length} tokens, more than the model's ${field} (${limit})`,
       );
     }
     return ids;
