@@ -99,6 +99,21 @@ export class GraphCore implements GraphView {
     return v;
   }
 
+  /** A named constant: always an initializer (also with params: 'inputs'), never deduplicated. */
+  initializer(
+    name: string,
+    data: AnyTypedArray,
+    dims: readonly number[] = [data.length],
+    dtype?: DType,
+  ): Value {
+    const dt = dtype ?? dtypeOfArray(data);
+    if (data.length !== numElements(dims))
+      throw new Error(`initializer ${name}: ${data.length} elements for ${formatShape(dims)}`);
+    const v = this.register(name, dt, dims);
+    this.constants.set(name, { dtype: dt, dims: [...dims], data } as Tensor);
+    return v;
+  }
+
   /** A scalar (rank-0) constant. */
   scalar(value: number, dtype: DType = 'float32'): Value {
     return this.constant(typedArrayFrom(dtype, [value]), [], dtype);
