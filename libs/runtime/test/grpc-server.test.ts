@@ -361,6 +361,15 @@ describe('handler adapters and the error boundary', () => {
     client.close();
   });
 
+  it('enforces the maximum receive message size', async () => {
+    const server = await startServer({ echo: unary((n: Note) => n) }, { maxReceiveMessageBytes: 1024 });
+    const client = createGrpcClient(NotesClient, server.address);
+    assert.deepEqual(await client.unary('echo', { text: 'small' }), { text: 'small' });
+    const error = await catchError(client.unary('echo', { text: 'x'.repeat(4096) }));
+    assert.equal(error.code, 'RESOURCE_EXHAUSTED');
+    client.close();
+  });
+
   it('the reply guard answers once and drops later replies', () => {
     const calls: unknown[] = [];
     const warnings: string[] = [];

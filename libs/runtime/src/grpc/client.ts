@@ -231,10 +231,14 @@ export function createGrpcClient<C extends Client>(
       type F = C[typeof name];
       const fn = method<ClientStreamFn<StreamRequest<F>, StreamResponse<F>>>(name);
       return new Promise((resolve, reject) => {
-        const call = fn(toMetadata(o.metadata), callOptions(deadlineOf(o)), (error, response) =>
-          error === null ? resolve(response) : reject(VerdictError.from(error)),
-        );
-        o.signal?.addEventListener('abort', () => call.cancel(), { once: true });
+        const call = fn(toMetadata(o.metadata), callOptions(deadlineOf(o)), (error, response) => {
+          o.signal?.removeEventListener('abort', onAbort);
+          if (error === null) resolve(response);
+          else reject(VerdictError.from(error));
+        });
+        const onAbort = (): void => call.cancel();
+        if (o.signal?.aborted) call.cancel();
+        else o.signal?.addEventListener('abort', onAbort, { once: true });
         void writeAll(call, requests);
       });
     },
