@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { checkAnswer } from '../answer/check-answer.js';
 import { extractionValue, extractStrict } from '../answer/extract.js';
+import { partitionLabeled } from '../datasets/partition.js';
 import { formatSftExample, renderJudgePrompt } from '../prompts/templates.js';
 import { generateToyProblems, type ToyDifficulty } from './generator.js';
 import { TOY_SCENARIOS } from './scenarios.js';
@@ -117,4 +118,12 @@ test('the toy tokenizer.json loads in @huggingface/tokenizers and round-trips ev
   console.log(
     `toy tokenizer: vocab ${buildToyVocab().size}; ${texts.length} texts, ${tokens} tokens, mean ${(tokens / texts.length).toFixed(1)}`,
   );
+});
+
+test('unlabeled toy problems lose the spec (which holds the answer) along with answer and solution', () => {
+  const { unlabeled } = partitionLabeled(idProblems.slice(0, 50), { labeledRatio: 0.5, seed: 1 });
+  for (const u of unlabeled) {
+    assert.deepEqual(Object.keys(u).sort(), ['id', 'meta', 'question', 'source']);
+    assert.ok(!JSON.stringify(u).includes('####'));
+  }
 });
