@@ -11,7 +11,8 @@ async function main(): Promise<void> {
   let h = g.input('x', 'float32', ['batch', 'seq', D]);
   const w = g.param('w', 'float32', [D], new Float32Array(D).fill(1));
   const b = g.param('b', 'float32', [D], new Float32Array(D).fill(0));
-  for (let i = 0; i < 4; i++) h = g.gelu(g.layerNorm(g.rmsNorm(h, w, 1e-5), w, b, 1e-5));
+  const f = { fusable: true };
+  for (let i = 0; i < 4; i++) h = g.gelu(g.layerNorm(g.rmsNorm(h, w, 1e-5, f), w, b, 1e-5, f));
   g.output('y', h);
   const model = toOnnxModel(g);
   const x = Float32Array.from({ length: B * T * D }, (_, i) => Math.sin(i));

@@ -261,9 +261,15 @@ export class GraphBuilder extends GraphCore {
   silu = (x: Value): Value => nn.silu(this, x);
   gelu = (x: Value, approximate: 'none' | 'tanh' = 'none'): Value => nn.gelu(this, x, approximate);
   logSumExp = (x: Value, axis = -1, keepDims = false): Value => nn.logSumExp(this, x, axis, keepDims);
-  rmsNorm = (x: Value, weight: Value | undefined, eps: number): Value => nn.rmsNorm(this, x, weight, eps);
-  layerNorm = (x: Value, weight: Value | undefined, bias: Value | undefined, eps: number): Value =>
-    nn.layerNorm(this, x, weight, bias, eps);
+  rmsNorm = (x: Value, weight: Value | undefined, eps: number, opts?: nn.NormOptions): Value =>
+    nn.rmsNorm(this, x, weight, eps, opts);
+  layerNorm = (
+    x: Value,
+    weight: Value | undefined,
+    bias: Value | undefined,
+    eps: number,
+    opts?: nn.NormOptions,
+  ): Value => nn.layerNorm(this, x, weight, bias, eps, opts);
   linear = (x: Value, weight: Value, bias?: Value): Value => nn.linear(this, x, weight, bias);
   rotateHalf = (x: Value): Value => nn.rotateHalf(this, x);
   applyRotary = (x: Value, cos: Value, sin: Value): Value => nn.applyRotary(this, x, cos, sin);

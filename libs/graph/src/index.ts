@@ -9,7 +9,7 @@ export {
 export { decodeOnnxModel, type EmitOptions, toOnnxModel } from './emit.js';
 export { createGraph, GraphBuilder, type Operand, type SliceSpec } from './graph-builder.js';
 export { GraphCore, type Param } from './graph-core.js';
-export type { AttentionBiasOptions, RotaryOptions } from './nn.js';
+export type { AttentionBiasOptions, NormOptions, RotaryOptions } from './nn.js';
 export { getOp, OPS, registerOp } from './ops/registry.js';
 export {
   createSession,

@@ -82,6 +82,8 @@ test('rmsNorm and layerNorm composites', async () => {
   const b = g.input('b', 'float32', [8]);
   g.output('rms', g.rmsNorm(x, w, 1e-5));
   g.output('ln', g.layerNorm(x, w, b, 1e-5));
+  g.output('rmsF', g.rmsNorm(x, w, 1e-5, { fusable: true }));
+  g.output('lnF', g.layerNorm(x, w, b, 1e-5, { fusable: true }));
   const xa = R.randn([2, 3, 8], r, 2);
   const wa = R.randn([8], r);
   const ba = R.randn([8], r);
@@ -92,12 +94,9 @@ test('rmsNorm and layerNorm composites', async () => {
     true,
     'mean',
   );
-  assertClose(
-    out.rms,
-    R.map([xa, ms, wa], (v, m, ww) => (v / Math.sqrt(m + 1e-5)) * ww),
-    1e-5,
-    'rms',
-  );
+  const rmsRef = R.map([xa, ms, wa], (v, m, ww) => (v / Math.sqrt(m + 1e-5)) * ww);
+  assertClose(out.rms, rmsRef, 1e-5, 'rms');
+  assertClose(out.rmsF, rmsRef, 1e-5, 'rms fusable');
   const mu = R.reduce(xa, [-1], true, 'mean');
   const c = R.map([xa, mu], (v, m) => v - m);
   const va = R.reduce(
@@ -106,10 +105,7 @@ test('rmsNorm and layerNorm composites', async () => {
     true,
     'mean',
   );
-  assertClose(
-    out.ln,
-    R.map([c, va, wa, ba], (v, vv, ww, bb) => (v / Math.sqrt(vv + 1e-5)) * ww + bb),
-    1e-5,
-    'ln',
-  );
+  const lnRef = R.map([c, va, wa, ba], (v, vv, ww, bb) => (v / Math.sqrt(vv + 1e-5)) * ww + bb);
+  assertClose(out.ln, lnRef, 1e-5, 'ln');
+  assertClose(out.lnF, lnRef, 1e-5, 'ln fusable');
 });
