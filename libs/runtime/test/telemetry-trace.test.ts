@@ -146,8 +146,8 @@ test('gRPC call + messaging publish/consume (header hooks) share one trace with 
   await messaging.ensureStream({ name: 'TRACED', subjects: ['traced.>'] });
   await messaging.ensureConsumer({ stream: 'TRACED', name: 'worker' });
   const { client, stop } = await startServer(async () => {
-    // The header hook injects the active context, i.e. this producer span.
-    await withProducerSpan(subject, () => messaging.publish(subject, 'work'));
+    // natsTraceHooks.tracePublish opens the PRODUCER span; the headers carry it.
+    await messaging.publish(subject, 'work');
   });
   try {
     const response = await callInsideSpan(client);
@@ -160,13 +160,13 @@ test('gRPC call + messaging publish/consume (header hooks) share one trace with 
       consumer: 'worker',
       signal: controller.signal,
       fetchExpiresMs: 1_000,
-      handler: (msg) =>
-        withConsumerSpan(msg, async () => {
-          getTracer('test').startSpan('handle').end();
-          processed++;
-          controller.abort();
-          return 'ack' as const;
-        }),
+      // natsTraceHooks.traceConsume runs the handler inside the CONSUMER span.
+      handler: async () => {
+        getTracer('test').startSpan('handle').end();
+        processed++;
+        controller.abort();
+        return 'ack' as const;
+      },
     });
     assert.equal(processed, 1);
     assert.equal(stats.acked, 1);

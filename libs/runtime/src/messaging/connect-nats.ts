@@ -149,15 +149,18 @@ export async function connectNats(options: NatsConnectOptions): Promise<Messagin
     ensureStream: (spec) => ensureStream(jsm, spec),
     ensureConsumer: (spec) => ensureConsumer(jsm, spec),
     async publish(subject, data, publishOptions = {}) {
-      const natsHeaders = buildPublishHeaders(publishOptions.headers, hooks);
-      const ack = await js.publish(subject, data, {
-        ...(publishOptions.msgId !== undefined ? { msgID: publishOptions.msgId } : {}),
-        ...(natsHeaders !== undefined ? { headers: natsHeaders } : {}),
-        ...(publishOptions.expectLastSequence !== undefined
-          ? { expect: { lastSequence: publishOptions.expectLastSequence } }
-          : {}),
-        ...(publishOptions.timeoutMs !== undefined ? { timeout: publishOptions.timeoutMs } : {}),
-      });
+      const send = async () => {
+        const natsHeaders = buildPublishHeaders(publishOptions.headers, hooks);
+        return js.publish(subject, data, {
+          ...(publishOptions.msgId !== undefined ? { msgID: publishOptions.msgId } : {}),
+          ...(natsHeaders !== undefined ? { headers: natsHeaders } : {}),
+          ...(publishOptions.expectLastSequence !== undefined
+            ? { expect: { lastSequence: publishOptions.expectLastSequence } }
+            : {}),
+          ...(publishOptions.timeoutMs !== undefined ? { timeout: publishOptions.timeoutMs } : {}),
+        });
+      };
+      const ack = hooks?.tracePublish !== undefined ? await hooks.tracePublish(subject, send) : await send();
       return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
     },
     consume: (consumeOptions) => runConsumeLoop(js, () => nc.flush(), consumeOptions, hooks),

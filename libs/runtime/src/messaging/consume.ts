@@ -176,7 +176,11 @@ export async function runConsumeLoop(
       ctx = context;
       const run = async (): Promise<HandlerOutcome> => options.handler(context);
       const outcome =
-        hooks?.runInContext !== undefined ? await hooks.runInContext(context.traceContext, run) : await run();
+        hooks?.traceConsume !== undefined
+          ? await hooks.traceConsume(context, run)
+          : hooks?.runInContext !== undefined
+            ? await hooks.runInContext(context.traceContext, run)
+            : await run();
       if (!isHandlerOutcome(outcome)) {
         throw new Error(
           `handler returned ${JSON.stringify(outcome)}; expected 'ack', 'term' or { nak: delayMs }`,

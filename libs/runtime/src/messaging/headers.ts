@@ -23,6 +23,18 @@ export interface MessageHeaderHooks {
   injectHeaders(headers: MessageHeaders): void;
   extractContext(headers: MessageHeaders): unknown;
   runInContext?<T>(context: unknown, fn: () => Promise<T>): Promise<T>;
+  /** Wraps each publish (e.g. in a PRODUCER span); headers are built inside it, so they carry it. */
+  tracePublish?<T>(subject: string, fn: () => Promise<T>): Promise<T>;
+  /** Wraps each handler run (e.g. in a CONSUMER span); used instead of `runInContext` when set. */
+  traceConsume?<T>(message: TracedDelivery, fn: () => Promise<T>): Promise<T>;
+}
+
+/** What `traceConsume` sees of a delivered message. */
+export interface TracedDelivery {
+  readonly subject: string;
+  readonly headers: MessageHeaders;
+  readonly traceContext: unknown;
+  readonly redelivered: boolean;
 }
 
 /** Wraps (and lazily creates) NATS headers; `natsHeaders()` returns undefined when none were set. */

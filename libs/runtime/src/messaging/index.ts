@@ -17,6 +17,6 @@ export type {
   MessageHandler,
 } from './consume.js';
 export { isRetryableError, retryDelayMs } from './consume.js';
-export type { MessageHeaderHooks, MessageHeaders } from './headers.js';
+export type { MessageHeaderHooks, MessageHeaders, TracedDelivery } from './headers.js';
 export type { SmallState } from './small-state.js';
 export type { ConsumerSpec, EnsureResult, StreamRetention, StreamSpec } from './streams.js';
