@@ -1,3 +1,5 @@
+export { type GradOptions, type GradResult, grad } from './autodiff/grad.js';
+export { NON_DIFFERENTIABLE, VJP_RULES } from './autodiff/vjp-rules.js';
 export {
   allocTypedArray,
   dtypeFromOnnx,
