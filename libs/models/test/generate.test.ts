@@ -47,4 +47,19 @@ describe('generation controls', () => {
     assert.equal(counts[2], 0);
     assert.ok(Math.abs(counts[1]! / 4000 - 0.75) < 0.03, `P(1) ≈ ${counts[1]! / 4000}`);
   });
+
+  it('top-k and top-p keep exactly the expected support', () => {
+    // Probabilities 0.4, 0.3, 0.2, 0.1 (temperature 1): top_p 0.65 keeps {0, 1}; top_k 3 keeps {0, 1, 2}.
+    const logits = Float32Array.from([0.4, 0.3, 0.2, 0.1].map(Math.log));
+    const seen = (o: { topK: number; topP: number }) => {
+      const rng = createRng(7);
+      const s = new Set<number>();
+      for (let i = 0; i < 2000; i++) s.add(sampleToken(logits, { temperature: 1, ...o }, rng));
+      return [...s].sort();
+    };
+    assert.deepEqual(seen({ topK: 0, topP: 0.65 }), [0, 1]);
+    assert.deepEqual(seen({ topK: 3, topP: 1 }), [0, 1, 2]);
+    assert.deepEqual(seen({ topK: 3, topP: 0.75 }), [0, 1]); // 0.4/0.9, 0.3/0.9 → 0.78 ≥ 0.75
+    assert.deepEqual(seen({ topK: 0, topP: 1 }), [0, 1, 2, 3]);
+  });
 });

@@ -43,35 +43,113 @@ function argmaxOf(logits: ArrayLike<number>): number {
   return best;
 }
 
+/** Ids of the k largest logits, sorted descending (ties → lower id), via a size-k min-heap: O(V log k). */
+function topKIds(logits: ArrayLike<number>, k: number): number[] {
+  const heap: number[] = [];
+  // "a ranks below b": smaller logit, or equal logit and larger id.
+  const below = (a: number, b: number) => logits[a]! < logits[b]! || (logits[a] === logits[b] && a > b);
+  const swap = (i: number, j: number) => {
+    const t = heap[i]!;
+    heap[i] = heap[j]!;
+    heap[j] = t;
+  };
+  const siftDown = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && below(heap[l]!, heap[m]!)) m = l;
+      if (r < heap.length && below(heap[r]!, heap[m]!)) m = r;
+      if (m === i) return;
+      swap(i, m);
+      i = m;
+    }
+  };
+  for (let id = 0; id < logits.length; id++) {
+    if (heap.length < k) {
+      heap.push(id);
+      for (let i = heap.length - 1; i > 0; ) {
+        const parent = (i - 1) >> 1;
+        if (!below(heap[i]!, heap[parent]!)) break;
+        swap(i, parent);
+        i = parent;
+      }
+    } else if (below(heap[0]!, id)) {
+      heap[0] = id;
+      siftDown(0);
+    }
+  }
+  return heap.sort((a, b) => (below(a, b) ? 1 : below(b, a) ? -1 : 0));
+}
+
+/** Sorts ids by logit, descending, ties → lower id. */
+function sortDesc(ids: number[], logits: ArrayLike<number>): number[] {
+  return ids.sort((a, b) => logits[b]! - logits[a]! || a - b);
+}
+
 /**
  * Picks the next token from one logits row. Greedy ties go to the lowest id (like torch.argmax).
- * Sampling: logits / temperature → top-k → top-p (over the renormalised survivors) → draw.
+ * Sampling: logits / temperature → top-k → top-p (over the renormalised survivors) → one draw.
+ * Large vocabularies are never fully sorted unless top-p needs it: top-k uses a heap, and
+ * top-p first tries the prefix of tokens within a factor 1e-4 of the best one.
  */
 export function sampleToken(logits: ArrayLike<number>, o: Required<SamplingOptions>, rng: Rng): number {
   if (o.temperature === 0) return argmaxOf(logits);
   const n = logits.length;
-  // Candidates sorted by logit, descending; ties by id for determinism.
-  let order = Array.from({ length: n }, (_, i) => i).sort((a, b) => logits[b]! - logits[a]! || a - b);
-  if (o.topK > 0 && o.topK < n) order = order.slice(0, o.topK);
-  const top = logits[order[0]!]! / o.temperature;
-  const weights = order.map((i) => Math.exp(logits[i]! / o.temperature - top));
-  let total = weights.reduce((a, b) => a + b, 0);
+  const best = logits[argmaxOf(logits)]!;
+  const weight = (id: number) => Math.exp((logits[id]! - best) / o.temperature);
+  let ids: number[] | undefined; // undefined = the whole vocabulary in id order
+  if (o.topK > 0 && o.topK < n) ids = topKIds(logits, o.topK);
   if (o.topP < 1) {
-    let cum = 0;
-    let keep = 0;
-    while (keep < weights.length) {
-      cum += weights[keep]! / total;
-      keep++;
-      if (cum >= o.topP) break;
+    if (ids === undefined) {
+      // Tokens above a weight threshold are a prefix of the sorted order; if they already hold
+      // top_p of the mass, the nucleus lies inside them and the rest needs no sorting.
+      let total = 0;
+      const head: number[] = [];
+      let headMass = 0;
+      for (let id = 0; id < n; id++) {
+        const w = weight(id);
+        total += w;
+        if (w >= 1e-4) {
+          head.push(id);
+          headMass += w;
+        }
+      }
+      ids =
+        headMass >= o.topP * total
+          ? sortDesc(head, logits)
+          : sortDesc(
+              Array.from({ length: n }, (_, i) => i),
+              logits,
+            );
+      let cum = 0;
+      let keep = 0;
+      while (keep < ids.length) {
+        cum += weight(ids[keep]!);
+        keep++;
+        if (cum >= o.topP * total) break;
+      }
+      ids = ids.slice(0, keep);
+    } else {
+      const total = ids.reduce((a, id) => a + weight(id), 0);
+      let cum = 0;
+      let keep = 0;
+      while (keep < ids.length) {
+        cum += weight(ids[keep]!);
+        keep++;
+        if (cum >= o.topP * total) break;
+      }
+      ids = ids.slice(0, keep);
     }
-    order = order.slice(0, keep);
-    weights.length = keep;
-    total = weights.reduce((a, b) => a + b, 0);
   }
-  let r = rng.next() * total;
-  for (let j = 0; j < order.length; j++) {
-    r -= weights[j]!;
-    if (r < 0) return order[j]!;
+  const count = ids === undefined ? n : ids.length;
+  let mass = 0;
+  for (let j = 0; j < count; j++) mass += weight(ids === undefined ? j : ids[j]!);
+  let r = rng.next() * mass;
+  for (let j = 0; j < count; j++) {
+    const id = ids === undefined ? j : ids[j]!;
+    r -= weight(id);
+    if (r < 0) return id;
   }
-  return order[order.length - 1]!;
+  return ids === undefined ? n - 1 : ids[count - 1]!;
 }
