@@ -31,6 +31,7 @@ export type {
 export { rolloutMismatchStats, sequenceImportanceWeight } from './kl/importance-weights.js';
 export type { KlEstimator, KlSummary } from './kl/kl-estimators.js';
 export { klPerToken, klTerm, meanKl } from './kl/kl-estimators.js';
+export * from './losses/index.js';
 export type { AdamW, AdamWConfig, AdamWState, AdamWStateMeta } from './optim/adamw.js';
 export { ADAMW_STATE_FORMAT, createAdamW } from './optim/adamw.js';
 export { clipGradNorm, globalGradNorm } from './optim/clip-grad-norm.js';
@@ -61,3 +62,4 @@ export type {
   RewardWeights,
 } from './rewards/reward-types.js';
 export { REWARD_TERMS } from './rewards/reward-types.js';
+export * from './training/index.js';

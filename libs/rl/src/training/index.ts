@@ -1,0 +1,17 @@
+export { batchFeeds, positionIdsFor, type TrainBatch } from './train-batch.js';
+export {
+  createTrainer,
+  type MicroBatchResult,
+  type StepResult,
+  type Trainer,
+  type TrainerOptions,
+} from './trainer.js';
+export {
+  buildLogprobGraph,
+  buildTrainingGraph,
+  lossInputNames,
+  type TrainingGraph,
+  type TrainingLossSpec,
+  VALUE_HEAD_BIAS,
+  VALUE_HEAD_WEIGHT,
+} from './training-graph.js';

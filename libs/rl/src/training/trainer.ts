@@ -1,0 +1,214 @@
+import {
+  createSessionPool,
+  createTensor,
+  type PooledSession,
+  type SessionPool,
+  type Tensor,
+} from '@verdict/graph';
+import { type LlamaFamilyConfig, llamaWeightShapes } from '@verdict/models';
+import { type AdamW, type AdamWConfig, type AdamWState, createAdamW } from '../optim/adamw.js';
+import { clipGradNorm, globalGradNorm } from '../optim/clip-grad-norm.js';
+import { createGradAccumulator } from '../optim/grad-accumulator.js';
+import { createLrSchedule, type LrScheduleConfig } from '../optim/lr-schedule.js';
+import type { ParamMap } from '../optim/param-map.js';
+import { batchFeeds, type TrainBatch } from './train-batch.js';
+import {
+  buildLogprobGraph,
+  buildTrainingGraph,
+  type TrainingLossSpec,
+  VALUE_HEAD_BIAS,
+  VALUE_HEAD_WEIGHT,
+} from './training-graph.js';
+
+export interface TrainerOptions {
+  readonly config: LlamaFamilyConfig;
+  /** Initial parameters by HF name (copied; the trainer owns its copy). */
+  readonly params: ParamMap;
+  readonly loss: TrainingLossSpec;
+  readonly schedule: LrScheduleConfig;
+  readonly optimizer?: AdamWConfig;
+  /** Global-norm clipping threshold; 0 or Infinity disables. Default 1. */
+  readonly maxGradNorm?: number;
+  /** Share a session pool; default: the trainer owns a one-worker pool. */
+  readonly pool?: SessionPool;
+  /** ORT intra-op threads of the training session (default 1). */
+  readonly intraOpThreads?: number;
+  /** Resume: the optimizer state of a checkpoint (its step drives the schedule). */
+  readonly optimizerState?: AdamWState;
+}
+
+export interface MicroBatchResult {
+  readonly loss: number;
+  readonly metrics: Record<string, number>;
+  readonly grads: ParamMap;
+  /** Per-token log π_θ of the targets [batch*seq]. */
+  readonly logprobs: Float32Array;
+  /** Per-token PPO ratio (policy losses only). */
+  readonly ratio?: Float32Array;
+}
+
+export interface StepResult {
+  /** Optimizer steps applied so far (after this one). */
+  readonly step: number;
+  readonly lr: number;
+  /** Mean of the micro-batch losses. */
+  readonly loss: number;
+  /** Means of the micro-batch metrics. */
+  readonly metrics: Record<string, number>;
+  /** Global gradient norm before clipping. */
+  readonly gradNorm: number;
+  /** True when the gradient was not finite and no update was applied. */
+  readonly skipped: boolean;
+  /** Σ loss_mask over the micro-batches. */
+  readonly tokens: number;
+}
+
+export interface Trainer {
+  readonly config: LlamaFamilyConfig;
+  readonly loss: TrainingLossSpec;
+  /** The live parameters (updated in place by each step). */
+  readonly params: ParamMap;
+  /** Optimizer steps applied so far. */
+  readonly step: number;
+  /** Forward + backward of one micro-batch at the current parameters (no update). */
+  forwardBackward(batch: TrainBatch): Promise<MicroBatchResult>;
+  /** One optimizer step over the micro-batches: accumulate (mean), clip, schedule, AdamW. */
+  trainStep(microBatches: readonly TrainBatch[]): Promise<StepResult>;
+  /** Per-token log-probs of the targets under the current parameters (forward-only graph). */
+  logprobs(batch: TrainBatch): Promise<Float32Array>;
+  exportOptimizerState(): AdamWState;
+  close(): Promise<void>;
+}
+
+function scalar(out: Record<string, Tensor>, name: string): number {
+  const t = out[name];
+  if (t === undefined) throw new Error(`training graph returned no ${name}`);
+  return Number(t.data[0]);
+}
+
+/** Adds a zero-initialised value head when the loss needs one and the params lack it. */
+function withValueHead(config: LlamaFamilyConfig, params: ParamMap, spec: TrainingLossSpec): ParamMap {
+  const out: ParamMap = new Map();
+  for (const [name] of llamaWeightShapes(config)) {
+    const p = params.get(name);
+    if (p === undefined) throw new RangeError(`trainer: params lack ${name}`);
+    out.set(name, p.slice());
+  }
+  if (spec.kind === 'policy' && spec.valueHead) {
+    out.set(VALUE_HEAD_WEIGHT, params.get(VALUE_HEAD_WEIGHT)?.slice() ?? new Float32Array(config.hiddenSize));
+    out.set(VALUE_HEAD_BIAS, params.get(VALUE_HEAD_BIAS)?.slice() ?? new Float32Array(1));
+  }
+  return out;
+}
+
+/**
+ * The training loop's engine: one ORT session of the training graph (forward → log-probs → loss →
+ * backward) in a pool worker, fed the parameter map each micro-batch; AdamW, clipping, the LR
+ * schedule and accumulation run here in JS (libs/rl/src/optim). Deterministic for a fixed thread
+ * count, so a run resumed from `exportOptimizerState()` + params continues bit-identically.
+ */
+export function createTrainer(options: TrainerOptions): Trainer {
+  const { config, loss: spec } = options;
+  const params = withValueHead(config, options.params, spec);
+  const optimizer: AdamW = createAdamW(params, options.optimizer, options.optimizerState);
+  const schedule = createLrSchedule(options.schedule);
+  const maxGradNorm = options.maxGradNorm ?? 1;
+  const ownPool = options.pool === undefined;
+  const pool =
+    options.pool ?? createSessionPool({ workers: 1, intraOpThreadsPerWorker: options.intraOpThreads ?? 1 });
+  const loadOpts = options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads };
+  const graph = buildTrainingGraph(config, spec);
+  let trainSession: Promise<PooledSession> | undefined;
+  let scoreSession: Promise<PooledSession> | undefined;
+  const accumulator = createGradAccumulator(params);
+
+  const shapes = new Map<string, readonly number[]>(llamaWeightShapes(config));
+  shapes.set(VALUE_HEAD_WEIGHT, [config.hiddenSize]);
+  shapes.set(VALUE_HEAD_BIAS, [1]);
+
+  /** Feeds the session's inputs: the batch plus fresh parameter copies (the pool transfers, i.e. detaches, feed buffers). */
+  async function run(session: PooledSession, batch: TrainBatch, tokenInputs: readonly string[]) {
+    const all = batchFeeds(batch, tokenInputs);
+    const feeds: Record<string, Tensor> = {};
+    for (const name of session.inputNames) {
+      const p = params.get(name);
+      const t = p ? createTensor('float32', shapes.get(name) ?? [p.length], p.slice()) : all[name];
+      if (t === undefined) throw new Error(`no feed for graph input ${name}`);
+      feeds[name] = t;
+    }
+    return session.run(feeds);
+  }
+
+  async function forwardBackward(batch: TrainBatch): Promise<MicroBatchResult> {
+    trainSession ??= pool.load(graph.model, loadOpts);
+    const out = await run(await trainSession, batch, graph.tokenInputs);
+    const grads: ParamMap = new Map();
+    for (const name of params.keys()) {
+      const t = out[graph.gradOutputs.get(name) ?? ''];
+      if (t === undefined) throw new Error(`training graph returned no gradient for ${name}`);
+      grads.set(name, t.data as Float32Array);
+    }
+    const metrics: Record<string, number> = {};
+    for (const m of graph.metricNames) metrics[m] = scalar(out, m);
+    return {
+      loss: scalar(out, 'loss'),
+      metrics,
+      grads,
+      logprobs: out['logprobs']!.data as Float32Array,
+      ...(out['ratio'] ? { ratio: out['ratio'].data as Float32Array } : {}),
+    };
+  }
+
+  async function trainStep(microBatches: readonly TrainBatch[]): Promise<StepResult> {
+    if (microBatches.length === 0) throw new RangeError('trainStep needs at least one micro-batch');
+    accumulator.reset();
+    let lossSum = 0;
+    let tokens = 0;
+    const metricSums: Record<string, number> = {};
+    for (const mb of microBatches) {
+      const r = await forwardBackward(mb);
+      accumulator.add(r.grads);
+      lossSum += r.loss;
+      for (const [k, v] of Object.entries(r.metrics)) metricSums[k] = (metricSums[k] ?? 0) + v;
+      for (let i = 0; i < mb.lossMask.length; i++) tokens += mb.lossMask[i]!;
+    }
+    const grads = accumulator.finish();
+    const gradNorm =
+      maxGradNorm > 0 && Number.isFinite(maxGradNorm)
+        ? clipGradNorm(grads, maxGradNorm)
+        : globalGradNorm(grads);
+    const lr = schedule(optimizer.step);
+    const skipped = !Number.isFinite(gradNorm);
+    if (!skipped) optimizer.update(params, grads, lr);
+    const n = microBatches.length;
+    const metrics: Record<string, number> = {};
+    for (const [k, v] of Object.entries(metricSums)) metrics[k] = v / n;
+    return { step: optimizer.step, lr, loss: lossSum / n, metrics, gradNorm, skipped, tokens };
+  }
+
+  async function logprobs(batch: TrainBatch): Promise<Float32Array> {
+    scoreSession ??= pool.load(buildLogprobGraph(config, undefined), loadOpts);
+    const out = await run(await scoreSession, batch, []);
+    return out['logprobs']!.data as Float32Array;
+  }
+
+  return {
+    config,
+    loss: spec,
+    params,
+    get step() {
+      return optimizer.step;
+    },
+    forwardBackward,
+    trainStep,
+    logprobs,
+    exportOptimizerState: () => optimizer.exportState(),
+    async close() {
+      const sessions = [trainSession, scoreSession].filter((s) => s !== undefined);
+      trainSession = undefined;
+      scoreSession = undefined;
+      if (ownPool) await pool.close();
+      else await Promise.all(sessions.map(async (s) => (await s).release()));
+    },
+  };
+}
