@@ -1,4 +1,13 @@
 export { type GradOptions, type GradResult, grad } from './autodiff/grad.js';
+export {
+  analyticGrads,
+  type GradcheckReport,
+  type GradcheckSpec,
+  gradcheck,
+  makeGradcheckData,
+  type TensorReport,
+} from './autodiff/gradcheck.js';
+export { type ReplayOptions, replayGraph } from './autodiff/replay-graph.js';
 export { NON_DIFFERENTIABLE, VJP_RULES } from './autodiff/vjp-rules.js';
 export {
   allocTypedArray,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { createGraph, replayGraph } from '../src/index.js';
 import { analyticGrads, type GradcheckSpec, gradcheck, makeData } from './gradcheck.js';
 import { buildTinyLlamaLoss, type TinyLlamaConfig, tinyLlamaFeeds } from './gradcheck-llama.js';
 
@@ -68,3 +69,21 @@ for (const tied of [true, false]) {
     );
   });
 }
+
+test('a graph built in float32 only, replayed as float64 (replayGraph), passes the same check', async () => {
+  const cfg = { ...base, tied: true };
+  const r = await gradcheck({
+    // How an architecture that only builds float32 (libs/models today) gets a float64 gradient check.
+    build(g, dt) {
+      const src = createGraph();
+      const loss = buildTinyLlamaLoss(src, 'float32', cfg);
+      const map = replayGraph(g, src, { floatDtype: dt });
+      const out = map.get(loss.name);
+      assert.ok(out && out.dtype === dt);
+      return out;
+    },
+    feeds: tinyLlamaFeeds(cfg.vocab),
+    entries: 4,
+  });
+  assert.equal(r.tensors.length, 20);
+});
