@@ -35,7 +35,8 @@ export function replayGraph(
   }
   for (const [name, t] of src.constants) {
     const dtype = conv(t.dtype);
-    map.set(name, dst.constant(convertFloat(t.data, dtype), t.dims, dtype));
+    // Same names (named initializers stay named); small anonymous constants are no longer deduplicated.
+    map.set(name, dst.initializer(name, convertFloat(t.data, dtype), t.dims, dtype));
   }
   const floatCodes = new Set<number>([ONNX_DTYPE.float32, ONNX_DTYPE.float64]);
   for (const n of src.nodes) {
