@@ -17,7 +17,7 @@ function walk(dir, out) {
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch {
-    return;
+    return out; // a root that does not exist yet contributes no files
   }
   for (const e of entries) {
     if (e.isDirectory()) {
