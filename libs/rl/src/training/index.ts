@@ -1,3 +1,15 @@
+export {
+  loadTrainingCheckpoint,
+  type SaveCheckpointOptions,
+  saveTrainingCheckpoint,
+  TRAINER_STATE_FORMAT,
+  type TrainingCheckpoint,
+} from './checkpoint.js';
+export {
+  createReferencePolicy,
+  type ReferencePolicy,
+  type ReferencePolicyOptions,
+} from './reference-policy.js';
 export { batchFeeds, positionIdsFor, type TrainBatch } from './train-batch.js';
 export {
   createTrainer,

@@ -11,6 +11,7 @@ import { clipGradNorm, globalGradNorm } from '../optim/clip-grad-norm.js';
 import { createGradAccumulator } from '../optim/grad-accumulator.js';
 import { createLrSchedule, type LrScheduleConfig } from '../optim/lr-schedule.js';
 import type { ParamMap } from '../optim/param-map.js';
+import { type SaveCheckpointOptions, saveTrainingCheckpoint } from './checkpoint.js';
 import { batchFeeds, type TrainBatch } from './train-batch.js';
 import {
   buildLogprobGraph,
@@ -77,6 +78,8 @@ export interface Trainer {
   /** Per-token log-probs of the targets under the current parameters (forward-only graph). */
   logprobs(batch: TrainBatch): Promise<Float32Array>;
   exportOptimizerState(): AdamWState;
+  /** Writes a checkpoint (HF model folder + optimizer state + `extra`); see `saveTrainingCheckpoint`. */
+  save(dir: string, options?: SaveCheckpointOptions & { readonly extra?: Record<string, unknown> }): void;
   close(): Promise<void>;
 }
 
@@ -203,6 +206,13 @@ export function createTrainer(options: TrainerOptions): Trainer {
     trainStep,
     logprobs,
     exportOptimizerState: () => optimizer.exportState(),
+    save(dir, saveOptions = {}) {
+      saveTrainingCheckpoint(
+        dir,
+        { config, params, optimizer: optimizer.exportState(), extra: saveOptions.extra ?? {} },
+        saveOptions,
+      );
+    },
     async close() {
       const sessions = [trainSession, scoreSession].filter((s) => s !== undefined);
       trainSession = undefined;
