@@ -10,6 +10,7 @@ export {
   type ReferencePolicy,
   type ReferencePolicyOptions,
 } from './reference-policy.js';
+export * from './sft/index.js';
 export { batchFeeds, positionIdsFor, type TrainBatch } from './train-batch.js';
 export {
   createTrainer,
