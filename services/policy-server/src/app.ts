@@ -1,0 +1,219 @@
+import { basename, resolve } from 'node:path';
+import { type CausalLm, type LlamaModel, loadLlamaModel } from '@verdict/models';
+import { policyV1 } from '@verdict/proto';
+import {
+  connectNats,
+  createGrpcMetricsObserver,
+  createGrpcServer,
+  createLifecycle,
+  createStderrLogger,
+  createTracingServerInterceptor,
+  type GrpcServer,
+  type Lifecycle,
+  type Messaging,
+  natsTraceHooks,
+  type RuntimeLogger,
+  startTelemetry,
+  type Telemetry,
+} from '@verdict/runtime';
+import type { PolicyConfig } from './config.js';
+import {
+  defaultGeneratorId,
+  type RolloutConsumer,
+  startRolloutConsumer,
+} from './consumers/rollout-consumer.js';
+import { startWeightsSubscriber, type WeightsSubscriber } from './consumers/weights-subscriber.js';
+import { createModelHolder, type ModelHolder } from './domain/model-holder.js';
+import { createGenerator, type Generator, type GeneratorStats } from './generation/generator.js';
+import { createPolicyService } from './rpc/policy-service.js';
+import { warmUp } from './weights/build-model.js';
+import { createHotSwap, type WeightsEvent } from './weights/hot-swap.js';
+
+export const POLICY_SERVICE_NAME = 'verdict.policy.v1.PolicyService';
+
+export interface PolicyAppDeps {
+  /** An already-loaded model to serve instead of loading `config.model.dir` (tests, one-process stack). */
+  readonly model?: LlamaModel;
+  /** Version of `model` (default 0 = the checkpoint on disk). */
+  readonly initialVersion?: bigint;
+  readonly logger?: RuntimeLogger;
+}
+
+export interface PolicyHealth {
+  readonly state: string;
+  /** SERVING and a model loaded. */
+  readonly ready: boolean;
+  readonly loadedVersion: bigint | undefined;
+  readonly natsConnected: boolean;
+}
+
+export interface PolicyApp {
+  start(): Promise<{ port: number; address: string }>;
+  /** Graceful: gRPC drains in-flight streams, the consumers settle their messages, models close. */
+  stop(reason?: string): Promise<void>;
+  health(): PolicyHealth;
+  readonly lifecycle: Lifecycle;
+  readonly generatorStats: Readonly<GeneratorStats>;
+  /** Rollouts this replica generated and published. */
+  readonly rolloutsPublished: number;
+  /** Weights loaded / rejected / skipped, for tests and logs. Returns an unsubscribe function. */
+  onWeightsEvent(listener: (event: WeightsEvent) => void): () => void;
+}
+
+export function createPolicyApp(config: PolicyConfig, deps: PolicyAppDeps = {}): PolicyApp {
+  const logger = deps.logger ?? createStderrLogger('policy-server', config.logLevel);
+  const lifecycle = createLifecycle({ name: 'policy-server', graceTimeoutMs: config.graceTimeoutMs, logger });
+  const modelId = config.model.id ?? basename(resolve(config.model.dir));
+  const listeners = new Set<(e: WeightsEvent) => void>();
+  const holder: ModelHolder<CausalLm> = createModelHolder<CausalLm>({
+    closeModel: (m) => m.close(),
+    onCloseError: (error, version) =>
+      logger.warn('closing old weights failed', { version: version.toString(), error }),
+  });
+  const generator: Generator = createGenerator({
+    holder,
+    maxBatchSize: config.batching.maxBatchSize,
+    maxWaitMs: config.batching.maxWaitMs,
+    maxPendingSequences: config.batching.maxPendingSequences,
+    onBatchError: (error) => logger.error('generation batch failed', { error }),
+  });
+  let baseModel: LlamaModel | undefined = deps.model;
+  let telemetry: Telemetry | undefined;
+  let messaging: Messaging | undefined;
+  let rollouts: RolloutConsumer | undefined;
+  let weights: WeightsSubscriber | undefined;
+  let server: GrpcServer | undefined;
+
+  const setReady = () => server?.health.setReady(POLICY_SERVICE_NAME, holder.version !== undefined);
+
+  lifecycle.register({
+    name: 'model',
+    async start() {
+      if (config.telemetry.otlpEndpoint !== undefined || config.telemetry.prometheusPort !== undefined) {
+        telemetry = await startTelemetry({
+          serviceName: 'policy-server',
+          ...(config.telemetry.otlpEndpoint === undefined
+            ? {}
+            : { otlpEndpoint: config.telemetry.otlpEndpoint }),
+          ...(config.telemetry.prometheusPort === undefined
+            ? {}
+            : { prometheusPort: config.telemetry.prometheusPort }),
+        });
+      }
+      baseModel ??= loadLlamaModel(config.model.dir, { intraOpThreads: config.model.intraOpThreads });
+      await warmUp(baseModel);
+      holder.install(baseModel, deps.initialVersion ?? 0n);
+      logger.info('model loaded', { modelId, version: (deps.initialVersion ?? 0n).toString() });
+    },
+    async stop() {
+      await generator.close();
+      await holder.close();
+      await telemetry?.shutdown();
+    },
+  });
+
+  if (config.nats.url !== undefined) {
+    const natsUrl = config.nats.url;
+    lifecycle.register({
+      name: 'nats',
+      async start() {
+        messaging = await connectNats({
+          servers: natsUrl,
+          name: 'policy-server',
+          headerHooks: natsTraceHooks,
+        });
+        const base = baseModel!;
+        weights = await startWeightsSubscriber({
+          messaging,
+          logger,
+          onPublished: createHotSwap({
+            holder,
+            messaging,
+            config: base.config,
+            tokenizer: base.tokenizer,
+            intraOpThreads: config.model.intraOpThreads,
+            runId: config.nats.runId,
+            logger,
+            onEvent: (e) => {
+              setReady();
+              for (const l of listeners) l(e);
+            },
+          }),
+        });
+        rollouts = await startRolloutConsumer({
+          messaging,
+          holder,
+          generator,
+          limits: config.limits,
+          consumerName: config.nats.rolloutConsumer,
+          concurrency: config.nats.rolloutConcurrency ?? config.batching.maxBatchSize,
+          ackWaitMs: config.nats.rolloutAckWaitMs,
+          maxDeliver: config.nats.rolloutMaxDeliver,
+          staleRetryDelayMs: config.nats.staleRetryDelayMs,
+          generatorId: config.instanceId ?? defaultGeneratorId(),
+          logger,
+        });
+      },
+      async stop() {
+        // Stop taking rollouts first; in-flight ones finish, publish and ack.
+        await rollouts?.stop();
+        await weights?.stop();
+        await messaging?.close();
+      },
+    });
+  }
+
+  server = createGrpcServer({
+    name: 'policy-grpc',
+    host: config.grpc.host,
+    port: config.grpc.port,
+    lifecycle,
+    logger,
+    graceTimeoutMs: config.graceTimeoutMs,
+    interceptors: [createTracingServerInterceptor()],
+    observers: [createGrpcMetricsObserver()],
+  });
+  server.addService(
+    policyV1.PolicyServiceService,
+    createPolicyService({
+      holder,
+      generator,
+      limits: config.limits,
+      modelId,
+      maxBatchSize: config.batching.maxBatchSize,
+    }),
+  );
+  server.health.setReady(POLICY_SERVICE_NAME, false);
+  lifecycle.register(server);
+  lifecycle.register({ name: 'readiness', start: setReady });
+
+  return {
+    lifecycle,
+    async start() {
+      await lifecycle.start();
+      return { port: server!.port, address: server!.address };
+    },
+    async stop(reason = 'stop requested') {
+      await lifecycle.stop(reason);
+    },
+    health() {
+      const state = lifecycle.state;
+      return {
+        state,
+        ready: state === 'SERVING' && holder.version !== undefined,
+        loadedVersion: holder.version,
+        natsConnected: messaging !== undefined && !messaging.connection.isClosed(),
+      };
+    },
+    get generatorStats() {
+      return generator.stats;
+    },
+    get rolloutsPublished() {
+      return rollouts?.published ?? 0;
+    },
+    onWeightsEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}

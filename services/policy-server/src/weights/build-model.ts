@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  checkLlamaWeights,
+  createLlamaModel,
+  type LlamaFamilyConfig,
+  type LlamaModel,
+  type ModelTokenizer,
+  readSafetensors,
+} from '@verdict/models';
+
+/**
+ * Parses safetensors bytes against the serving config. @verdict/models only reads safetensors
+ * from a file, so the bytes go through a private temp file (removed at once).
+ */
+export function parseSafetensorsWeights(
+  bytes: Uint8Array,
+  config: LlamaFamilyConfig,
+): Map<string, Float32Array> {
+  const dir = mkdtempSync(join(tmpdir(), 'policy-weights-'));
+  try {
+    const file = join(dir, 'model.safetensors');
+    writeFileSync(file, bytes);
+    return checkLlamaWeights(config, readSafetensors(file));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Builds a model on new weights and runs one tiny step so that its ONNX session is loaded
+ * before it is installed: requests never pay the session start, and a graph that fails to
+ * load is rejected while the old weights keep serving.
+ */
+export async function buildWarmModel(
+  config: LlamaFamilyConfig,
+  weights: Map<string, Float32Array>,
+  tokenizer: ModelTokenizer,
+  intraOpThreads: number,
+): Promise<LlamaModel> {
+  const model = createLlamaModel(config, weights, tokenizer, { intraOpThreads });
+  try {
+    await warmUp(model);
+  } catch (error) {
+    await model.close().catch(() => {});
+    throw error;
+  }
+  return model;
+}
+
+export async function warmUp(model: LlamaModel): Promise<void> {
+  const id = model.tokenizer.bosId ?? 0;
+  await model.step(
+    { batchSize: 1, seqLen: 1, inputIds: [id], attentionMask: [1], positionIds: [0] },
+    undefined,
+  );
+}
