@@ -47,7 +47,13 @@ export {
   type Generation,
   generate,
   type Prompt,
+  type TokenEvent,
 } from './generate/generate.js';
+export {
+  createIncrementalText,
+  type IncrementalText,
+  stopPrefixHoldback,
+} from './generate/incremental-text.js';
 export { createRng, type Rng } from './generate/rng.js';
 export {
   checkSamplingOptions,

@@ -29,5 +29,11 @@ export interface CausalLm<Cache = unknown> {
   readonly tokenizer: ModelTokenizer;
   /** `cache` undefined = no past (prefill). The returned cache covers past + these tokens. */
   step(input: StepInput, cache: Cache | undefined): Promise<StepOutput<Cache>>;
+  /**
+   * Optional: a cache holding only batch rows `rows` (in that order) without its first
+   * `dropPositions` positions (left padding no kept row attends to). Generation uses it to stop
+   * spending compute on finished rows; models without it keep finished rows in the batch.
+   */
+  compactCache?(cache: Cache, rows: readonly number[], dropPositions: number): Cache;
   close(): Promise<void>;
 }

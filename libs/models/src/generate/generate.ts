@@ -2,6 +2,7 @@ import { maxSequenceLength } from '../checkpoint/llama-config.js';
 import { ModelError } from '../errors.js';
 import { positionIdsFromMask } from '../reference/llama-reference.js';
 import type { CausalLm } from './causal-lm.js';
+import { createIncrementalText, type IncrementalText, stopPrefixHoldback } from './incremental-text.js';
 import { createRng, type Rng } from './rng.js';
 import { checkSamplingOptions, logSoftmaxAt, type SamplingOptions, sampleToken } from './sampling.js';
 
@@ -18,6 +19,33 @@ export interface GenerateOptions extends SamplingOptions {
   readonly returnPromptLogits?: boolean;
   /** Add the tokenizer's special tokens (BOS) when encoding string prompts. Default true. */
   readonly addSpecialTokens?: boolean;
+  /** Called once per generated token, in generation order (for streaming). Must not throw. */
+  readonly onToken?: (event: TokenEvent) => void;
+  /**
+   * Drop finished rows from the batch (and left padding no remaining row needs from the KV cache)
+   * once at least 1/8 of the batch has finished, so they stop costing compute. Outputs do not
+   * change. Default true; needs the model's `compactCache`.
+   */
+  readonly compactFinishedRows?: boolean;
+}
+
+/** One generated token, as `onToken` sees it. */
+export interface TokenEvent {
+  /** Index of the prompt. */
+  readonly row: number;
+  /** Position in the row's `ids` (0 = first generated token). */
+  readonly index: number;
+  readonly tokenId: number;
+  /** The same value as `Generation.logprobs[index]`. */
+  readonly logprob: number;
+  /**
+   * Text that became final with this token; a row's deltas concatenate to its `Generation.text`.
+   * Often '' (an incomplete UTF-8 character, a special token, or text that may start a stop string
+   * is held back until it is decided).
+   */
+  readonly textDelta: string;
+  /** Set on the row's last token. */
+  readonly finishReason?: FinishReason;
 }
 
 export type FinishReason = 'stop_token' | 'stop_string' | 'length' | 'max_positions';
@@ -99,81 +127,134 @@ export async function generate(
   const T = Math.max(...promptIds.map((p) => p.length));
   const padId = tokenizer.padId ?? 0;
   const inputIds: number[] = [];
-  const mask: number[] = [];
   const positions: number[] = [];
+  // masks[slot] = attention mask of the row in batch slot `slot`, over the cached positions.
+  let masks: number[][] = [];
   for (const ids of promptIds) {
     const rowMask = [...Array<number>(T - ids.length).fill(0), ...ids.map(() => 1)];
     inputIds.push(...Array<number>(T - ids.length).fill(padId), ...ids);
-    mask.push(...rowMask);
+    masks.push(rowMask);
     positions.push(...positionIdsFromMask(rowMask));
   }
+  const onToken = options.onToken;
+  const needText = stopStrings.length > 0 || onToken !== undefined;
+  const maxStopLength = Math.max(0, ...stopStrings.map((s) => s.length));
   const rows = promptIds.map((ids, i) => ({
     promptIds: ids,
     ids: [] as number[],
     logprobs: [] as number[],
-    text: '',
     finishReason: undefined as FinishReason | undefined,
     rng: rowRng(seed, i),
     nextPosition: ids.length,
     promptLogits: undefined as Float32Array | undefined,
+    detok: (needText ? createIncrementalText(tokenizer) : undefined) as IncrementalText | undefined,
+    /** Set when the row finishes on a stop string: the text cut before it. */
+    stopText: undefined as string | undefined,
+    /** Characters of text already passed to onToken. */
+    streamed: 0,
   }));
+  const finalText = (r: (typeof rows)[number]) => r.stopText ?? tokenizer.decode(r.ids);
+  const compact = (options.compactFinishedRows ?? true) && model.compactCache !== undefined;
 
+  // active[slot] = prompt index of the row in that batch slot.
+  let active = rows.map((_, i) => i);
   let step = await model.step(
-    { batchSize: B, seqLen: T, inputIds, attentionMask: mask, positionIds: positions },
+    { batchSize: B, seqLen: T, inputIds, attentionMask: masks.flat(), positionIds: positions },
     undefined,
   );
-  let fullMask = mask;
-  let pastLen = T;
+  let cache = step.cache;
   const V = config.vocabSize;
   for (let t = 0; t < maxNewTokens; t++) {
     const next: number[] = [];
-    for (let b = 0; b < B; b++) {
+    for (let slot = 0; slot < active.length; slot++) {
+      const b = active[slot]!;
       const row = rows[b]!;
-      const logits = step.lastLogits.subarray(b * V, (b + 1) * V);
+      const logits = step.lastLogits.subarray(slot * V, (slot + 1) * V);
       if (t === 0 && options.returnPromptLogits) row.promptLogits = Float32Array.from(logits);
       if (row.finishReason !== undefined) {
         next.push(padId);
         continue;
       }
       const id = sampleToken(logits, sampling, row.rng);
+      const logprob = logSoftmaxAt(logits, id);
       row.ids.push(id);
-      row.logprobs.push(logSoftmaxAt(logits, id));
+      row.logprobs.push(logprob);
       row.nextPosition++;
       next.push(id);
       if (stopIds.has(id)) row.finishReason = 'stop_token';
-      else if (stopStrings.length > 0) {
-        const text = tokenizer.decode(row.ids);
-        const hits = stopStrings.map((s) => text.indexOf(s)).filter((k) => k >= 0);
-        if (hits.length > 0) {
-          row.finishReason = 'stop_string';
-          row.text = text.slice(0, Math.min(...hits));
+      else if (row.detok !== undefined) {
+        const before = row.detok.text.length;
+        const delta = row.detok.push(row.ids);
+        if (delta.length > 0 && stopStrings.length > 0) {
+          // Only a match that overlaps the new text can be new.
+          const from = Math.max(0, before - maxStopLength + 1);
+          if (stopStrings.some((s) => row.detok!.text.indexOf(s, from) >= 0)) {
+            // Cut where the full decode puts the earliest stop (what a non-incremental check returns).
+            const full = tokenizer.decode(row.ids);
+            const hits = stopStrings.map((s) => full.indexOf(s)).filter((k) => k >= 0);
+            const incremental = stopStrings.map((s) => row.detok!.text.indexOf(s)).filter((k) => k >= 0);
+            row.finishReason = 'stop_string';
+            row.stopText =
+              hits.length > 0
+                ? full.slice(0, Math.min(...hits))
+                : row.detok.text.slice(0, Math.min(...incremental));
+          }
         }
       }
       if (row.finishReason === undefined && row.nextPosition >= maxPositions)
         row.finishReason = 'max_positions';
+      if (row.finishReason === undefined && t === maxNewTokens - 1) row.finishReason = 'length';
+      if (onToken !== undefined) {
+        let textDelta: string;
+        if (row.finishReason !== undefined) {
+          textDelta = finalText(row).slice(row.streamed);
+        } else {
+          const text = row.detok!.text;
+          const safe = text.length - stopPrefixHoldback(text, stopStrings);
+          textDelta = safe > row.streamed ? text.slice(row.streamed, safe) : '';
+        }
+        row.streamed += textDelta.length;
+        onToken({
+          row: b,
+          index: row.ids.length - 1,
+          tokenId: id,
+          logprob,
+          textDelta,
+          ...(row.finishReason === undefined ? {} : { finishReason: row.finishReason }),
+        });
+      }
     }
     if (rows.every((r) => r.finishReason !== undefined) || t === maxNewTokens - 1) break;
-    // Finished rows keep a column (pad id, masked out) so the batch stays rectangular.
-    const stepMask = rows.map((r) => (r.finishReason === undefined ? 1 : 0));
-    const grown: number[] = [];
-    for (let b = 0; b < B; b++) grown.push(...fullMask.slice(b * pastLen, (b + 1) * pastLen), stepMask[b]!);
-    fullMask = grown;
-    pastLen++;
+    const doneSlots = active.filter((b) => rows[b]!.finishReason !== undefined).length;
+    if (compact && doneSlots >= Math.max(1, Math.floor(active.length / 8))) {
+      const keep = active.flatMap((b, slot) => (rows[b]!.finishReason === undefined ? [slot] : []));
+      // Unfinished rows' masks are zeros (left padding) then ones: drop the padding all of them share.
+      const drop = Math.min(...keep.map((slot) => masks[slot]!.indexOf(1)));
+      cache = model.compactCache!(cache, keep, drop);
+      active = keep.map((slot) => active[slot]!);
+      masks = keep.map((slot) => masks[slot]!.slice(drop));
+      const kept = keep.map((slot) => next[slot]!);
+      next.length = 0;
+      next.push(...kept);
+    }
+    // Finished rows still in the batch keep a column (pad id, masked out) so it stays rectangular.
+    for (const [slot, b] of active.entries()) masks[slot]!.push(rows[b]!.finishReason === undefined ? 1 : 0);
     step = await model.step(
       {
-        batchSize: B,
+        batchSize: active.length,
         seqLen: 1,
         inputIds: next,
-        attentionMask: fullMask,
-        positionIds: rows.map((r) => (r.finishReason === undefined ? r.nextPosition - 1 : 1)),
+        attentionMask: masks.flat(),
+        positionIds: active.map((b) => (rows[b]!.finishReason === undefined ? rows[b]!.nextPosition - 1 : 1)),
       },
-      step.cache,
+      cache,
     );
+    cache = step.cache;
   }
   return rows.map((r) => ({
     promptIds: r.promptIds,
     ids: r.ids,
-    text: r.finishReason === 'stop_string' ? r.text : tokenizer.decode(r.ids),
+    text: finalText(r),
     logprobs: r.logprobs,
     finishReason: r.finishReason ?? 'length',
     ...(r.promptLogits ? { promptLogits: r.promptLogits } : {}),

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toOnnxModel } from '@verdict/graph';
 import { buildLlamaInferenceGraph } from '../arch/llama-graphs.js';
@@ -24,6 +24,8 @@ export interface ExportResult {
  * Writes `<outDir>/model.onnx` (the KV-cache inference graph, full [batch, seq, vocab] logits,
  * optimum input/output names, weights as initializers), the validated config.json and the
  * tokenizer files, so other ONNX tools can load the folder. Protobuf limits one file to 2 GiB.
+ * `onnx/model.onnx` is the same file (a hard link, a copy where links fail): the layout
+ * transformers.js loads by default (`AutoModelForCausalLM.from_pretrained(outDir, { dtype: 'fp32' })`).
  */
 export function exportLlamaOnnx(modelDir: string, outDir: string): ExportResult {
   const config = loadLlamaFamilyConfig(modelDir);
@@ -36,11 +38,19 @@ export function exportLlamaOnnx(modelDir: string, outDir: string): ExportResult 
   });
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'model.onnx'), bytes);
+  mkdirSync(join(outDir, 'onnx'), { recursive: true });
+  const nested = join(outDir, 'onnx', 'model.onnx');
+  rmSync(nested, { force: true });
+  try {
+    linkSync(join(outDir, 'model.onnx'), nested);
+  } catch {
+    writeFileSync(nested, bytes);
+  }
   // Keep the original config (HF tools read fields we do not model), falling back to ours.
   if (existsSync(join(modelDir, 'config.json')))
     copyFileSync(join(modelDir, 'config.json'), join(outDir, 'config.json'));
   else writeFileSync(join(outDir, 'config.json'), JSON.stringify(llamaConfigToJson(config), null, 2));
-  const files = ['model.onnx', 'config.json'];
+  const files = ['model.onnx', 'onnx/model.onnx', 'config.json'];
   for (const f of SIDE_FILES) {
     if (existsSync(join(modelDir, f))) {
       copyFileSync(join(modelDir, f), join(outDir, f));

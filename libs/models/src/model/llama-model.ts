@@ -23,6 +23,7 @@ export interface KvCache {
 /** A Llama-family model running on ONNX Runtime through @verdict/graph's worker pool. */
 export interface LlamaModel extends CausalLm<KvCache>, JudgeModel {
   readonly weights: LlamaWeights;
+  compactCache(cache: KvCache, rows: readonly number[], dropPositions: number): KvCache;
 }
 
 export interface LlamaModelOptions {
@@ -100,6 +101,33 @@ export function createLlamaModel(
       const tensors: Record<string, Tensor> = {};
       for (const [name, t] of Object.entries(out)) if (name.startsWith('present.')) tensors[name] = t;
       return { lastLogits: logits.data as Float32Array, cache: { tensors, length: pastLen + S } };
+    },
+    compactCache(cache: KvCache, rows: readonly number[], dropPositions: number): KvCache {
+      const P = cache.length;
+      const keep = P - dropPositions;
+      if (!Number.isInteger(dropPositions) || dropPositions < 0 || keep < 0) {
+        throw new ModelError(
+          'INVALID_ARGUMENT',
+          `compactCache: cannot drop ${dropPositions} of ${P} positions`,
+        );
+      }
+      const tensors: Record<string, Tensor> = {};
+      for (const [name, t] of Object.entries(cache.tensors)) {
+        const src = t.data as Float32Array;
+        const B = t.dims[0]!;
+        const out = new Float32Array(rows.length * KV * keep * D);
+        rows.forEach((r, i) => {
+          if (!Number.isInteger(r) || r < 0 || r >= B)
+            throw new ModelError('INVALID_ARGUMENT', `compactCache: row ${r} is outside [0, ${B})`);
+          // Each (row, head) block is [P, D] contiguous: copy its tail in one go.
+          for (let h = 0; h < KV; h++) {
+            const from = ((r * KV + h) * P + dropPositions) * D;
+            out.set(src.subarray(from, from + keep * D), (i * KV + h) * keep * D);
+          }
+        });
+        tensors[name] = createTensor('float32', [rows.length, KV, keep, D], out);
+      }
+      return { tensors, length: keep };
     },
     async scoreLast(input: StepInput, tokenIds: readonly number[]): Promise<JudgeScores> {
       judgeSession ??= pool.load(toOnnxModel(buildLlamaJudgeGraph(config, weights)), loadOpts);
