@@ -62,6 +62,10 @@ export interface StepResult {
   readonly skipped: boolean;
   /** Σ loss_mask over the micro-batches. */
   readonly tokens: number;
+  /** Wall time of the micro-batches' session runs (feeds, forward, backward, fetch). */
+  readonly forwardBackwardMs: number;
+  /** Wall time of accumulation, clipping and the AdamW update. */
+  readonly optimizerMs: number;
 }
 
 export interface Trainer {
@@ -168,13 +172,20 @@ export function createTrainer(options: TrainerOptions): Trainer {
     let lossSum = 0;
     let tokens = 0;
     const metricSums: Record<string, number> = {};
+    let forwardBackwardMs = 0;
+    let optimizerMs = 0;
     for (const mb of microBatches) {
+      const t0 = performance.now();
       const r = await forwardBackward(mb);
+      const t1 = performance.now();
       accumulator.add(r.grads);
+      optimizerMs += performance.now() - t1;
+      forwardBackwardMs += t1 - t0;
       lossSum += r.loss;
       for (const [k, v] of Object.entries(r.metrics)) metricSums[k] = (metricSums[k] ?? 0) + v;
       for (let i = 0; i < mb.lossMask.length; i++) tokens += mb.lossMask[i]!;
     }
+    const t2 = performance.now();
     const grads = accumulator.finish();
     const gradNorm =
       maxGradNorm > 0 && Number.isFinite(maxGradNorm)
@@ -183,10 +194,21 @@ export function createTrainer(options: TrainerOptions): Trainer {
     const lr = schedule(optimizer.step);
     const skipped = !Number.isFinite(gradNorm);
     if (!skipped) optimizer.update(params, grads, lr);
+    optimizerMs += performance.now() - t2;
     const n = microBatches.length;
     const metrics: Record<string, number> = {};
     for (const [k, v] of Object.entries(metricSums)) metrics[k] = v / n;
-    return { step: optimizer.step, lr, loss: lossSum / n, metrics, gradNorm, skipped, tokens };
+    return {
+      step: optimizer.step,
+      lr,
+      loss: lossSum / n,
+      metrics,
+      gradNorm,
+      skipped,
+      tokens,
+      forwardBackwardMs,
+      optimizerMs,
+    };
   }
 
   async function logprobs(batch: TrainBatch): Promise<Float32Array> {
