@@ -5,6 +5,7 @@ export {
   TRAINER_STATE_FORMAT,
   type TrainingCheckpoint,
 } from './checkpoint.js';
+export { completionValues, type PolicySample, policyBatch } from './policy-batch.js';
 export {
   createReferencePolicy,
   type ReferencePolicy,
