@@ -1,0 +1,210 @@
+import { basename, resolve } from 'node:path';
+import {
+  type JudgeResult as EngineResult,
+  type JudgeModel,
+  type LlamaModel,
+  loadLlamaModel,
+} from '@verdict/models';
+import { judgeV1 } from '@verdict/proto';
+import {
+  createGrpcMetricsObserver,
+  createGrpcServer,
+  createLifecycle,
+  createMetrics,
+  createStderrLogger,
+  createTracingServerInterceptor,
+  type Lifecycle,
+  type RuntimeLogger,
+  startTelemetry,
+  type Telemetry,
+} from '@verdict/runtime';
+import type { JudgeServerConfig } from './config.js';
+import { type BatchReport, createDynamicBatcher, type DynamicBatcher } from './domain/dynamic-batcher.js';
+import { createJudgeEngine, type JudgeEngine } from './engine/judge-engine.js';
+import { createJudgeServiceHandlers, type JudgeInput } from './rpc/judge-service.js';
+
+export const JUDGE_SERVICE_NAME = 'verdict.judge.v1.JudgeService';
+
+export interface JudgeServerDeps {
+  /** An already-loaded model (tests, the one-process stack); the app does not close it. */
+  readonly model?: JudgeModel;
+  readonly logger?: RuntimeLogger;
+  /** Start OpenTelemetry (default: only when an OTLP endpoint or metrics port is configured). */
+  readonly telemetry?: boolean;
+  /** Observes every model call (tests count batches with it). */
+  readonly onBatch?: (report: BatchReport) => void;
+}
+
+export interface JudgeServerStats {
+  batches: number;
+  itemsJudged: number;
+  maxBatchSizeSeen: number;
+  maxQueueDepthSeen: number;
+  queueDepth: number;
+}
+
+export interface JudgeServerApp {
+  readonly lifecycle: Lifecycle;
+  start(): Promise<{ port: number; address: string }>;
+  stop(reason?: string): Promise<void>;
+  /** `host:port` once the gRPC server is bound (it is bound before the model finishes loading). */
+  readonly address: string | undefined;
+  /** Loaded engine (after start). */
+  readonly engine: JudgeEngine | undefined;
+  stats(): JudgeServerStats;
+}
+
+export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServerDeps = {}): JudgeServerApp {
+  const logger = deps.logger ?? createStderrLogger('judge-server', config.logLevel);
+  const lifecycle = createLifecycle({ name: 'judge-server', graceTimeoutMs: config.graceTimeoutMs, logger });
+  const metrics = createMetrics();
+  const queueDepthGauge = metrics.upDownCounter(
+    'judge_queue_depth_items',
+    'items waiting in the judge queue',
+  );
+  const batchSizeHistogram = metrics.histogram('judge_batch_size_items', 'items per model call');
+  const batchDurationHistogram = metrics.histogram('judge_batch_duration_ms', 'duration of one model call');
+  const latencyHistogram = metrics.histogram('judge_latency_ms', 'item latency from enqueue to result');
+  const itemsCounter = metrics.counter('judge_items_total', 'judged items by status');
+  const stats: JudgeServerStats = {
+    batches: 0,
+    itemsJudged: 0,
+    maxBatchSizeSeen: 0,
+    maxQueueDepthSeen: 0,
+    queueDepth: 0,
+  };
+
+  let model: JudgeModel | undefined = deps.model;
+  let ownedModel: LlamaModel | undefined;
+  let engine: JudgeEngine | undefined;
+  let telemetry: Telemetry | undefined;
+  let lastDepth = 0;
+
+  const batcher: DynamicBatcher<JudgeInput, EngineResult> = createDynamicBatcher({
+    maxBatchSize: config.maxBatchSize,
+    maxWaitMs: config.maxBatchWaitMs,
+    maxQueueItems: config.maxQueueItems,
+    run: (groupKey, inputs) => {
+      const template = engine?.resolveTemplate(groupKey);
+      if (engine === undefined || template === undefined) throw new Error('judge model not loaded');
+      return engine.run(template, inputs);
+    },
+    onBatch: (report) => {
+      stats.batches++;
+      stats.itemsJudged += report.size;
+      stats.maxBatchSizeSeen = Math.max(stats.maxBatchSizeSeen, report.size);
+      batchSizeHistogram.record(report.size);
+      batchDurationHistogram.record(report.durationMs);
+      deps.onBatch?.(report);
+    },
+    onQueueDepth: (depth) => {
+      stats.queueDepth = depth;
+      stats.maxQueueDepthSeen = Math.max(stats.maxQueueDepthSeen, depth);
+      queueDepthGauge.add(depth - lastDepth);
+      lastDepth = depth;
+    },
+  });
+
+  const observers = [createGrpcMetricsObserver()];
+  const server = createGrpcServer({
+    name: 'judge-server',
+    host: config.grpc.host,
+    port: config.grpc.port,
+    lifecycle,
+    logger,
+    graceTimeoutMs: config.graceTimeoutMs,
+    interceptors: [createTracingServerInterceptor()],
+    observers,
+  });
+  server.addService(
+    judgeV1.JudgeServiceService,
+    createJudgeServiceHandlers({
+      get engine() {
+        if (engine === undefined) throw new Error('judge model not loaded');
+        return engine;
+      },
+      batcher,
+      maxRequestItems: config.maxRequestItems,
+      maxQueueWaitMs: config.maxQueueWaitMs,
+      onItemDone: (status, latencyMs) => {
+        const name = judgeV1.judgeStatusToJSON(status);
+        itemsCounter.add(1, { status: name });
+        if (status === judgeV1.JudgeStatus.JUDGE_STATUS_OK) latencyHistogram.record(latencyMs);
+      },
+    }),
+  );
+  server.health.setReady(JUDGE_SERVICE_NAME, false);
+
+  const wantTelemetry =
+    deps.telemetry ?? (config.otlpEndpoint !== undefined || config.metricsPort !== undefined);
+  if (wantTelemetry) {
+    lifecycle.register({
+      name: 'telemetry',
+      start: async () => {
+        telemetry = await startTelemetry({
+          serviceName: 'judge-server',
+          ...(config.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.otlpEndpoint }),
+          ...(config.metricsPort === undefined ? {} : { prometheusPort: config.metricsPort }),
+        });
+      },
+      stop: () => telemetry?.shutdown(),
+    });
+  }
+  // Stop order is the reverse of registration: the loader (nothing to stop), then the gRPC
+  // server (in-flight calls finish, which needs the batcher), then the batcher and the model.
+  lifecycle.register({
+    name: 'judge-model-release',
+    stop: async () => {
+      await batcher.drain();
+      await ownedModel?.close();
+    },
+  });
+  lifecycle.register(server);
+  lifecycle.register({
+    name: 'judge-model-load',
+    start: async () => {
+      if (model === undefined) {
+        ownedModel = loadLlamaModel(config.modelDir, { intraOpThreads: config.intraOpThreads });
+        model = ownedModel;
+      }
+      const loaded = createJudgeEngine({
+        model,
+        modelId: config.modelId ?? basename(resolve(config.modelDir)),
+        defaultTemplate: config.defaultTemplate,
+        maxBatchSize: config.maxBatchSize,
+      });
+      // Warm-up creates the ONNX session, so the first real request does not pay for it and
+      // readiness means "can judge now".
+      await loaded.run(loaded.defaultTemplate, [{ question: 'warm up', solution: 'warm up' }]);
+      engine = loaded;
+      server.health.setReady(JUDGE_SERVICE_NAME, true);
+      logger.info('judge model loaded', {
+        modelId: loaded.modelId,
+        template: loaded.defaultTemplate.name,
+        maxPromptTokens: loaded.maxPromptTokens.limit,
+      });
+    },
+  });
+
+  return {
+    lifecycle,
+    async start() {
+      await lifecycle.start();
+      return { port: server.port, address: server.address };
+    },
+    async stop(reason = 'stop requested') {
+      await lifecycle.stop(reason);
+    },
+    get engine() {
+      return engine;
+    },
+    get address() {
+      try {
+        return server.address;
+      } catch {
+        return undefined;
+      }
+    },
+    stats: () => ({ ...stats }),
+  };
+}
