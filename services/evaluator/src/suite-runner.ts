@@ -1,0 +1,156 @@
+import {
+  type EvalResult,
+  runSuiteEval,
+  type SampledItem,
+  type SuiteProgress,
+  type WrittenReports,
+  writeRunReports,
+} from '@verdict/data';
+import { policyV1 } from '@verdict/proto';
+import {
+  createGrpcClient,
+  createTracingClientInterceptor,
+  type RuntimeLogger,
+  VerdictError,
+} from '@verdict/runtime';
+import type { EvaluatorConfig } from './config.js';
+import { createPolicyGenerator, type PolicyClient } from './policy-generator.js';
+
+/** One suite run as validated from a RunSuite request or the nightly config. */
+export interface RunSpec {
+  readonly suite: string;
+  /** undefined = all questions. */
+  readonly limit?: number;
+  /** maj@k samples (k = samples); 0 = greedy only. */
+  readonly samples: number;
+  readonly temperature: number;
+  readonly topP: number;
+  readonly topK: number;
+  readonly seed: number;
+  readonly maxNewTokens: number;
+  /** Policy-server address; the configured default when undefined. */
+  readonly policyTarget?: string;
+}
+
+export interface SuiteRunOutcome {
+  readonly result: EvalResult;
+  readonly items: SampledItem[];
+  readonly modelId: string;
+  /** Last weights version that generated an answer (0 when none did). */
+  readonly policyVersion: bigint;
+}
+
+export interface SuiteRunner {
+  run(
+    spec: RunSpec,
+    hooks?: { onProgress?: (p: SuiteProgress) => void; signal?: AbortSignal },
+  ): Promise<SuiteRunOutcome>;
+  /** Writes one run's reports (results JSON, history line per suite, HTML) into the report folder. */
+  writeReports(outcomes: readonly SuiteRunOutcome[]): WrittenReports;
+  close(): void;
+}
+
+export interface SuiteRunnerDeps {
+  readonly logger: RuntimeLogger;
+  /** Clients by target; default createGrpcClient with tracing. Tests inject nothing: real servers run on port 0. */
+  readonly createClient?: (target: string) => PolicyClient;
+}
+
+/**
+ * The evaluator's core: a policy-server client per target, the shared harness (`runSuiteEval`
+ * from @verdict/data, the same one `verdict eval` runs) and the report writer.
+ */
+export function createSuiteRunner(config: EvaluatorConfig, deps: SuiteRunnerDeps): SuiteRunner {
+  const clients = new Map<string, PolicyClient>();
+  const clientFor = (target: string): PolicyClient => {
+    let client = clients.get(target);
+    if (client === undefined) {
+      client =
+        deps.createClient?.(target) ??
+        createGrpcClient(policyV1.PolicyServiceClient, target, {
+          defaultDeadlineMs: config.generateTimeoutMs,
+          idempotentMethods: ['getModelInfo'],
+          interceptors: [createTracingClientInterceptor()],
+        });
+      clients.set(target, client);
+    }
+    return client;
+  };
+
+  return {
+    async run(spec, hooks = {}) {
+      const target = spec.policyTarget ?? config.policyTarget;
+      const client = clientFor(target);
+      const info = await client.unary(
+        'getModelInfo',
+        {},
+        { deadlineMs: Math.min(30_000, config.generateTimeoutMs) },
+      );
+      if (!info.ready) {
+        throw new VerdictError(
+          'UNAVAILABLE',
+          `policy-server ${target} is not ready (model ${info.model?.modelId ?? '?'})`,
+        );
+      }
+      const modelId = info.model?.modelId || target;
+      let rejected = 0;
+      const generator = createPolicyGenerator(client, {
+        maxNewTokens: spec.maxNewTokens,
+        generateTimeoutMs: config.generateTimeoutMs,
+        modelId,
+        ...(hooks.signal ? { signal: hooks.signal } : {}),
+        onPromptRejected: (id, error) => {
+          rejected++;
+          deps.logger.warn('policy-server rejected a prompt; scored as no answer', {
+            problemId: id,
+            error: error.message,
+          });
+        },
+      });
+      const { result, items } = await runSuiteEval({
+        suite: spec.suite,
+        generator,
+        samples: spec.samples,
+        temperature: spec.temperature,
+        topP: spec.topP,
+        topK: spec.topK,
+        seed: spec.seed,
+        batchSize: config.batchSize,
+        ...(spec.limit !== undefined ? { limit: spec.limit } : {}),
+        ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+        ...(hooks.signal ? { signal: hooks.signal } : {}),
+      });
+      if (generator.versionsSeen.size > 1) {
+        deps.logger.warn('weights changed during the run', {
+          suite: spec.suite,
+          versions: result.model_version,
+        });
+      }
+      deps.logger.info('suite done', {
+        suite: result.suite,
+        n: result.n,
+        strict: result.strict.accuracy,
+        flexible: result.flexible.accuracy,
+        majAtK: result.maj_at_k,
+        rejectedPrompts: rejected,
+        model: modelId,
+        version: result.model_version,
+      });
+      // The newest version that answered (bigint: no Math.max).
+      let policyVersion = generator.versionsSeen.size === 0 ? (info.model?.version ?? 0n) : 0n;
+      for (const v of generator.versionsSeen) if (v > policyVersion) policyVersion = v;
+      return { result, items, modelId, policyVersion };
+    },
+    writeReports(outcomes) {
+      return writeRunReports({
+        outDir: config.reportDir,
+        results: outcomes.map((o) => o.result),
+        items: Object.fromEntries(outcomes.map((o) => [o.result.suite, o.items])),
+      });
+    },
+    close() {
+      for (const c of clients.values()) c.close();
+      clients.clear();
+    },
+  };
+}
