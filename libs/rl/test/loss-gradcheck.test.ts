@@ -9,6 +9,7 @@ import {
   toOnnxModel,
   type Value,
 } from '@verdict/graph';
+import { sequenceImportanceWeight } from '../src/kl/importance-weights.js';
 import { klTerm } from '../src/kl/kl-estimators.js';
 import type { LossAggregation } from '../src/losses/aggregate.js';
 import { buildPolicyLoss, type PolicyLossOptions } from '../src/losses/policy-loss.js';
@@ -153,6 +154,7 @@ for (const aggregation of ['token-mean', 'sequence-mean'] as LossAggregation[]) 
     const lp = jsLogprobs(logits0);
     const noise = rand(4, B * T, 0.6);
     const behaviour = Float64Array.from(lp, (v, i) => v + noise[i]!); // ratios 0.55–1.8
+    const rollout = Float64Array.from(behaviour, (v, i) => v + rand(8, B * T, 0.4)[i]!);
     // Advantages agree in sign with log(ratio) = −noise, so the clipped branch is active where |noise| > ε.
     const r = await check(
       policyCase(
@@ -162,17 +164,32 @@ for (const aggregation of ['token-mean', 'sequence-mean'] as LossAggregation[]) 
           klCoef: 0.05,
           entropyCoef: 0.01,
           aggregation,
-          truncatedIs: { cap: 1.5, aggregation: 'sum' },
+          truncatedIs: { cap: 1.1, aggregation: 'sum' },
         },
         {
           advantages: Float64Array.from(noise, (v) => -3 * v),
           behaviour_logprobs: behaviour,
           ref_logprobs: Float64Array.from(lp, (v, i) => v + rand(6, B * T, 0.3)[i]!),
-          rollout_logprobs: Float64Array.from(behaviour, (v, i) => v + rand(8, B * T, 0.2)[i]!),
+          rollout_logprobs: rollout,
         },
         true,
       ),
     );
+    // The in-graph sequence weight equals the JS reference (one row is truncated at the cap).
+    const rows = [0, 1].map((b) =>
+      sequenceImportanceWeight(
+        behaviour.subarray(b * T, b * T + T),
+        rollout.subarray(b * T, b * T + T),
+        { cap: 1.1 },
+        mask.subarray(b * T, b * T + T),
+      ),
+    );
+    assert.deepEqual(
+      rows.map((w) => w.truncated),
+      [false, true],
+    );
+    const expectedW = (rows[0]!.weight + rows[1]!.weight) / 2;
+    assert.ok(Math.abs(Number(r.out['is_weight_mean']!.data[0]) - expectedW) < 1e-12);
     const clip = Number(r.out['clip_fraction']!.data[0]);
     assert.ok(clip > 0 && clip < 1, `clip fraction ${clip} should exercise both branches`);
     assert.ok(r.worst < 1e-7, `worst FD error: ${r.worst}`);
