@@ -246,7 +246,7 @@ describe('judge-server over gRPC', () => {
       for await (const r of judgeClient.bidi('judgeStream', requests)) statuses.push(r.result!.status);
     })();
     await waitFor(() => statuses.length === 4); // 16 fit the queue, 4 are refused at once
-    assert.ok(statuses.every((s) => s === S.JUDGE_STATUS_OVERLOADED));
+    assert.ok(statuses.every((s): boolean => s === S.JUDGE_STATUS_OVERLOADED));
     gated.release();
     await Promise.all([running, stream]);
     assert.equal(statuses.length, 20);

@@ -14,7 +14,9 @@ import {
  * A random-weight tiny Llama with the toy word-level tokenizer (single-token " Yes"/" No"),
  * written as a Hugging Face folder so both in-process apps and child processes can load it.
  */
-export function writeToyJudgeModel(options: { maxPositions?: number; seed?: number } = {}): {
+export function writeToyJudgeModel(
+  options: { maxPositions?: number; seed?: number; hiddenSize?: number; layers?: number } = {},
+): {
   dir: string;
   cleanup: () => void;
 } {
@@ -24,9 +26,9 @@ export function writeToyJudgeModel(options: { maxPositions?: number; seed?: numb
     architectures: ['LlamaForCausalLM'],
     model_type: 'llama',
     vocab_size: buildToyVocab().size,
-    hidden_size: 32,
-    intermediate_size: 64,
-    num_hidden_layers: 2,
+    hidden_size: options.hiddenSize ?? 32,
+    intermediate_size: 2 * (options.hiddenSize ?? 32),
+    num_hidden_layers: options.layers ?? 2,
     num_attention_heads: 4,
     num_key_value_heads: 2,
     rms_norm_eps: 1e-5,
