@@ -47,7 +47,14 @@ function categoryTable(r: EvalResult): string {
 /** Series key for history lines: the suite, plus the model when the history mixes models. */
 function historySeries(history: readonly HistoryEntry[]): { xLabels: string[]; series: LineSeries[] } {
   const runIds: string[] = [];
-  for (const e of history) if (!runIds.includes(e.run_id)) runIds.push(e.run_id);
+  const labels: string[] = [];
+  for (const e of history) {
+    if (runIds.includes(e.run_id)) continue;
+    runIds.push(e.run_id);
+    // "11-26 13:59 · 13e63a": the start time reads better than the id; the id's tail keeps runs apart.
+    const when = /^\d{4}-(\d\d-\d\dT\d\d:\d\d)/.exec(e.started_at)?.[1]?.replace('T', ' ');
+    labels.push(when === undefined ? e.run_id : `${when} · ${e.run_id.slice(-6)}`);
+  }
   const mixedModels = new Set(history.map((e) => e.model)).size > 1;
   const keyOf = (e: HistoryEntry): string => (mixedModels ? `${e.suite} · ${e.model}` : e.suite);
   const keys: string[] = [];
@@ -57,7 +64,7 @@ function historySeries(history: readonly HistoryEntry[]): { xLabels: string[]; s
     for (const e of history) if (keyOf(e) === key) points[runIds.indexOf(e.run_id)] = e.accuracy;
     return { name: key, points };
   });
-  return { xLabels: runIds, series };
+  return { xLabels: labels, series };
 }
 
 function chart(svg: string): string {

@@ -61,18 +61,30 @@ function yGrid(left: number, top: number, width: number, height: number): string
   return parts.join('');
 }
 
-function legend(names: readonly string[], x: number, y: number): string {
-  if (names.length < 2) return '';
-  let cx = x;
+/** Legend rows under the title (wrapping at `width`); returns the markup and the height used. */
+function legend(names: readonly string[], width: number): { svg: string; height: number } {
+  if (names.length < 2) return { svg: '', height: 0 };
   const parts: string[] = [];
+  let x = 8;
+  let y = 38;
   names.forEach((name, i) => {
+    const w = 24 + name.length * 6.5;
+    if (x > 8 && x + w > width) {
+      x = 8;
+      y += 16;
+    }
     parts.push(
-      `<rect x="${cx}" y="${y - 9}" width="10" height="10" fill="${seriesColour(i)}"/>`,
-      `<text x="${cx + 14}" y="${y}" font-size="11" ${FONT}>${escapeHtml(name)}</text>`,
+      `<rect x="${fmt(x)}" y="${y - 9}" width="10" height="10" fill="${seriesColour(i)}"/>`,
+      `<text x="${fmt(x + 14)}" y="${y}" font-size="11" ${FONT}>${escapeHtml(name)}</text>`,
     );
-    cx += 24 + name.length * 7;
+    x += w;
   });
-  return parts.join('');
+  return { svg: parts.join(''), height: y - 38 + 20 };
+}
+
+/** Long axis labels are cut (the full text stays in the bar/point tooltip and the tables). */
+function shortLabel(label: string, max = 22): string {
+  return label.length <= max ? label : `${label.slice(0, max - 1)}…`;
 }
 
 function svgOpen(width: number, height: number, title: string): string {
@@ -89,15 +101,16 @@ export function barChartSvg(options: BarChartOptions): string {
   const nSeries = Math.max(1, options.series.length);
   const barWidth = nSeries === 1 ? 36 : 22;
   const groupWidth = nSeries * barWidth + 24;
-  const left = 48;
-  const top = 40;
+  const left = 56;
   const plotHeight = 180;
-  const plotWidth = Math.max(240, options.groups.length * groupWidth);
-  const labelsHeight = 70;
+  // Wide enough for the title too (bold 14px ≈ 8 px per character).
+  const plotWidth = Math.max(240, options.groups.length * groupWidth, options.title.length * 8 - 40);
+  const labelsHeight = 100;
   const width = left + plotWidth + 16;
+  const key = legend(options.series, width);
+  const top = 40 + key.height;
   const height = top + plotHeight + labelsHeight;
-  const parts = [svgOpen(width, height, options.title), yGrid(left, top, plotWidth, plotHeight)];
-  parts.push(legend(options.series, left + 200, 18));
+  const parts = [svgOpen(width, height, options.title), key.svg, yGrid(left, top, plotWidth, plotHeight)];
   if (options.groups.length === 0) {
     parts.push(
       `<text x="${left + plotWidth / 2}" y="${top + plotHeight / 2}" text-anchor="middle" font-size="12" ${FONT} fill="#777">no data</text>`,
@@ -111,16 +124,18 @@ export function barChartSvg(options: BarChartOptions): string {
       const h = v * plotHeight;
       const x = gx + s * barWidth;
       const y = top + plotHeight - h;
+      // Grouped bars are narrow: whole percents fit above them, one decimal does not.
+      const text = nSeries === 1 ? pct(v) : `${Math.round(v * 100)}`;
       parts.push(
         `<rect x="${fmt(x)}" y="${fmt(y)}" width="${barWidth - 4}" height="${fmt(h)}" fill="${seriesColour(s)}">` +
           `<title>${escapeHtml(`${group.label} · ${options.series[s] ?? ''}: ${pct(value)}`)}</title></rect>`,
-        `<text x="${fmt(x + (barWidth - 4) / 2)}" y="${fmt(y - 3)}" text-anchor="middle" font-size="9" ${FONT}>${pct(v)}</text>`,
+        `<text x="${fmt(x + (barWidth - 4) / 2)}" y="${fmt(y - 3)}" text-anchor="middle" font-size="9" ${FONT}>${text}</text>`,
       );
     });
     const lx = gx + (nSeries * barWidth) / 2;
     const ly = top + plotHeight + 14;
     parts.push(
-      `<text x="${fmt(lx)}" y="${ly}" text-anchor="end" font-size="11" ${FONT} transform="rotate(-30 ${fmt(lx)} ${ly})">${escapeHtml(group.label)}</text>`,
+      `<text x="${fmt(lx)}" y="${ly}" text-anchor="end" font-size="11" ${FONT} transform="rotate(-40 ${fmt(lx)} ${ly})">${escapeHtml(shortLabel(group.label))}</text>`,
     );
   });
   parts.push('</svg>');
@@ -130,21 +145,20 @@ export function barChartSvg(options: BarChartOptions): string {
 /** A line chart of values in [0, 1] over runs (x = run index). */
 export function lineChartSvg(options: LineChartOptions): string {
   const runs = options.xLabels.length;
-  const left = 48;
-  const top = 40;
+  const left = 56;
+  const inset = 16;
   const plotHeight = 180;
-  const plotWidth = Math.max(320, Math.min(900, runs * 48));
+  const plotWidth = Math.max(360, Math.min(900, runs * 48), options.title.length * 8 - 40);
   const width = left + plotWidth + 24;
-  const height = top + plotHeight + 80;
-  const parts = [svgOpen(width, height, options.title), yGrid(left, top, plotWidth, plotHeight)];
-  parts.push(
-    legend(
-      options.series.map((s) => s.name),
-      left + 200,
-      18,
-    ),
+  const key = legend(
+    options.series.map((s) => s.name),
+    width,
   );
-  const xOf = (i: number): number => (runs <= 1 ? left + plotWidth / 2 : left + (plotWidth * i) / (runs - 1));
+  const top = 40 + key.height;
+  const height = top + plotHeight + 100;
+  const parts = [svgOpen(width, height, options.title), key.svg, yGrid(left, top, plotWidth, plotHeight)];
+  const xOf = (i: number): number =>
+    runs <= 1 ? left + plotWidth / 2 : left + inset + ((plotWidth - 2 * inset) * i) / (runs - 1);
   const yOf = (v: number): number => top + plotHeight - clamp01(v) * plotHeight;
   if (runs === 0) {
     parts.push(
@@ -157,21 +171,16 @@ export function lineChartSvg(options: LineChartOptions): string {
     const x = xOf(i);
     const y = top + plotHeight + 14;
     parts.push(
-      `<text x="${fmt(x)}" y="${y}" text-anchor="end" font-size="10" ${FONT} transform="rotate(-30 ${fmt(x)} ${y})">${escapeHtml(label)}</text>`,
+      `<text x="${fmt(x)}" y="${y}" text-anchor="end" font-size="10" ${FONT} transform="rotate(-40 ${fmt(x)} ${y})">${escapeHtml(shortLabel(label))}</text>`,
     );
   });
   options.series.forEach((series, s) => {
     const colour = seriesColour(s);
-    // Missing points break the line, so a suite skipped by a run is not drawn as flat.
+    // A run without this series (another suite or model) is skipped: the line joins the runs that have it.
     let path = '';
-    let pen = false;
     series.points.forEach((v, i) => {
-      if (v === undefined) {
-        pen = false;
-        return;
-      }
-      path += `${pen ? 'L' : 'M'}${fmt(xOf(i))} ${fmt(yOf(v))}`;
-      pen = true;
+      if (v === undefined) return;
+      path += `${path === '' ? 'M' : 'L'}${fmt(xOf(i))} ${fmt(yOf(v))}`;
     });
     if (path !== '') parts.push(`<path d="${path}" fill="none" stroke="${colour}" stroke-width="2"/>`);
     series.points.forEach((v, i) => {
