@@ -24,6 +24,15 @@ export const WEIGHTS_STREAM: StreamSpec = {
   duplicateWindowMs: 120_000,
 };
 
+/**
+ * JetStream message id of a rollout at one stage. All stages share the VERDICT_ROLLOUTS stream
+ * and its duplicate window, so the bare rollout id (used by the request) would make the
+ * generated message a "duplicate" of its own request: the stage is part of the id.
+ */
+export function rolloutMsgId(rolloutId: string, stage: 'requested' | 'generated' | 'scored'): string {
+  return stage === 'requested' ? rolloutId : `${rolloutId}:${stage}`;
+}
+
 export const WEIGHTS_BUCKET = 'verdict-weights';
 
 export function rolloutConsumerSpec(name: string, ackWaitMs: number, maxDeliver: number): ConsumerSpec {

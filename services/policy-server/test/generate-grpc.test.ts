@@ -9,7 +9,12 @@ import { collect, generateRequest, policyClient, startPolicy } from './helpers.j
 
 const PROMPTS = ['Once upon a time', 'Lily and Ben went to the park', 'The sun'];
 
-async function expectError(p: Promise<unknown>, code: string, field: string, mentions: string): Promise<void> {
+async function expectError(
+  p: Promise<unknown>,
+  code: string,
+  field: string,
+  mentions: string,
+): Promise<void> {
   await assert.rejects(p, (e: unknown) => {
     assert.ok(isVerdictError(e), String(e));
     assert.equal(e.code, code, e.message);
@@ -53,7 +58,9 @@ describe('policy-server gRPC (stories260k)', () => {
   });
 
   it('streams greedy completions equal to direct generate(), with logprobs and the version on every chunk', async () => {
-    const seqs = await collect(client.serverStream('generate', generateRequest(PROMPTS, { maxNewTokens: 24 })));
+    const seqs = await collect(
+      client.serverStream('generate', generateRequest(PROMPTS, { maxNewTokens: 24 })),
+    );
     const want = await generate(reference, PROMPTS, { maxNewTokens: 24, temperature: 0 });
     assert.equal(seqs.size, PROMPTS.length);
     PROMPTS.forEach((_, p) => {
@@ -77,10 +84,19 @@ describe('policy-server gRPC (stories260k)', () => {
   });
 
   it('draws sample i with seed + i, reproducibly', async () => {
-    const req = generateRequest(['Once upon a time'], { temperature: 1, topK: 50, seed: 41n, maxNewTokens: 12 }, { samplesPerPrompt: 3 });
+    const req = generateRequest(
+      ['Once upon a time'],
+      { temperature: 1, topK: 50, seed: 41n, maxNewTokens: 12 },
+      { samplesPerPrompt: 3 },
+    );
     const a = await collect(client.serverStream('generate', req));
     for (let i = 0; i < 3; i++) {
-      const [w] = await generate(reference, ['Once upon a time'], { temperature: 1, topK: 50, seed: 41 + i, maxNewTokens: 12 });
+      const [w] = await generate(reference, ['Once upon a time'], {
+        temperature: 1,
+        topK: 50,
+        seed: 41 + i,
+        maxNewTokens: 12,
+      });
       assert.deepEqual(a.get(`0/${i}`)!.ids, w!.ids, `sample ${i}`);
     }
     assert.notDeepEqual(a.get('0/0')!.ids, a.get('0/1')!.ids);
@@ -103,11 +119,36 @@ describe('policy-server gRPC (stories260k)', () => {
 
   it('rejects bad sampling params with INVALID_ARGUMENT naming the field and the limit', async () => {
     const run = (req: ReturnType<typeof generateRequest>) => collect(client.serverStream('generate', req));
-    await expectError(run(generateRequest(['x'], { temperature: -1 })), 'INVALID_ARGUMENT', 'sampling.temperature', '>= 0');
-    await expectError(run(generateRequest(['x'], { topP: 1.5 })), 'INVALID_ARGUMENT', 'sampling.top_p', '[0, 1]');
-    await expectError(run(generateRequest(['x'], { topK: 100_000 })), 'INVALID_ARGUMENT', 'sampling.top_k', '512');
-    await expectError(run(generateRequest(['x'], { maxNewTokens: 1_000_000 })), 'INVALID_ARGUMENT', 'sampling.max_new_tokens', '2048');
-    await expectError(run(generateRequest(['x'], { stopTokenIds: [9999] })), 'INVALID_ARGUMENT', 'sampling.stop_token_ids[0]', '512');
+    await expectError(
+      run(generateRequest(['x'], { temperature: -1 })),
+      'INVALID_ARGUMENT',
+      'sampling.temperature',
+      '>= 0',
+    );
+    await expectError(
+      run(generateRequest(['x'], { topP: 1.5 })),
+      'INVALID_ARGUMENT',
+      'sampling.top_p',
+      '[0, 1]',
+    );
+    await expectError(
+      run(generateRequest(['x'], { topK: 100_000 })),
+      'INVALID_ARGUMENT',
+      'sampling.top_k',
+      '512',
+    );
+    await expectError(
+      run(generateRequest(['x'], { maxNewTokens: 1_000_000 })),
+      'INVALID_ARGUMENT',
+      'sampling.max_new_tokens',
+      '2048',
+    );
+    await expectError(
+      run(generateRequest(['x'], { stopTokenIds: [9999] })),
+      'INVALID_ARGUMENT',
+      'sampling.stop_token_ids[0]',
+      '512',
+    );
     await expectError(run(generateRequest([])), 'INVALID_ARGUMENT', 'prompts', 'at least one');
     await expectError(
       run({ ...generateRequest([]), prompts: [{ tokenIds: { ids: [1, 600] }, applyChatTemplate: false }] }),
@@ -121,7 +162,12 @@ describe('policy-server gRPC (stories260k)', () => {
       'prompts[0].text',
       'max_position_embeddings (512)',
     );
-    await expectError(run(generateRequest(['x'], {}, { samplesPerPrompt: 1000 })), 'INVALID_ARGUMENT', 'samples_per_prompt', '256');
+    await expectError(
+      run(generateRequest(['x'], {}, { samplesPerPrompt: 1000 })),
+      'INVALID_ARGUMENT',
+      'samples_per_prompt',
+      '256',
+    );
   });
 
   it('refuses with FAILED_PRECONDITION when min_policy_version is newer than the loaded weights', async () => {

@@ -1,5 +1,5 @@
 import { commonV1, policyV1 } from '@verdict/proto';
-import { createGrpcClient, silentLogger } from '@verdict/runtime';
+import { createGrpcClient, createStderrLogger, silentLogger } from '@verdict/runtime';
 import { createPolicyApp, type PolicyApp, type PolicyAppDeps } from '../src/app.js';
 import { loadPolicyConfig } from '../src/config.js';
 import { stories260kDir } from './fixture.js';
@@ -15,7 +15,11 @@ export async function startPolicy(
     POLICY_GRACE_TIMEOUT: '5s',
     ...env,
   });
-  const app = createPolicyApp(config, { logger: silentLogger, ...deps });
+  // POLICY_TEST_LOG=debug shows the servers' logs.
+  const level = process.env['POLICY_TEST_LOG'];
+  const logger =
+    level === 'debug' || level === 'info' ? createStderrLogger('policy-test', level) : silentLogger;
+  const app = createPolicyApp(config, { logger, ...deps });
   const { address } = await app.start();
   return { app, address };
 }
