@@ -1,0 +1,183 @@
+import { commonV1, rewardV1 } from '@verdict/proto';
+import {
+  type ConsumeStats,
+  connectNats,
+  createGrpcMetricsObserver,
+  createGrpcServer,
+  createLifecycle,
+  createMetrics,
+  createStderrLogger,
+  createTracingServerInterceptor,
+  type Lifecycle,
+  type Messaging,
+  natsTraceHooks,
+  type RuntimeLogger,
+  startTelemetry,
+  type Telemetry,
+} from '@verdict/runtime';
+import { createJudgeAsker, type JudgeAsker } from './clients/judge-asker.js';
+import type { RewardServiceConfig } from './config.js';
+import { createGeneratedHandler } from './consumers/generated-consumer.js';
+import { type RewardSettings, type SampleToScore, scoreSample } from './domain/score-sample.js';
+import { createRewardHandlers } from './rpc/reward-rpc.js';
+import { generatedConsumerSpec, ROLLOUTS_STREAM } from './streams.js';
+
+export const REWARD_SERVICE_NAME = 'verdict.reward.v1.RewardService';
+
+export interface RewardServiceDeps {
+  readonly logger?: RuntimeLogger;
+  /** Start OpenTelemetry (default: only when an OTLP endpoint or metrics port is configured). */
+  readonly telemetry?: boolean;
+  /** Run the JetStream consumer (default true; false = Score RPC only). */
+  readonly consume?: boolean;
+  readonly onScored?: (rolloutId: string, reward: rewardV1.RewardResult, duplicate: boolean) => void;
+}
+
+export interface RewardServiceApp {
+  readonly lifecycle: Lifecycle;
+  start(): Promise<{ port: number; address: string }>;
+  stop(reason?: string): Promise<void>;
+  /** Consume-loop counters once it stopped (undefined while running). */
+  readonly consumeStats: ConsumeStats | undefined;
+}
+
+export function createRewardServiceApp(
+  config: RewardServiceConfig,
+  deps: RewardServiceDeps = {},
+): RewardServiceApp {
+  const logger = deps.logger ?? createStderrLogger('reward-service', config.logLevel);
+  const lifecycle = createLifecycle({
+    name: 'reward-service',
+    graceTimeoutMs: config.graceTimeoutMs,
+    logger,
+  });
+  const metrics = createMetrics();
+  const scoredCounter = metrics.counter('rollouts_scored_total', 'scored rollouts by reward status');
+  const scoreLatency = metrics.histogram('reward_score_duration_ms', 'time to score one sample');
+
+  const defaults: RewardSettings = {
+    mix: {
+      weights: { vr: config.lambdaVr, judge: config.muJudge, rerank: config.rhoRerank },
+      judgeOnLabeled: config.judgeOnLabeled,
+    },
+    extractionMode: config.extractionMode,
+    abstainBand: config.abstainBand,
+    judgeTemplateName: config.judgeTemplateName,
+  };
+  let judge: JudgeAsker | undefined;
+  let messaging: Messaging | undefined;
+  let telemetry: Telemetry | undefined;
+  let consumeStats: ConsumeStats | undefined;
+  let consumeLoop: Promise<ConsumeStats> | undefined;
+  const stopConsuming = new AbortController();
+
+  const score = async (sample: SampleToScore, settings: RewardSettings): Promise<rewardV1.RewardResult> => {
+    const startedMs = Date.now();
+    const result = await scoreSample(sample, settings, judge?.ask);
+    scoreLatency.record(Date.now() - startedMs);
+    return result;
+  };
+
+  const server = createGrpcServer({
+    name: 'reward-service',
+    host: config.grpc.host,
+    port: config.grpc.port,
+    lifecycle,
+    logger,
+    graceTimeoutMs: config.graceTimeoutMs,
+    interceptors: [createTracingServerInterceptor()],
+    observers: [createGrpcMetricsObserver()],
+  });
+  server.addService(rewardV1.RewardServiceService, createRewardHandlers({ defaults, score, maxItems: 1024 }));
+  server.health.setReady(REWARD_SERVICE_NAME, false);
+
+  if (deps.telemetry ?? (config.otlpEndpoint !== undefined || config.metricsPort !== undefined)) {
+    lifecycle.register({
+      name: 'telemetry',
+      start: async () => {
+        telemetry = await startTelemetry({
+          serviceName: 'reward-service',
+          ...(config.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.otlpEndpoint }),
+          ...(config.metricsPort === undefined ? {} : { prometheusPort: config.metricsPort }),
+        });
+      },
+      stop: () => telemetry?.shutdown(),
+    });
+  }
+  // Stop runs in reverse: the consumer settles in-flight messages (publishing needs NATS and
+  // the judge), then the gRPC server drains, then the judge client and NATS close.
+  lifecycle.register({
+    name: 'nats',
+    start: async () => {
+      messaging = await connectNats({
+        servers: config.natsUrl,
+        name: 'reward-service',
+        headerHooks: natsTraceHooks,
+        waitOnFirstConnect: true,
+      });
+      await messaging.ensureStream(ROLLOUTS_STREAM);
+      await messaging.ensureConsumer(
+        generatedConsumerSpec(config.consumerName, config.ackWaitMs, config.maxDeliver),
+      );
+    },
+    stop: () => messaging?.close(),
+  });
+  lifecycle.register({
+    name: 'judge-client',
+    start: () => {
+      if (config.judgeAddress !== undefined) {
+        judge = createJudgeAsker({
+          address: config.judgeAddress,
+          timeoutMs: config.judgeTimeoutMs,
+          maxAttempts: config.judgeMaxAttempts,
+        });
+      }
+    },
+    stop: () => judge?.close(),
+  });
+  lifecycle.register(server);
+  lifecycle.register({
+    name: 'generated-consumer',
+    start: () => {
+      const m = messaging!;
+      if (deps.consume !== false) {
+        const handler = createGeneratedHandler({
+          score: (sample) => score(sample, defaults),
+          publish: (subject, data, msgId) => m.publish(subject, data, { msgId }),
+          logger,
+          onScored: (rolloutId, reward, duplicate) => {
+            scoredCounter.add(1, { status: commonV1.rewardStatusToJSON(reward.status) });
+            deps.onScored?.(rolloutId, reward, duplicate);
+          },
+        });
+        consumeLoop = m.consume({
+          stream: ROLLOUTS_STREAM.name,
+          consumer: config.consumerName,
+          concurrency: config.concurrency,
+          signal: stopConsuming.signal,
+          handler,
+          onError: (error) => logger.warn('scoring failed; message will be redelivered', { error }),
+        });
+      }
+      server.health.setReady(REWARD_SERVICE_NAME, true);
+    },
+    stop: async () => {
+      stopConsuming.abort();
+      consumeStats = await consumeLoop;
+    },
+  });
+
+  return {
+    lifecycle,
+    async start() {
+      await lifecycle.start();
+      return { port: server.port, address: server.address };
+    },
+    async stop(reason = 'stop requested') {
+      await lifecycle.stop(reason);
+    },
+    get consumeStats() {
+      return consumeStats;
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import { type ConfigOf, defineConfig, env, VerdictError } from '@verdict/runtime';
+
+const schema = defineConfig({
+  grpc: {
+    host: env.string('REWARD_HOST', { default: '0.0.0.0', description: 'gRPC bind address' }),
+    port: env.int('REWARD_PORT', { default: 50053, min: 0, max: 65535, description: 'gRPC port (0 = any)' }),
+  },
+  natsUrl: env.url('NATS_URL', { protocols: ['nats:', 'tls:'], description: 'NATS server' }),
+  judgeAddress: env.optional(
+    env.string('JUDGE_ADDRESS', { description: 'judge-server host:port (needed when μ or ρ > 0)' }),
+  ),
+  lambdaVr: env.number('REWARD_LAMBDA_VR', { default: 0.5, min: 0, max: 1, description: 'λ' }),
+  muJudge: env.number('REWARD_MU_JUDGE', { default: 0.5, min: 0, max: 1, description: 'μ' }),
+  rhoRerank: env.number('REWARD_RHO_RERANK', { default: 0, min: 0, max: 1, description: 'ρ (must be 0)' }),
+  judgeOnLabeled: env.bool('REWARD_JUDGE_ON_LABELED', {
+    default: true,
+    description: 'labeled questions also get the judge term',
+  }),
+  judgeTemplateName: env.string('REWARD_JUDGE_TEMPLATE', {
+    default: '',
+    description: 'judge template ("" = the judge-server default)',
+  }),
+  judgeTimeoutMs: env.durationMs('REWARD_JUDGE_TIMEOUT', {
+    default: 30_000,
+    min: 1,
+    description: 'deadline of one judge call incl. retries',
+  }),
+  judgeMaxAttempts: env.int('REWARD_JUDGE_MAX_ATTEMPTS', { default: 4, min: 1, max: 20 }),
+  abstainBand: env.number('REWARD_ABSTAIN_BAND', { default: 0, min: 0, max: 0.5 }),
+  extractionMode: env.enum('REWARD_EXTRACTION_MODE', ['strict', 'flexible'], { default: 'strict' }),
+  consumerName: env.string('REWARD_CONSUMER', { default: 'reward-service', pattern: /^[A-Za-z0-9_-]+$/ }),
+  concurrency: env.int('REWARD_CONCURRENCY', { default: 16, min: 1, max: 1024 }),
+  ackWaitMs: env.durationMs('REWARD_ACK_WAIT', { default: 60_000, min: 1_000 }),
+  maxDeliver: env.int('REWARD_MAX_DELIVER', { default: 10, min: 1 }),
+  graceTimeoutMs: env.durationMs('REWARD_GRACE_TIMEOUT', { default: 30_000 }),
+  otlpEndpoint: env.optional(env.url('OTEL_EXPORTER_OTLP_ENDPOINT')),
+  metricsPort: env.optional(env.int('REWARD_METRICS_PORT', { min: 0, max: 65535 })),
+  logLevel: env.enum('LOG_LEVEL', ['debug', 'info', 'warn', 'error'], { default: 'info' }),
+});
+
+export type RewardServiceConfig = ConfigOf<typeof schema.shape>;
+
+/** Variables plus cross-field rules (weights sum to 1, a judge when μ > 0), all problems at once. */
+export function loadRewardServiceConfig(source: Record<string, string | undefined>): RewardServiceConfig {
+  const config = schema.load(source);
+  const problems: string[] = [];
+  const sum = config.lambdaVr + config.muJudge + config.rhoRerank;
+  if (Math.abs(sum - 1) > 1e-9) {
+    problems.push(`REWARD_LAMBDA_VR + REWARD_MU_JUDGE + REWARD_RHO_RERANK must be 1 (got ${sum})`);
+  }
+  if (config.rhoRerank !== 0)
+    problems.push('REWARD_RHO_RERANK: the rerank term is not implemented yet (use 0)');
+  if (config.muJudge > 0 && config.judgeAddress === undefined) {
+    problems.push('JUDGE_ADDRESS is not set: required when REWARD_MU_JUDGE > 0');
+  }
+  if (problems.length > 0) {
+    throw new VerdictError(
+      'INVALID_ARGUMENT',
+      `invalid configuration (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`,
+      { field: 'REWARD_LAMBDA_VR,REWARD_MU_JUDGE,REWARD_RHO_RERANK,JUDGE_ADDRESS' },
+    );
+  }
+  return config;
+}
+
+export const rewardServiceConfigVariables = () => schema.describe();
