@@ -1264,7 +1264,7 @@ export type EvaluatorServiceService = typeof EvaluatorServiceService;
 export const EvaluatorServiceService = {
   /**
    * Runs one suite, streaming progress events and ending with exactly one report event.
-   * NOT_FOUND for an unknown suite.
+   * INVALID_ARGUMENT (field "suite") for an unknown suite.
    */
   runSuite: {
     path: "/verdict.evaluator.v1.EvaluatorService/RunSuite" as const,
@@ -1290,7 +1290,7 @@ export const EvaluatorServiceService = {
 export interface EvaluatorServiceServer extends UntypedServiceImplementation {
   /**
    * Runs one suite, streaming progress events and ending with exactly one report event.
-   * NOT_FOUND for an unknown suite.
+   * INVALID_ARGUMENT (field "suite") for an unknown suite.
    */
   runSuite: handleServerStreamingCall<RunSuiteRequest, RunSuiteResponse>;
   /** Lists the suites this evaluator can run. */
@@ -1300,7 +1300,7 @@ export interface EvaluatorServiceServer extends UntypedServiceImplementation {
 export interface EvaluatorServiceClient extends Client {
   /**
    * Runs one suite, streaming progress events and ending with exactly one report event.
-   * NOT_FOUND for an unknown suite.
+   * INVALID_ARGUMENT (field "suite") for an unknown suite.
    */
   runSuite(request: RunSuiteRequest, options?: Partial<CallOptions>): ClientReadableStream<RunSuiteResponse>;
   runSuite(
