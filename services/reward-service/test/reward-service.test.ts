@@ -1,0 +1,295 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer, type Server, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { commonV1, judgeV1, rewardV1, rolloutV1 } from '@verdict/proto';
+import {
+  connectNats,
+  createGrpcClient,
+  isVerdictError,
+  type Messaging,
+  silentLogger,
+} from '@verdict/runtime';
+import { findFreePort, type NatsServerHandle, startNatsServer } from '@verdict/runtime/testing';
+import { createRewardServiceApp, type RewardServiceApp } from '../src/app.js';
+import { loadRewardServiceConfig } from '../src/config.js';
+import { ROLLOUTS_STREAM } from '../src/streams.js';
+import { writeToyJudgeModel } from './toy-judge-model.js';
+
+const ST = commonV1.RewardStatus;
+const JUDGE_BIN = fileURLToPath(new URL('../../judge-server/bin/judge-server.mjs', import.meta.url));
+
+/** Runs the judge-server package's bin as a child process (services never import each other). */
+async function startJudgeServerProcess(modelDir: string): Promise<{ address: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [JUDGE_BIN], {
+    env: {
+      ...process.env,
+      JUDGE_MODEL_DIR: modelDir,
+      JUDGE_HOST: '127.0.0.1',
+      JUDGE_PORT: '0',
+      JUDGE_DEFAULT_TEMPLATE: 'plain',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const address = await new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const m = /serving on (\S+)/.exec(buffered);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`judge-server exited with ${code}: ${buffered}`)));
+  });
+  return { address, child };
+}
+
+function generated(
+  rolloutId: string,
+  options: { labeled: boolean; gold?: string; completion: string },
+): rolloutV1.RolloutGenerated {
+  return {
+    request: {
+      rolloutId,
+      runId: 'run-1',
+      step: 1n,
+      groupId: `g-${rolloutId}`,
+      groupIndex: 0,
+      groupSize: 1,
+      questionId: `toy/${rolloutId}`,
+      question: 'Tom has 2 apples and buys 2 more. How many apples does he have?',
+      promptText: 'Question: Tom has 2 apples and buys 2 more.',
+      promptTokenIds: [],
+      labeled: options.labeled,
+      ...(options.gold === undefined ? {} : { goldAnswer: options.gold }),
+      policyVersionWanted: 0n,
+    },
+    promptTokenIds: [1, 2, 3],
+    completionTokenIds: [4, 5],
+    logprobs: [-0.5, -0.25],
+    completionText: options.completion,
+    finishReason: commonV1.FinishReason.FINISH_REASON_STOP_TOKEN,
+    policyVersion: 0n,
+    generatorId: 'test',
+  };
+}
+
+async function waitFor(predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > until) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('reward-service with a real judge-server and nats-server', () => {
+  const fixture = writeToyJudgeModel();
+  let nats: NatsServerHandle;
+  let judge: { address: string; child: ChildProcess };
+  let m: Messaging;
+  let app: RewardServiceApp | undefined;
+  const scored = new Map<string, rolloutV1.RolloutScored[]>();
+  const stopCollector = new AbortController();
+  let collector: Promise<unknown>;
+  const published: Array<{ id: string; duplicate: boolean }> = [];
+
+  const startApp = async (env: Record<string, string>) => {
+    const config = loadRewardServiceConfig({
+      NATS_URL: nats.url,
+      REWARD_HOST: '127.0.0.1',
+      REWARD_PORT: '0',
+      REWARD_ACK_WAIT: '5s',
+      ...env,
+    });
+    const a = createRewardServiceApp(config, {
+      logger: silentLogger,
+      telemetry: false,
+      onScored: (id, _reward, duplicate) => published.push({ id, duplicate }),
+    });
+    const { address } = await a.start();
+    app = a;
+    return address;
+  };
+  const stopApp = async () => {
+    const a = app;
+    app = undefined;
+    await a?.stop();
+  };
+  const publishGenerated = (g: rolloutV1.RolloutGenerated, msgId: string) =>
+    m.publish('verdict.rollout.generated', rolloutV1.RolloutGenerated.encode(g).finish(), { msgId });
+
+  before(async () => {
+    [nats, judge] = await Promise.all([startNatsServer(), startJudgeServerProcess(fixture.dir)]);
+    m = await connectNats({ servers: nats.url, name: 'test' });
+    await m.ensureStream(ROLLOUTS_STREAM);
+    await m.ensureConsumer({
+      stream: ROLLOUTS_STREAM.name,
+      name: 'test-scored',
+      filterSubject: 'verdict.rollout.scored',
+    });
+    collector = m.consume({
+      stream: ROLLOUTS_STREAM.name,
+      consumer: 'test-scored',
+      signal: stopCollector.signal,
+      handler: (msg) => {
+        const s = rolloutV1.RolloutScored.decode(msg.data);
+        const id = s.generated?.request?.rolloutId ?? '?';
+        scored.set(id, [...(scored.get(id) ?? []), s]);
+        return 'ack';
+      },
+    });
+  });
+
+  after(async () => {
+    await app?.stop();
+    stopCollector.abort();
+    await collector;
+    await m?.close();
+    judge?.child.kill('SIGTERM');
+    await nats?.stop();
+    fixture.cleanup();
+  });
+
+  it('scores labeled rollouts with VR + judge and unlabeled ones with the judge only', async () => {
+    await startApp({ JUDGE_ADDRESS: judge.address, REWARD_LAMBDA_VR: '0.5', REWARD_MU_JUDGE: '0.5' });
+    const right = generated('lab-1', { labeled: true, gold: '4', completion: ' 2 and 2 make 4. #### 4' });
+    const unlabeled = generated('unl-1', { labeled: false, completion: ' 2 and 2 make 4. #### 4' });
+    await publishGenerated(right, 'lab-1:generated');
+    await publishGenerated(unlabeled, 'unl-1:generated');
+    await waitFor(() => scored.has('lab-1') && scored.has('unl-1'));
+
+    const judgeClient = createGrpcClient(judgeV1.JudgeServiceClient, judge.address);
+    const direct = await judgeClient.unary('judgeBatch', {
+      items: [
+        { id: 'x', question: right.request!.question, solution: right.completionText, templateName: '' },
+      ],
+    });
+    judgeClient.close();
+    const judgeScore = direct.results[0]!.score;
+
+    const lab = scored.get('lab-1')![0]!;
+    assert.equal(lab.reward?.status, ST.REWARD_STATUS_OK);
+    assert.equal(lab.reward?.components?.verifiable?.value, 1);
+    assert.ok(Math.abs((lab.reward?.components?.judge?.value ?? -1) - judgeScore) < 1e-9);
+    assert.ok(Math.abs((lab.reward?.total ?? -1) - (0.5 + 0.5 * judgeScore)) < 1e-9);
+    assert.equal(lab.reward?.provenance?.templateName, 'plain');
+    assert.equal(
+      lab.generated?.completionText,
+      right.completionText,
+      'the generated sample is embedded whole',
+    );
+
+    const unl = scored.get('unl-1')![0]!;
+    assert.equal(unl.reward?.status, ST.REWARD_STATUS_OK);
+    assert.equal(unl.reward?.components?.verifiable, undefined);
+    assert.ok(Math.abs((unl.reward?.total ?? -1) - judgeScore) < 1e-9);
+    assert.deepEqual(unl.reward?.effectiveWeights, { lambdaVr: 0, muJudge: 1, rhoRerank: 0 });
+  });
+
+  it('a redelivered rollout yields one scored message', async () => {
+    const g = generated('dup-1', { labeled: true, gold: '4', completion: '#### 5' });
+    // The same rollout twice on the generated subject (as after a crash before the ack).
+    await publishGenerated(g, 'dup-1:generated:a');
+    await publishGenerated(g, 'dup-1:generated:b');
+    await waitFor(() => published.filter((p) => p.id === 'dup-1').length === 2);
+    await m.flush();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(scored.get('dup-1')?.length, 1);
+    assert.deepEqual(
+      published.filter((p) => p.id === 'dup-1').map((p) => p.duplicate),
+      [false, true],
+    );
+  });
+
+  it('judge unreachable or silent → ERROR / TIMEOUT status, still published and acked', async () => {
+    await stopApp();
+    const closedPort = await findFreePort();
+    await startApp({
+      JUDGE_ADDRESS: `127.0.0.1:${closedPort}`,
+      REWARD_JUDGE_TIMEOUT: '1s',
+      REWARD_JUDGE_MAX_ATTEMPTS: '2',
+    });
+    await publishGenerated(
+      generated('down-1', { labeled: true, gold: '4', completion: '#### 4' }),
+      'down-1:g',
+    );
+    await waitFor(() => scored.has('down-1'));
+    const down = scored.get('down-1')![0]!.reward!;
+    assert.ok(
+      [ST.REWARD_STATUS_ERROR, ST.REWARD_STATUS_TIMEOUT].includes(down.status),
+      `status ${down.status}`,
+    );
+    assert.match(down.message, /judge/);
+    assert.equal(down.components?.verifiable?.value, 1, 'the VR term is still there');
+    await stopApp();
+
+    // A judge that accepts connections and never answers: the deadline gives TIMEOUT.
+    const sockets: Socket[] = [];
+    const silent: Server = createServer((s) => sockets.push(s));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    await startApp({ JUDGE_ADDRESS: `127.0.0.1:${port}`, REWARD_JUDGE_TIMEOUT: '500ms' });
+    await publishGenerated(generated('silent-1', { labeled: false, completion: '#### 4' }), 'silent-1:g');
+    await waitFor(() => scored.has('silent-1'));
+    const silentReward = scored.get('silent-1')![0]!.reward!;
+    assert.equal(silentReward.status, ST.REWARD_STATUS_TIMEOUT);
+    assert.equal(silentReward.total, 0);
+    const info = await m.jetstreamManager.consumers.info(ROLLOUTS_STREAM.name, 'reward-service');
+    assert.equal(info.num_ack_pending, 0, 'every generated message was acked');
+    assert.equal(info.num_pending, 0);
+    await stopApp();
+    for (const s of sockets) s.destroy();
+    silent.close();
+  });
+
+  it('Score RPC: λ = 0 with an unlabeled and a labeled item; bad weights are INVALID_ARGUMENT', async () => {
+    const address = await startApp({ JUDGE_ADDRESS: judge.address });
+    const client = createGrpcClient(rewardV1.RewardServiceClient, address, { defaultDeadlineMs: 20_000 });
+    try {
+      const reply = await client.unary('score', {
+        items: [
+          {
+            id: 'a',
+            question: 'How many?',
+            completion: '#### 4',
+            labeled: true,
+            goldAnswer: '4',
+            groupId: 'g',
+          },
+          { id: 'b', question: 'How many?', completion: '#### 4', labeled: false, groupId: 'g' },
+        ],
+        config: {
+          weights: { lambdaVr: 0, muJudge: 1, rhoRerank: 0 },
+          labeled: { verifiable: true, judge: true, rerank: false },
+          unlabeled: { verifiable: false, judge: true, rerank: false },
+          judgeTemplateName: '',
+          judgeAbstainBand: 0,
+        },
+      });
+      assert.deepEqual(
+        reply.items.map((i) => [i.id, i.result?.status]),
+        [
+          ['a', ST.REWARD_STATUS_OK],
+          ['b', ST.REWARD_STATUS_OK],
+        ],
+      );
+      assert.equal(reply.items[0]!.result?.components?.verifiable, undefined, 'λ = 0: no VR term at all');
+      assert.equal(reply.items[0]!.result?.total, reply.items[1]!.result?.total);
+      await assert.rejects(
+        client.unary('score', {
+          items: [],
+          config: {
+            weights: { lambdaVr: 0.7, muJudge: 0.7, rhoRerank: 0 },
+            judgeTemplateName: '',
+            judgeAbstainBand: 0,
+          },
+        }),
+        (error: unknown) =>
+          isVerdictError(error) && error.code === 'INVALID_ARGUMENT' && error.field === 'config.weights',
+      );
+    } finally {
+      client.close();
+    }
+  });
+});
