@@ -1,0 +1,167 @@
+import { resolve } from 'node:path';
+import { learnerV1 } from '@verdict/proto';
+import {
+  connectNats,
+  createGrpcMetricsObserver,
+  createGrpcServer,
+  createLifecycle,
+  createStderrLogger,
+  createTracingServerInterceptor,
+  type Lifecycle,
+  type Messaging,
+  natsTraceHooks,
+  type RuntimeLogger,
+  startTelemetry,
+  type Telemetry,
+} from '@verdict/runtime';
+import type { LearnerConfig } from './config.js';
+import { ScoredInbox } from './consumers/scored-inbox.js';
+import { createLearnerServiceHandlers } from './rpc/learner-service.js';
+import type { RunController } from './run/run-controller.js';
+import { RunManager } from './run/run-manager.js';
+import { loadRunConfigFile, type RunConfig } from './run-config/run-config.js';
+import { ROLLOUTS_STREAM, scoredConsumerSpec, WEIGHTS_STREAM } from './streams.js';
+import type { TrainStep } from './training/policy-trainer.js';
+
+export const LEARNER_SERVICE_NAME = 'verdict.learner.v1.LearnerService';
+
+export interface LearnerDeps {
+  readonly logger?: RuntimeLogger;
+  /** Start OpenTelemetry (default: only when an OTLP endpoint or metrics port is configured). */
+  readonly telemetry?: boolean;
+  /** Replace the Training engine (tests). */
+  readonly createTrainer?: (run: RunConfig, resume: { dir: string } | undefined) => TrainStep;
+}
+
+export interface LearnerApp {
+  readonly lifecycle: Lifecycle;
+  start(): Promise<{ port: number; address: string }>;
+  stop(reason?: string): Promise<void>;
+  readonly runs: RunManager | undefined;
+  /** Starts (or resumes) a run in-process, as StartRun does. */
+  startRun(config: RunConfig, resume?: boolean): RunController;
+}
+
+export function createLearnerApp(config: LearnerConfig, deps: LearnerDeps = {}): LearnerApp {
+  const logger = deps.logger ?? createStderrLogger('learner', config.logLevel);
+  const lifecycle = createLifecycle({ name: 'learner', graceTimeoutMs: config.graceTimeoutMs, logger });
+  const inbox = new ScoredInbox(logger);
+  let messaging: Messaging | undefined;
+  let runs: RunManager | undefined;
+  let telemetry: Telemetry | undefined;
+  const consumeAbort = new AbortController();
+  let consuming: Promise<unknown> | undefined;
+
+  const server = createGrpcServer({
+    name: 'learner',
+    host: config.grpc.host,
+    port: config.grpc.port,
+    lifecycle,
+    logger,
+    graceTimeoutMs: config.graceTimeoutMs,
+    interceptors: [createTracingServerInterceptor()],
+    observers: [createGrpcMetricsObserver()],
+  });
+  server.addService(
+    learnerV1.LearnerServiceService,
+    createLearnerServiceHandlers({
+      get: (id: string) => requireRuns().get(id),
+      start: (c: RunConfig, r: boolean) => requireRuns().start(c, r),
+    }),
+  );
+  server.health.setReady(LEARNER_SERVICE_NAME, false);
+
+  function requireRuns(): RunManager {
+    if (runs === undefined) throw new Error('learner is not started');
+    return runs;
+  }
+
+  const wantTelemetry =
+    deps.telemetry ??
+    (config.telemetry.otlpEndpoint !== undefined || config.telemetry.prometheusPort !== undefined);
+  if (wantTelemetry) {
+    lifecycle.register({
+      name: 'telemetry',
+      start: async () => {
+        telemetry = await startTelemetry({
+          serviceName: 'learner',
+          ...(config.telemetry.otlpEndpoint === undefined
+            ? {}
+            : { otlpEndpoint: config.telemetry.otlpEndpoint }),
+          ...(config.telemetry.prometheusPort === undefined
+            ? {}
+            : { prometheusPort: config.telemetry.prometheusPort }),
+        });
+      },
+      stop: () => telemetry?.shutdown(),
+    });
+  }
+  // Stop order is the reverse: runs finish their step (and checkpoint) before NATS closes.
+  lifecycle.register({
+    name: 'nats',
+    start: async () => {
+      messaging = await connectNats({
+        servers: config.natsUrl,
+        name: 'learner',
+        headerHooks: natsTraceHooks,
+      });
+      await messaging.ensureStream(ROLLOUTS_STREAM);
+      await messaging.ensureStream(WEIGHTS_STREAM);
+      await messaging.ensureConsumer(
+        scoredConsumerSpec(config.scoredConsumer, config.ackWaitMs, config.maxHeldRollouts),
+      );
+    },
+    stop: async () => {
+      consumeAbort.abort();
+      await consuming;
+      await messaging?.close();
+    },
+  });
+  lifecycle.register(server);
+  lifecycle.register({
+    name: 'runs',
+    start: async () => {
+      const m = messaging!;
+      runs = new RunManager({
+        runsDir: resolve(config.runsDir),
+        ...(config.dataDir ? { dataDir: config.dataDir } : {}),
+        messaging: m,
+        inbox,
+        logger,
+        intraOpThreads: config.intraOpThreads,
+        ...(deps.createTrainer ? { createTrainer: deps.createTrainer } : {}),
+      });
+      consuming = m
+        .consume({
+          stream: ROLLOUTS_STREAM.name,
+          consumer: config.scoredConsumer,
+          handler: inbox.handler,
+          concurrency: config.maxHeldRollouts,
+          signal: consumeAbort.signal,
+        })
+        .catch((error: unknown) => logger.error('scored-rollout consumer stopped', { error }));
+      if (config.runConfigFile !== undefined) runs.start(loadRunConfigFile(config.runConfigFile), true);
+      server.health.setReady(LEARNER_SERVICE_NAME, true);
+    },
+    stop: async () => {
+      await runs?.stopAll('learner shutting down');
+    },
+  });
+
+  return {
+    lifecycle,
+    async start() {
+      await lifecycle.start();
+      return { port: server.port, address: server.address };
+    },
+    async stop(reason = 'stop requested') {
+      await lifecycle.stop(reason);
+    },
+    get runs() {
+      return runs;
+    },
+    startRun(runConfig, resume = true) {
+      return requireRuns().start(runConfig, resume);
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import { type ConfigOf, defineConfig, env } from '@verdict/runtime';
+
+/** Every variable the learner reads; the README's config table mirrors this. */
+export const learnerConfigSchema = defineConfig({
+  grpc: {
+    host: env.string('LEARNER_HOST', { default: '0.0.0.0', description: 'gRPC bind address' }),
+    port: env.int('LEARNER_PORT', {
+      default: 50054,
+      min: 0,
+      max: 65535,
+      description: 'gRPC port (0 = any free port)',
+    }),
+  },
+  natsUrl: env.url('NATS_URL', { protocols: ['nats:', 'tls:'], description: 'NATS server (JetStream)' }),
+  runsDir: env.string('LEARNER_RUNS_DIR', {
+    default: 'runs',
+    minLength: 1,
+    description: 'parent folder of run dirs (checkpoints, metrics.jsonl, run-config.json)',
+  }),
+  runConfigFile: env.optional(
+    env.string('LEARNER_RUN_CONFIG', {
+      description: 'run config JSON started at boot (resumed from its latest checkpoint when one exists)',
+    }),
+  ),
+  dataDir: env.optional(env.string('VERDICT_DATA_DIR', { description: 'datasets folder for suite sources' })),
+  scoredConsumer: env.string('LEARNER_SCORED_CONSUMER', {
+    default: 'learner',
+    description: 'durable consumer of verdict.rollout.scored',
+  }),
+  maxHeldRollouts: env.int('LEARNER_MAX_HELD_ROLLOUTS', {
+    default: 4096,
+    min: 1,
+    max: 1_000_000,
+    description: 'scored rollouts held unacked until their step is checkpointed (consumer max ack pending)',
+  }),
+  ackWaitMs: env.durationMs('LEARNER_ACK_WAIT', {
+    default: 60_000,
+    min: 1_000,
+    description: 'redelivery timeout of a held scored rollout (kept alive while held)',
+  }),
+  intraOpThreads: env.int('LEARNER_INTRA_OP_THREADS', {
+    default: 1,
+    min: 1,
+    max: 64,
+    description: 'ORT intra-op threads of the training session',
+  }),
+  graceTimeoutMs: env.durationMs('LEARNER_GRACE_TIMEOUT', {
+    default: 60_000,
+    description: 'drain time on SIGTERM (finishes the current step)',
+  }),
+  telemetry: {
+    otlpEndpoint: env.optional(
+      env.url('OTEL_EXPORTER_OTLP_ENDPOINT', { description: 'OTLP/HTTP endpoint for traces and metrics' }),
+    ),
+    prometheusPort: env.optional(
+      env.int('LEARNER_METRICS_PORT', { min: 0, max: 65535, description: 'Prometheus /metrics port' }),
+    ),
+  },
+  logLevel: env.enum('LOG_LEVEL', ['debug', 'info', 'warn', 'error'], { default: 'info' }),
+});
+
+export type LearnerConfig = ConfigOf<typeof learnerConfigSchema.shape>;
+
+export function loadLearnerConfig(source: Readonly<Record<string, string | undefined>>): LearnerConfig {
+  return learnerConfigSchema.load(source);
+}

@@ -1,0 +1,70 @@
+import { learnerV1 } from '@verdict/proto';
+import { serverStream, unary, VerdictError } from '@verdict/runtime';
+import type { StepMetricsRecord } from '../domain/step-metrics.js';
+import type { RunManager } from '../run/run-manager.js';
+import { runConfigFromProto } from '../run-config/run-config-proto.js';
+import { runStatusToProto, stepMetricsToProto } from './metrics-proto.js';
+
+function requireRunId(runId: string): string {
+  if (runId === '') throw new VerdictError('INVALID_ARGUMENT', 'run_id is required', { field: 'run_id' });
+  return runId;
+}
+
+/** gRPC handlers of verdict.learner.v1.LearnerService over the run manager. */
+export function createLearnerServiceHandlers(runs: Pick<RunManager, 'get' | 'start'>) {
+  return {
+    startRun: unary(async (req: learnerV1.StartRunRequest) => {
+      if (req.config === undefined) {
+        throw new VerdictError('INVALID_ARGUMENT', 'config is required', { field: 'config' });
+      }
+      const config = runConfigFromProto(req.config);
+      const run = runs.start(config, req.resume);
+      return learnerV1.StartRunResponse.fromPartial({ status: runStatusToProto(run.status()) });
+    }),
+    stopRun: unary(async (req: learnerV1.StopRunRequest) => {
+      const run = runs.get(requireRunId(req.runId));
+      run.requestStop(req.reason || 'StopRun');
+      return learnerV1.StopRunResponse.fromPartial({ status: runStatusToProto(run.status()) });
+    }),
+    getRunStatus: unary(async (req: learnerV1.GetRunStatusRequest) => {
+      const run = runs.get(requireRunId(req.runId));
+      return learnerV1.GetRunStatusResponse.fromPartial({ status: runStatusToProto(run.status()) });
+    }),
+    streamMetrics: serverStream(async function* (req: learnerV1.StreamMetricsRequest, ctx) {
+      const run = runs.get(requireRunId(req.runId));
+      const from = Number(req.fromStep);
+      // Subscribe before reading history so no step falls between the two.
+      const queue: (StepMetricsRecord | undefined)[] = [];
+      let notify: (() => void) | undefined;
+      const unsubscribe = run.subscribe((m) => {
+        queue.push(m);
+        notify?.();
+      });
+      try {
+        let last = from - 1;
+        for (const m of run.metricsFrom(from)) {
+          last = m.step;
+          yield learnerV1.StreamMetricsResponse.fromPartial({ metrics: stepMetricsToProto(m) });
+        }
+        if (run.isTerminal && queue.length === 0) return;
+        while (!ctx.signal.aborted) {
+          if (queue.length === 0) {
+            await new Promise<void>((resolve) => {
+              notify = resolve;
+              ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+            });
+            notify = undefined;
+            continue;
+          }
+          const m = queue.shift();
+          if (m === undefined) return;
+          if (m.step <= last) continue;
+          last = m.step;
+          yield learnerV1.StreamMetricsResponse.fromPartial({ metrics: stepMetricsToProto(m) });
+        }
+      } finally {
+        unsubscribe();
+      }
+    }),
+  };
+}

@@ -1,0 +1,235 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { commonV1, learnerV1, rolloutV1, weightsV1 } from '@verdict/proto';
+import { connectNats, createGrpcClient, type Messaging, sha256Hex, silentLogger } from '@verdict/runtime';
+import { type NatsServerHandle, startNatsServer } from '@verdict/runtime/testing';
+import {
+  createLearnerApp,
+  type LearnerApp,
+  loadLearnerConfig,
+  parseRunConfig,
+  WEIGHTS_BUCKET,
+} from '../src/index.js';
+import { writeToyStudent } from './helpers.js';
+
+let nats: NatsServerHandle;
+let student: { dir: string; cleanup: () => void };
+let runsDir: string;
+let m: Messaging;
+const stopResponder = new AbortController();
+let responder: Promise<unknown>;
+/** Scored messages published per rollout id (the fake stack publishes some twice). */
+const published = new Map<string, number>();
+const requested = new Map<string, number>();
+const announcements: weightsV1.WeightsPublished[] = [];
+
+before(async () => {
+  nats = await startNatsServer();
+  student = writeToyStudent();
+  runsDir = mkdtempSync(join(tmpdir(), 'verdict-learner-runs-'));
+  m = await connectNats({ servers: nats.url, name: 'fake-stack' });
+  await m.ensureStream({
+    name: 'VERDICT_ROLLOUTS',
+    subjects: ['verdict.rollout.>'],
+    duplicateWindowMs: 120_000,
+  });
+  await m.ensureStream({
+    name: 'VERDICT_WEIGHTS',
+    subjects: ['verdict.weights.>'],
+    duplicateWindowMs: 120_000,
+  });
+  await m.ensureConsumer({
+    stream: 'VERDICT_ROLLOUTS',
+    name: 'fake',
+    filterSubject: 'verdict.rollout.requested',
+  });
+  await m.ensureConsumer({
+    stream: 'VERDICT_WEIGHTS',
+    name: 'watch',
+    filterSubject: 'verdict.weights.published',
+  });
+  // Stands in for policy-server + reward-service: one scored rollout per request, every third
+  // one twice (a redelivery the learner must not count), and one TIMEOUT per group of step 2.
+  responder = Promise.all([
+    m.consume({
+      stream: 'VERDICT_ROLLOUTS',
+      consumer: 'fake',
+      concurrency: 16,
+      signal: stopResponder.signal,
+      handler: async (msg): Promise<'ack'> => {
+        const req = rolloutV1.RolloutRequested.decode(msg.data);
+        requested.set(req.rolloutId, (requested.get(req.rolloutId) ?? 0) + 1);
+        const completion = [5 + req.groupIndex, 9, 2];
+        const timeout = Number(req.step) === 2 && req.groupIndex === 0;
+        const scored = rolloutV1.RolloutScored.encode(
+          rolloutV1.RolloutScored.fromPartial({
+            generated: {
+              request: req,
+              promptTokenIds: req.promptTokenIds,
+              completionTokenIds: completion,
+              logprobs: completion.map(() => -6),
+              completionText: 'x',
+              policyVersion: req.policyVersionWanted,
+              generatorId: 'fake',
+            },
+            reward: {
+              status: timeout
+                ? commonV1.RewardStatus.REWARD_STATUS_TIMEOUT
+                : commonV1.RewardStatus.REWARD_STATUS_OK,
+              total: req.groupIndex % 2,
+              components: {
+                verifiable: { status: commonV1.RewardStatus.REWARD_STATUS_OK, value: req.groupIndex % 2 },
+                judge: {
+                  status: commonV1.RewardStatus.REWARD_STATUS_OK,
+                  value: req.groupIndex % 2 ? 0.9 : 0.2,
+                },
+                judgeDetail: { score: 0.5, pYesFull: 0.4, otherMass: 0.1 },
+              },
+            },
+          }),
+        ).finish();
+        const copies = req.groupIndex === 2 ? 2 : 1;
+        for (let c = 0; c < copies; c++) {
+          await m.publish('verdict.rollout.scored', scored, { msgId: `${req.rolloutId}:scored:${c}` });
+          published.set(req.rolloutId, (published.get(req.rolloutId) ?? 0) + 1);
+        }
+        return 'ack';
+      },
+    }),
+    m.consume({
+      stream: 'VERDICT_WEIGHTS',
+      consumer: 'watch',
+      signal: stopResponder.signal,
+      handler: (msg) => {
+        announcements.push(weightsV1.WeightsPublished.decode(msg.data));
+        return 'ack';
+      },
+    }),
+  ]);
+});
+
+after(async () => {
+  stopResponder.abort();
+  await responder;
+  await m.close();
+  await nats.stop();
+  student.cleanup();
+  rmSync(runsDir, { recursive: true, force: true });
+});
+
+function runConfig(maxSteps: number) {
+  return parseRunConfig({
+    runId: 'toy-run',
+    student: { dir: student.dir, modelId: 'toy-student' },
+    judge: { modelId: 'toy-judge' },
+    data: { sources: [{ name: 'toy', limit: 40 }], labeledRatio: { labeled: 1, unlabeled: 1 }, seed: 5 },
+    reward: { lambdaVr: 0.5, muJudge: 0.5 },
+    promptsPerStep: 2,
+    groupSize: 3,
+    microBatchSize: 3,
+    learningRate: 1e-2,
+    klCoef: 0.05,
+    sampling: { temperature: 1, maxNewTokens: 8 },
+    maxSteps,
+    seed: 11,
+    stepTimeoutMs: 60_000,
+  });
+}
+
+function newApp(): LearnerApp {
+  return createLearnerApp(
+    loadLearnerConfig({
+      NATS_URL: nats.url,
+      LEARNER_PORT: '0',
+      LEARNER_HOST: '127.0.0.1',
+      LEARNER_RUNS_DIR: runsDir,
+    }),
+    { logger: silentLogger, telemetry: false },
+  );
+}
+
+test('two GRPO steps over NATS, then a new learner resumes from the checkpoint for the third', async () => {
+  const app = newApp();
+  const { address } = await app.start();
+  const client = createGrpcClient(learnerV1.LearnerServiceClient, address, { defaultDeadlineMs: 120_000 });
+  try {
+    const wire = (await import('../src/index.js')).runConfigToProto(runConfig(2));
+    const started = await client.unary('startRun', { config: wire, resume: false });
+    assert.equal(started.status?.runId, 'toy-run');
+    const steps: learnerV1.StepMetrics[] = [];
+    for await (const r of client.serverStream('streamMetrics', { runId: 'toy-run', fromStep: 0n })) {
+      if (r.metrics) steps.push(r.metrics);
+    }
+    const status = await client.unary('getRunStatus', { runId: 'toy-run' });
+    assert.deepEqual(
+      steps.map((s) => Number(s.step)),
+      [1, 2],
+      status.status?.message,
+    );
+    assert.equal(status.status?.state, learnerV1.RunState.RUN_STATE_COMPLETED);
+    assert.equal(status.status?.weightsVersion, 2n);
+    const s2 = steps[1]!;
+    // Every listed metric is present: reward terms separately, KL, entropy, length, agreement,
+    // mismatch KL, masked counts by status, timings.
+    assert.ok(s2.reward && s2.reward.verifiableMean !== undefined && s2.reward.judgeMean !== undefined);
+    assert.ok(s2.reward.judgePYesFullMean !== undefined && s2.reward.judgeOtherMassMean !== undefined);
+    assert.ok(s2.kl >= 0 && Number.isFinite(s2.kl));
+    assert.ok(s2.entropy > 0, `entropy ${s2.entropy}`);
+    assert.equal(s2.responseLengthMean, 3);
+    assert.ok(s2.judgeGoldAgreement !== undefined);
+    assert.ok(s2.mismatchKl > 0, 'rollout logprobs of −6 differ from the model: mismatch must show');
+    assert.deepEqual(s2.masked, { ok: 4n, abstain: 0n, timeout: 2n, error: 0n, stale: 0n });
+    assert.ok(s2.timings && s2.timings.totalMs > 0 && s2.timings.trainMs > 0);
+    assert.equal(s2.weightsVersion, 2n);
+    // Step 1 trained the policy, so step 2's KL to the frozen reference is positive.
+    assert.ok(s2.kl > 0, `kl ${s2.kl}`);
+    const lines = readFileSync(join(runsDir, 'toy-run', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    assert.equal(lines.length, 2);
+  } finally {
+    client.close();
+    await app.stop();
+  }
+
+  // Weights: each version in the Object Store with the announced checksum.
+  const v2 = announcements.find((a) => a.version === 2n);
+  assert.ok(v2, `announced: ${announcements.map((a) => a.version)}`);
+  const bytes = await m.getBlob(WEIGHTS_BUCKET, v2.objectName);
+  assert.equal(sha256Hex(bytes), v2.sha256);
+  // The checkpoint of step 2 is gone (only the latest is kept): compare against the announced hash only.
+  assert.equal(Number(v2.sizeBytes), bytes.length);
+
+  // A new learner (as after a crash) resumes at step 3 and asks no rollout of steps 1–2 again.
+  const before = new Map(requested);
+  const app2 = newApp();
+  await app2.start();
+  try {
+    const run = app2.startRun(runConfig(3), true);
+    await run.done;
+    const st = run.status();
+    assert.equal(st.state, 'COMPLETED', st.message);
+    assert.equal(st.step, 3);
+    assert.equal(st.weightsVersion, 3);
+    assert.deepEqual(
+      run.metricsFrom(0).map((x) => x.step),
+      [1, 2, 3],
+    );
+  } finally {
+    await app2.stop();
+  }
+  for (const [id, n] of requested) {
+    if (!id.includes('.s3.')) assert.equal(n, before.get(id), `re-requested ${id}`);
+  }
+  assert.equal(requested.size, 3 * 2 * 3);
+  // Every rollout published twice was consumed once: checkpoints list each id once.
+  const state = JSON.parse(
+    readFileSync(join(runsDir, 'toy-run', 'checkpoints', 'step-000003', 'trainer_state.json'), 'utf8'),
+  ) as { extra: { learner: { seenIds: string[] } } };
+  assert.equal(state.extra.learner.seenIds.length, 18);
+  assert.equal(new Set(state.extra.learner.seenIds).size, 18);
+  assert.ok(existsSync(join(runsDir, 'toy-run', 'run-config.json')));
+});
