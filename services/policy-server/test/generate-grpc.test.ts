@@ -70,7 +70,9 @@ describe('policy-server gRPC (stories260k)', () => {
       assert.equal(s.text, w.text, 'text deltas add up to the completion');
       assert.deepEqual(s.promptIds, w.promptIds, 'prompt ids arrive once, on the first chunk');
       assert.equal(s.logprobs.length, w.ids.length);
-      s.logprobs.forEach((lp, i) => assert.ok(Math.abs(lp - w.logprobs[i]!) < 1e-4, `logprob ${i}`));
+      s.logprobs.forEach((lp, i) => {
+        assert.ok(Math.abs(lp - w.logprobs[i]!) < 1e-4, `logprob ${i}`);
+      });
       assert.ok(s.logprobs.every((lp) => lp <= 0 && Number.isFinite(lp)));
       assert.deepEqual([...s.versions], [0n]);
       assert.equal(s.chunks, w.ids.length + 1, 'one chunk per token plus the final one');
@@ -114,7 +116,9 @@ describe('policy-server gRPC (stories260k)', () => {
     assert.ok(batches < 3, `3 concurrent requests ran in ${batches} batches`);
     // Batching never changes a greedy result.
     const want = await generate(reference, PROMPTS, { maxNewTokens: 10, temperature: 0 });
-    results.forEach((r, i) => assert.deepEqual(r.get('0/0')!.ids, want[i]!.ids.slice(0, 8 + i)));
+    results.forEach((r, i) => {
+      assert.deepEqual(r.get('0/0')!.ids, want[i]!.ids.slice(0, 8 + i));
+    });
   });
 
   it('rejects bad sampling params with INVALID_ARGUMENT naming the field and the limit', async () => {
