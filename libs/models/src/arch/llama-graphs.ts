@@ -6,7 +6,8 @@ import { declareLlamaParams, type KvPair, llamaTrunk, lmHeadWeight } from './lla
 export interface InferenceGraphOptions {
   /**
    * 'all' (default): `logits` [batch, seq, vocab], as optimum/transformers.js expect.
-   * 'last': `logits` [batch, 1, vocab] for the last column only (left-padded generation needs no more).
+   * 'last': `logits` [batch, 1, vocab] for the last column only (left-padded generation needs no more),
+   * plus `logsumexp` [batch, 1] over its vocabulary.
    */
   readonly logits?: 'all' | 'last';
 }
@@ -38,7 +39,10 @@ export function buildLlamaInferenceGraph(
   const params = declareLlamaParams(g, config, weights);
   const { hidden, present } = llamaTrunk(g, config, params, { inputIds, attentionMask, positionIds, past });
   const h = options.logits === 'last' ? g.slice(hidden, { axis: 1, start: -1 }) : hidden;
-  g.output('logits', g.matmul(h, g.transpose(lmHeadWeight(config, params), [1, 0])));
+  const logits = g.matmul(h, g.transpose(lmHeadWeight(config, params), [1, 0]));
+  g.output('logits', logits);
+  // Generation's logprobs need log_softmax at the sampled id: the LSE in ORT saves a JS pass over the vocabulary.
+  if (options.logits === 'last') g.output('logsumexp', g.logSumExp(logits, -1)); // [batch, 1]
   present.forEach((kv, l) => {
     g.output(`present.${l}.key`, kv.key);
     g.output(`present.${l}.value`, kv.value);

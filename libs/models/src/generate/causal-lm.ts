@@ -17,6 +17,8 @@ export interface StepInput {
 /** Logits of the last column of each row, [batch, vocab], and the cache to pass to the next step. */
 export interface StepOutput<Cache> {
   readonly lastLogits: Float32Array;
+  /** Optional [batch] log-sum-exp of each `lastLogits` row; generation computes it in JS when absent. */
+  readonly lastLogSumExp?: Float32Array;
   readonly cache: Cache;
 }
 

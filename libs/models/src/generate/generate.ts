@@ -176,7 +176,8 @@ export async function generate(
         continue;
       }
       const id = sampleToken(logits, sampling, row.rng);
-      const logprob = logSoftmaxAt(logits, id);
+      const lse = step.lastLogSumExp?.[slot];
+      const logprob = lse === undefined ? logSoftmaxAt(logits, id) : logits[id]! - lse;
       row.ids.push(id);
       row.logprobs.push(logprob);
       row.nextPosition++;

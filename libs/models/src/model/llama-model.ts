@@ -100,7 +100,12 @@ export function createLlamaModel(
         throw new Error('inference graph returned no [batch, 1, vocab] logits');
       const tensors: Record<string, Tensor> = {};
       for (const [name, t] of Object.entries(out)) if (name.startsWith('present.')) tensors[name] = t;
-      return { lastLogits: logits.data as Float32Array, cache: { tensors, length: pastLen + S } };
+      const lse = out['logsumexp'];
+      return {
+        lastLogits: logits.data as Float32Array,
+        ...(lse === undefined ? {} : { lastLogSumExp: lse.data as Float32Array }),
+        cache: { tensors, length: pastLen + S },
+      };
     },
     compactCache(cache: KvCache, rows: readonly number[], dropPositions: number): KvCache {
       const P = cache.length;
