@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PLAIN_TEMPLATE, renderStudentPrompt } from '@verdict/data';
 import { rolloutV1 } from '@verdict/proto';
 import { createRewardHackingDetector } from '@verdict/rl';
-import type { Messaging, RuntimeLogger } from '@verdict/runtime';
+import { getTracer, type Messaging, type RuntimeLogger } from '@verdict/runtime';
 import { buildRolloutRequest, buildWeightsPublished, groupId } from '../consumers/rollout-codec.js';
 import type { ScoredInbox } from '../consumers/scored-inbox.js';
 import type { QuestionPool } from '../domain/question-pool.js';
@@ -233,17 +233,30 @@ export class RunController {
       }
     });
     this.collector.expect(step, groups);
-    await Promise.all(
-      requests.map((r) =>
-        this.deps.messaging.publish(
-          SUBJECTS.rolloutRequested,
-          rolloutV1.RolloutRequested.encode(r).finish(),
-          {
-            msgId: r.rolloutId,
-          },
-        ),
-      ),
-    );
+    // One span per step's requests: each rollout's trace starts here and ends in this learner's
+    // consumer of verdict.rollout.scored (the context rides in the message headers).
+    await getTracer().startActiveSpan(`learner step ${step} requests`, async (span) => {
+      span.setAttributes({
+        'verdict.run_id': this.runId,
+        'verdict.step': step,
+        'verdict.rollouts': requests.length,
+      });
+      try {
+        await Promise.all(
+          requests.map((r) =>
+            this.deps.messaging.publish(
+              SUBJECTS.rolloutRequested,
+              rolloutV1.RolloutRequested.encode(r).finish(),
+              {
+                msgId: r.rolloutId,
+              },
+            ),
+          ),
+        );
+      } finally {
+        span.end();
+      }
+    });
     const complete = await this.waitForStep(step, config.stepTimeoutMs);
     if (!complete && this.stopRequested) return; // nothing consumed: the step is redone on resume
     const t1 = performance.now();
