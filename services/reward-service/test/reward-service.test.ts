@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { commonV1, judgeV1, rewardV1, rolloutV1 } from '@verdict/proto';
 import {
   connectNats,
@@ -15,74 +14,10 @@ import { findFreePort, type NatsServerHandle, startNatsServer } from '@verdict/r
 import { createRewardServiceApp, type RewardServiceApp } from '../src/app.js';
 import { loadRewardServiceConfig } from '../src/config.js';
 import { ROLLOUTS_STREAM } from '../src/streams.js';
+import { generated, startJudgeServerProcess, waitFor } from './helpers.js';
 import { writeToyJudgeModel } from './toy-judge-model.js';
 
 const ST = commonV1.RewardStatus;
-const JUDGE_BIN = fileURLToPath(new URL('../../judge-server/bin/judge-server.mjs', import.meta.url));
-
-/** Runs the judge-server package's bin as a child process (services never import each other). */
-async function startJudgeServerProcess(modelDir: string): Promise<{ address: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [JUDGE_BIN], {
-    env: {
-      ...process.env,
-      JUDGE_MODEL_DIR: modelDir,
-      JUDGE_HOST: '127.0.0.1',
-      JUDGE_PORT: '0',
-      JUDGE_DEFAULT_TEMPLATE: 'plain',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const address = await new Promise<string>((resolve, reject) => {
-    let buffered = '';
-    child.stderr!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const m = /serving on (\S+)/.exec(buffered);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`judge-server exited with ${code}: ${buffered}`)));
-  });
-  return { address, child };
-}
-
-function generated(
-  rolloutId: string,
-  options: { labeled: boolean; gold?: string; completion: string },
-): rolloutV1.RolloutGenerated {
-  return {
-    request: {
-      rolloutId,
-      runId: 'run-1',
-      step: 1n,
-      groupId: `g-${rolloutId}`,
-      groupIndex: 0,
-      groupSize: 1,
-      questionId: `toy/${rolloutId}`,
-      question: 'Tom has 2 apples and buys 2 more. How many apples does he have?',
-      promptText: 'Question: Tom has 2 apples and buys 2 more.',
-      promptTokenIds: [],
-      labeled: options.labeled,
-      ...(options.gold === undefined ? {} : { goldAnswer: options.gold }),
-      policyVersionWanted: 0n,
-    },
-    promptTokenIds: [1, 2, 3],
-    completionTokenIds: [4, 5],
-    logprobs: [-0.5, -0.25],
-    completionText: options.completion,
-    finishReason: commonV1.FinishReason.FINISH_REASON_STOP_TOKEN,
-    policyVersion: 0n,
-    generatorId: 'test',
-  };
-}
-
-async function waitFor(predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > until) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 describe('reward-service with a real judge-server and nats-server', () => {
   const fixture = writeToyJudgeModel();
   let nats: NatsServerHandle;

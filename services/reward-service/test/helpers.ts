@@ -1,0 +1,79 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { commonV1, type rolloutV1 } from '@verdict/proto';
+
+export const JUDGE_BIN = fileURLToPath(new URL('../../judge-server/bin/judge-server.mjs', import.meta.url));
+
+/** Runs the judge-server package's bin as a child process (services never import each other). */
+export async function startJudgeServerProcess(
+  modelDir: string,
+): Promise<{ address: string; child: ChildProcess }> {
+  return startServiceProcess(JUDGE_BIN, {
+    JUDGE_MODEL_DIR: modelDir,
+    JUDGE_HOST: '127.0.0.1',
+    JUDGE_PORT: '0',
+    JUDGE_DEFAULT_TEMPLATE: 'plain',
+    LOG_LEVEL: 'warn',
+  });
+}
+
+export const REWARD_BIN = fileURLToPath(new URL('../bin/reward-service.mjs', import.meta.url));
+
+/** Spawns a service bin and resolves with the address it prints ("serving on host:port"). */
+export async function startServiceProcess(
+  bin: string,
+  env: Record<string, string>,
+): Promise<{ address: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [bin], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const address = await new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const m = /serving on (\S+)/.exec(buffered);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`judge-server exited with ${code}: ${buffered}`)));
+  });
+  return { address, child };
+}
+
+export function generated(
+  rolloutId: string,
+  options: { labeled: boolean; gold?: string; completion: string },
+): rolloutV1.RolloutGenerated {
+  return {
+    request: {
+      rolloutId,
+      runId: 'run-1',
+      step: 1n,
+      groupId: `g-${rolloutId}`,
+      groupIndex: 0,
+      groupSize: 1,
+      questionId: `toy/${rolloutId}`,
+      question: 'Tom has 2 apples and buys 2 more. How many apples does he have?',
+      promptText: 'Question: Tom has 2 apples and buys 2 more.',
+      promptTokenIds: [],
+      labeled: options.labeled,
+      ...(options.gold === undefined ? {} : { goldAnswer: options.gold }),
+      policyVersionWanted: 0n,
+    },
+    promptTokenIds: [1, 2, 3],
+    completionTokenIds: [4, 5],
+    logprobs: [-0.5, -0.25],
+    completionText: options.completion,
+    finishReason: commonV1.FinishReason.FINISH_REASON_STOP_TOKEN,
+    policyVersion: 0n,
+    generatorId: 'test',
+  };
+}
+
+export async function waitFor(predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > until) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
