@@ -84,7 +84,7 @@ async function crashRun(t: TestContext, victim: 'reward-service' | 'policy-serve
     },
   });
   try {
-    const run = stack.learner.startRun(
+    const run = stack.learner!.startRun(
       parseRunConfig({
         runId: `crash-${victim}`,
         student: { dir: student.dir, modelId: 'toy-student' },

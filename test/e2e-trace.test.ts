@@ -32,7 +32,7 @@ test('one trace follows a rollout: learner → policy-server → reward-service 
   });
   let spans: FinishedSpan[] = [];
   try {
-    const run = stack.learner.startRun(
+    const run = stack.learner!.startRun(
       parseRunConfig({
         runId: 'trace-run',
         student: { dir: student.dir },

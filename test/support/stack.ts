@@ -21,7 +21,7 @@ export interface StackOptions {
   readonly muJudge: number;
   readonly logger?: RuntimeLogger;
   /** Services to leave out (e.g. run as child processes by the test instead). */
-  readonly skip?: readonly ('reward' | 'evaluator')[];
+  readonly skip?: readonly ('reward' | 'evaluator' | 'learner')[];
 }
 
 export interface Stack {
@@ -29,7 +29,7 @@ export interface Stack {
   readonly reward: RewardServiceApp | undefined;
   readonly policies: PolicyApp[];
   readonly evaluator: EvaluatorApp | undefined;
-  readonly learner: LearnerApp;
+  readonly learner: LearnerApp | undefined;
   readonly addresses: Record<string, string>;
   stop(): Promise<void>;
 }
@@ -60,6 +60,16 @@ export function policyEnv(o: StackOptions, instanceId: string): Record<string, s
     POLICY_INSTANCE_ID: instanceId,
     POLICY_MAX_BATCH_SIZE: '8',
     POLICY_STALE_RETRY_DELAY: '200ms',
+  };
+}
+
+export function learnerEnv(o: StackOptions): Record<string, string> {
+  return {
+    ...LOCAL,
+    NATS_URL: o.natsUrl,
+    LEARNER_HOST: '127.0.0.1',
+    LEARNER_PORT: '0',
+    LEARNER_RUNS_DIR: o.runsDir,
   };
 }
 
@@ -118,18 +128,12 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       started.push(evaluator);
     }
 
-    const learner = createLearnerApp(
-      loadLearnerConfig({
-        ...LOCAL,
-        NATS_URL: o.natsUrl,
-        LEARNER_HOST: '127.0.0.1',
-        LEARNER_PORT: '0',
-        LEARNER_RUNS_DIR: o.runsDir,
-      }),
-      { logger, telemetry: false },
-    );
-    addresses['learner'] = (await learner.start()).address;
-    started.push(learner);
+    let learner: LearnerApp | undefined;
+    if (!o.skip?.includes('learner')) {
+      learner = createLearnerApp(loadLearnerConfig(learnerEnv(o)), { logger, telemetry: false });
+      addresses['learner'] = (await learner.start()).address;
+      started.push(learner);
+    }
 
     return {
       judge,
