@@ -1,20 +1,13 @@
-import type { ConsumerSpec, StreamSpec } from '@verdict/runtime';
+import { type ConsumerSpec, rolloutMsgId, VERDICT_ROLLOUTS_STREAM, VERDICT_SUBJECTS } from '@verdict/runtime';
 
-// Stream specs shared by every service (to be hoisted into one place; keep identical there).
-export const ROLLOUTS_STREAM: StreamSpec = {
-  name: 'VERDICT_ROLLOUTS',
-  subjects: ['verdict.rollout.>'],
-  retention: 'limits',
-  storage: 'file',
-  duplicateWindowMs: 120_000,
-};
-
-export const SUBJECT_ROLLOUT_GENERATED = 'verdict.rollout.generated';
-export const SUBJECT_ROLLOUT_SCORED = 'verdict.rollout.scored';
+// The shared topology lives in @verdict/runtime; these aliases keep this service's names.
+export const ROLLOUTS_STREAM = VERDICT_ROLLOUTS_STREAM;
+export const SUBJECT_ROLLOUT_GENERATED = VERDICT_SUBJECTS.rolloutGenerated;
+export const SUBJECT_ROLLOUT_SCORED = VERDICT_SUBJECTS.rolloutScored;
 
 /** The scored message's Nats-Msg-Id: rollout id + stage (the stream also holds other stages). */
 export function scoredMessageId(rolloutId: string): string {
-  return `${rolloutId}:scored`;
+  return rolloutMsgId(rolloutId, 'scored');
 }
 
 /** Durable pull consumer shared by all replicas (queue semantics: each message to one replica). */

@@ -20,3 +20,11 @@ export { isRetryableError, retryDelayMs } from './consume.js';
 export type { MessageHeaderHooks, MessageHeaders, TracedDelivery } from './headers.js';
 export type { SmallState } from './small-state.js';
 export type { ConsumerSpec, EnsureResult, StreamRetention, StreamSpec } from './streams.js';
+export {
+  type RolloutStage,
+  rolloutMsgId,
+  VERDICT_ROLLOUTS_STREAM,
+  VERDICT_SUBJECTS,
+  VERDICT_WEIGHTS_BUCKET,
+  VERDICT_WEIGHTS_STREAM,
+} from './verdict-topology.js';
