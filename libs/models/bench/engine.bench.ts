@@ -21,7 +21,8 @@ import {
   toWeightMap,
   writeSafetensors,
 } from '../src/index.js';
-import { loadTransformersJs } from './transformers-js.js';
+import { compareEngines, type Engine, identicalTokens, median, timedMs } from './compare-engines.js';
+import { loadTransformersJs, type TransformersJsEngine } from './transformers-js.js';
 
 const THREADS = Number(process.env['VERDICT_BENCH_THREADS'] ?? 2);
 
@@ -86,12 +87,6 @@ console.log(
 const RUNS = 3;
 const NEW_TOKENS = 64;
 const PROMPT_LEN = 16;
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-async function timedMs<T>(f: () => Promise<T>): Promise<[number, T]> {
-  const t0 = performance.now();
-  const r = await f();
-  return [performance.now() - t0, r];
-}
 
 // The model as a Hugging Face folder, exported exactly as `verdict export` does.
 const storiesDir = `${locateSharedDir()}/fixtures/stories260k`;
@@ -103,55 +98,61 @@ writeSafetensors(join(hfDir, 'model.safetensors'), toWeightMap(config, weights))
 for (const f of ['tokenizer.json', 'tokenizer_config.json'])
   copyFileSync(join(storiesDir, f), join(hfDir, f));
 const exported = exportLlamaOnnx(hfDir, join(work, 'export'));
-const tjs = await loadTransformersJs(exported.outDir, THREADS);
-console.log(
-  tjs.ok
-    ? `transformers.js ${tjs.version}: loaded ${exported.outDir}/onnx/model.onnx (${(exported.onnxBytes / 1e6).toFixed(0)} MB, fp32, cpu, ${THREADS} intra-op threads)`
-    : `transformers.js comparison not run: ${tjs.reason}`,
-);
-
+// Engines under comparison, all on THREADS cores: verdict as one session with THREADS intra-op
+// threads, and as THREADS single-threaded replicas (concurrent sub-batches); transformers.js
+// with THREADS and with 1 intra-op thread (its faster setting is the one compared against).
+const replicated = createLlamaModel(config, weights, tokenizer, { intraOpThreads: 1, replicas: THREADS });
 const greedy = { maxNewTokens: NEW_TOKENS, temperature: 0, stopTokenIds: [] as number[] };
-let batch16Ids: number[][] = [];
-for (const batch of [1, 16]) {
-  const prompts = rows.slice(0, batch).map((r) => r.slice(0, PROMPT_LEN));
-  // Warm-up runs (session creation, allocator growth), then interleaved timed runs.
-  const ours = (
+const ourGenerate = (m: typeof model) => async (prompts: readonly number[][]) =>
+  (
     await generate(
-      model,
+      m,
       prompts.map((ids) => ({ ids })),
       greedy,
     )
   ).map((g) => g.ids);
-  const theirs = tjs.ok ? await tjs.generate(prompts, NEW_TOKENS) : undefined;
-  if (batch === 16) batch16Ids = ours;
-  const oursMs: number[] = [];
-  const theirsMs: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    oursMs.push(
-      (
-        await timedMs(() =>
-          generate(
-            model,
-            prompts.map((ids) => ({ ids })),
-            greedy,
-          ),
-        )
-      )[0],
+const engines: Engine[] = [
+  { name: `verdict ${THREADS} replicas x 1 thread`, ours: true, run: ourGenerate(replicated) },
+  { name: `verdict 1 session x ${THREADS} threads`, ours: true, run: ourGenerate(model) },
+];
+const tjsEngines: TransformersJsEngine[] = [];
+for (const threads of [...new Set([THREADS, 1])]) {
+  const tjs = await loadTransformersJs(exported.outDir, threads);
+  if (!tjs.ok) {
+    console.log(`transformers.js comparison not run: ${tjs.reason}`);
+    break;
+  }
+  tjsEngines.push(tjs);
+  engines.push({
+    name: `transformers.js ${threads} thread(s)`,
+    ours: false,
+    run: (p) => tjs.generate(p, NEW_TOKENS),
+  });
+  if (threads === THREADS)
+    console.log(
+      `transformers.js ${tjs.version} loads ${exported.outDir}/onnx/model.onnx (${(exported.onnxBytes / 1e6).toFixed(0)} MB, fp32, cpu); greedy, no stop tokens, ${NEW_TOKENS} new tokens, equal-length prompts`,
     );
-    if (tjs.ok) theirsMs.push((await timedMs(() => tjs.generate(prompts, NEW_TOKENS)))[0]);
-  }
-  const tokens = batch * NEW_TOKENS;
-  const oursTps = tokens / (median(oursMs) / 1000);
-  let line = `generate (batch ${batch}, prompt ${PROMPT_LEN}, ${NEW_TOKENS} new, greedy, median of ${RUNS}): verdict ${oursTps.toFixed(1)} tokens/s`;
-  if (theirs !== undefined) {
-    const theirsTps = tokens / (median(theirsMs) / 1000);
-    const same = ours.reduce((n, row, b) => n + row.filter((id, k) => id === theirs[b]![k]).length, 0);
-    const target = batch === 1 ? 'target >= 1.0x' : 'target >= 1.5x';
-    line += `, transformers.js ${theirsTps.toFixed(1)} tokens/s = ${(oursTps / theirsTps).toFixed(2)}x (${target}); greedy tokens identical ${same}/${tokens}`;
-  }
-  console.log(line);
 }
-if (tjs.ok) await tjs.dispose();
+let batch16Ids: number[][] = [];
+for (const batch of [1, 16]) {
+  const prompts = rows.slice(0, batch).map((r) => r.slice(0, PROMPT_LEN));
+  const results = await compareEngines(engines, prompts, RUNS);
+  if (batch === 16) batch16Ids = results[0]!.ids;
+  console.log(
+    `generate (batch ${batch}, prompt ${PROMPT_LEN}, ${NEW_TOKENS} new, median of ${RUNS} after a warm-up):`,
+  );
+  for (const r of results)
+    console.log(`  ${r.name}: ${((batch * NEW_TOKENS) / (r.medianMs / 1000)).toFixed(1)} tokens/s`);
+  const best = (ours: boolean) => Math.min(...results.filter((r) => r.ours === ours).map((r) => r.medianMs));
+  if (tjsEngines.length > 0) {
+    const same = results.filter((r) => !r.ours).map((r) => identicalTokens(results[0]!.ids, r.ids));
+    console.log(
+      `  => verdict (best) / transformers.js (best) = ${(best(false) / best(true)).toFixed(2)}x (target ${batch === 1 ? '>= 1.0x' : '>= 1.5x'}); greedy tokens identical to transformers.js: ${same.map((n) => `${n}/${batch * NEW_TOKENS}`).join(', ')}`,
+    );
+  }
+}
+for (const tjs of tjsEngines) if (tjs.ok) await tjs.dispose();
+await replicated.close();
 
 // Rows that stop at different times: a stop id per row from its own greedy continuation.
 const stopIds = [...new Set(batch16Ids.map((ids, b) => ids[Math.min(NEW_TOKENS - 1, 4 * b + 3)]!))];
@@ -174,19 +175,29 @@ console.log(
   `generate (batch 16, rows stop after ${Math.min(...lengths)}..${Math.max(...lengths)} tokens, ${useful} in all): finished rows dropped ${(useful / (median(onMs) / 1000)).toFixed(1)} tokens/s vs kept in the batch ${(useful / (median(offMs) / 1000)).toFixed(1)} tokens/s = ${(median(offMs) / median(onMs)).toFixed(2)}x; outputs identical: ${sameOut ? 'yes' : 'NO'}`,
 );
 
-// Stop-string checks: decoding the whole continuation after every token (before) vs only its tail.
-const qwen3 = loadModelTokenizer(`${locateSharedDir()}/tokenizers/qwen3`); // ids < 8000 are valid here
-const [fullMs] = await timedMs(async () => {
-  for (const ids of batch16Ids) for (let n = 1; n <= ids.length; n++) qwen3.decode(ids.slice(0, n));
-});
-const [incMs] = await timedMs(async () => {
-  for (const ids of batch16Ids) {
-    const inc = createIncrementalText(qwen3);
-    for (let n = 1; n <= ids.length; n++) inc.push(ids.slice(0, n));
+let warmedUp = false;
+// Stop-string checks per row: decoding the whole continuation after every token (before) vs
+// decoding only its tail (now), for 64- and 512-token continuations (Qwen3 tokenizer: ids < 8000 are valid).
+const qwen3 = loadModelTokenizer(`${locateSharedDir()}/tokenizers/qwen3`);
+for (const length of [NEW_TOKENS, NEW_TOKENS, 512]) {
+  // (the first 64-token round warms the JIT and is not printed)
+  const seqs = batch16Ids.slice(0, 4).map((ids) => Array.from({ length }, (_, k) => ids[k % ids.length]!));
+  const [fullMs] = await timedMs(async () => {
+    for (const ids of seqs) for (let n = 1; n <= ids.length; n++) qwen3.decode(ids.slice(0, n));
+  });
+  const [incMs] = await timedMs(async () => {
+    for (const ids of seqs) {
+      const inc = createIncrementalText(qwen3);
+      for (let n = 1; n <= ids.length; n++) inc.push(ids.slice(0, n));
+    }
+  });
+  if (length === NEW_TOKENS && !warmedUp) {
+    warmedUp = true;
+    continue;
   }
-});
-console.log(
-  `stop-string check, ${batch16Ids.length}x${NEW_TOKENS} tokens (Qwen3 tokenizer): full re-decode ${fullMs.toFixed(1)} ms, incremental ${incMs.toFixed(1)} ms = ${(fullMs / incMs).toFixed(1)}x less (grows with length)`,
-);
+  console.log(
+    `stop-string check, ${seqs.length} rows x ${length} tokens: full re-decode ${fullMs.toFixed(1)} ms, incremental ${incMs.toFixed(1)} ms = ${(fullMs / incMs).toFixed(1)}x less`,
+  );
+}
 await model.close();
 rmSync(work, { recursive: true, force: true });

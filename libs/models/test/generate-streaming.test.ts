@@ -59,13 +59,14 @@ describe('generation: finished rows, streaming, incremental text', () => {
       batched.map((g) => g.finishReason),
       ['stop_token', 'stop_token', 'stop_token'],
     );
-    // Row 1 (the longest prompt, 12 tokens) leaves first, then row 0: the 7 and 1 columns of
-    // left padding only they needed are dropped from the cache too.
+    // Batch slots follow prompt length (The cat 4, Once upon a time 5, Lily… 12 tokens). Row 1
+    // (slot 2) leaves first, then row 0 (slot 1): the 7 and 1 columns of left padding only they
+    // needed are dropped from the cache too.
     assert.deepEqual(
       calls.map((c) => [c.rows, c.drop]),
       [
-        [[0, 2], 7],
-        [[1], 1],
+        [[0, 1], 7],
+        [[0], 1],
       ],
     );
     const uncompacted = await generate(model, prompts, { ...options, compactFinishedRows: false });
@@ -140,6 +141,24 @@ describe('generation: finished rows, streaming, incremental text', () => {
       }
       assert.equal(deltas, tok.decode(ids));
       assert.equal(inc.text, tok.decode(ids));
+    }
+  });
+
+  it('with 2 session replicas a batch runs as 2 concurrent sub-batches with the same results', async () => {
+    const twin = loadLlamaModel(storiesDir(), { replicas: 2 });
+    try {
+      assert.equal(twin.concurrency, 2);
+      const many = [...prompts, ...prompts, 'Once'];
+      const sampled = { maxNewTokens: 20, temperature: 0.9, topK: 40, seed: 3, stopTokenIds };
+      const events: TokenEvent[] = [];
+      const two = await generate(twin, many, { ...sampled, onToken: (e) => events.push(e) });
+      const one = await generate(model, many, sampled);
+      for (const [i, g] of two.entries()) assertSameRow(g, one[i]!, `row ${i}`);
+      assert.equal(events.length, two.reduce((n, g) => n + g.ids.length, 0));
+      const greedy = await generate(twin, prompts, { maxNewTokens: 48 });
+      for (const [i, g] of greedy.entries()) assert.deepEqual(g.ids, ref.cases[i]!.generated_ids);
+    } finally {
+      await twin.close();
     }
   });
 

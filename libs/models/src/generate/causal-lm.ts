@@ -29,6 +29,11 @@ export interface StepOutput<Cache> {
 export interface CausalLm<Cache = unknown> {
   readonly config: LlamaFamilyConfig;
   readonly tokenizer: ModelTokenizer;
+  /**
+   * How many `step` calls can run at the same time (e.g. session replicas on separate worker
+   * threads); generation splits a batch into this many concurrent sub-batches. Default 1.
+   */
+  readonly concurrency?: number;
   /** `cache` undefined = no past (prefill). The returned cache covers past + these tokens. */
   step(input: StepInput, cache: Cache | undefined): Promise<StepOutput<Cache>>;
   /**

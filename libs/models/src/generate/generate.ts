@@ -123,59 +123,123 @@ export async function generate(
   );
   const stopStrings = (options.stopStrings ?? []).filter((s) => s.length > 0);
 
-  const B = promptIds.length;
-  const T = Math.max(...promptIds.map((p) => p.length));
-  const padId = tokenizer.padId ?? 0;
+  const onToken = options.onToken;
+  const needText = stopStrings.length > 0 || onToken !== undefined;
+  const rows: Row[] = promptIds.map((ids, i) => ({
+    index: i,
+    promptIds: ids,
+    ids: [],
+    logprobs: [],
+    finishReason: undefined,
+    rng: rowRng(seed, i),
+    nextPosition: ids.length,
+    promptLogits: undefined,
+    detok: needText ? createIncrementalText(tokenizer) : undefined,
+    stopText: undefined,
+    streamed: 0,
+  }));
+  const ctx: DecodeContext = {
+    model,
+    sampling,
+    maxNewTokens,
+    maxPositions,
+    stopIds,
+    stopStrings,
+    maxStopLength: Math.max(0, ...stopStrings.map((s) => s.length)),
+    padId: tokenizer.padId ?? 0,
+    onToken,
+    returnPromptLogits: options.returnPromptLogits ?? false,
+    compact: (options.compactFinishedRows ?? true) && model.compactCache !== undefined,
+    finalText: (r) => r.stopText ?? tokenizer.decode(r.ids),
+  };
+  // Concurrent sub-batches when the model runs several steps at once (session replicas on
+  // separate workers); rows sorted by prompt length so each sub-batch carries little padding.
+  const chunks = Math.max(1, Math.min(model.concurrency ?? 1, rows.length));
+  const byLength = [...rows].sort((a, b) => a.promptIds.length - b.promptIds.length || a.index - b.index);
+  await Promise.all(
+    Array.from({ length: chunks }, (_, c) =>
+      decodeBatch(
+        ctx,
+        byLength.slice(Math.floor((c * rows.length) / chunks), Math.floor(((c + 1) * rows.length) / chunks)),
+      ),
+    ),
+  );
+  return rows.map((r) => ({
+    promptIds: r.promptIds,
+    ids: r.ids,
+    text: ctx.finalText(r),
+    logprobs: r.logprobs,
+    finishReason: r.finishReason ?? 'length',
+    ...(r.promptLogits ? { promptLogits: r.promptLogits } : {}),
+  }));
+}
+
+interface Row {
+  readonly index: number;
+  readonly promptIds: number[];
+  readonly ids: number[];
+  readonly logprobs: number[];
+  finishReason: FinishReason | undefined;
+  readonly rng: Rng;
+  nextPosition: number;
+  promptLogits: Float32Array | undefined;
+  readonly detok: IncrementalText | undefined;
+  /** Set when the row finishes on a stop string: the text cut before it. */
+  stopText: string | undefined;
+  /** Characters of text already passed to onToken. */
+  streamed: number;
+}
+
+interface DecodeContext {
+  readonly model: CausalLm;
+  readonly sampling: Required<SamplingOptions>;
+  readonly maxNewTokens: number;
+  readonly maxPositions: number;
+  readonly stopIds: ReadonlySet<number>;
+  readonly stopStrings: readonly string[];
+  readonly maxStopLength: number;
+  readonly padId: number;
+  readonly onToken: ((event: TokenEvent) => void) | undefined;
+  readonly returnPromptLogits: boolean;
+  readonly compact: boolean;
+  readonly finalText: (row: Row) => string;
+}
+
+/** Prefill + KV-cached decode of one left-padded batch; fills in each row's results. */
+async function decodeBatch(ctx: DecodeContext, rows: readonly Row[]): Promise<void> {
+  if (rows.length === 0) return;
+  const { model, maxNewTokens, stopIds, stopStrings, padId, onToken } = ctx;
+  const { tokenizer } = model;
+  const T = Math.max(...rows.map((r) => r.promptIds.length));
   const inputIds: number[] = [];
   const positions: number[] = [];
   // masks[slot] = attention mask of the row in batch slot `slot`, over the cached positions.
   let masks: number[][] = [];
-  for (const ids of promptIds) {
+  for (const { promptIds: ids } of rows) {
     const rowMask = [...Array<number>(T - ids.length).fill(0), ...ids.map(() => 1)];
     inputIds.push(...Array<number>(T - ids.length).fill(padId), ...ids);
     masks.push(rowMask);
     positions.push(...positionIdsFromMask(rowMask));
   }
-  const onToken = options.onToken;
-  const needText = stopStrings.length > 0 || onToken !== undefined;
-  const maxStopLength = Math.max(0, ...stopStrings.map((s) => s.length));
-  const rows = promptIds.map((ids, i) => ({
-    promptIds: ids,
-    ids: [] as number[],
-    logprobs: [] as number[],
-    finishReason: undefined as FinishReason | undefined,
-    rng: rowRng(seed, i),
-    nextPosition: ids.length,
-    promptLogits: undefined as Float32Array | undefined,
-    detok: (needText ? createIncrementalText(tokenizer) : undefined) as IncrementalText | undefined,
-    /** Set when the row finishes on a stop string: the text cut before it. */
-    stopText: undefined as string | undefined,
-    /** Characters of text already passed to onToken. */
-    streamed: 0,
-  }));
-  const finalText = (r: (typeof rows)[number]) => r.stopText ?? tokenizer.decode(r.ids);
-  const compact = (options.compactFinishedRows ?? true) && model.compactCache !== undefined;
-
-  // active[slot] = prompt index of the row in that batch slot.
-  let active = rows.map((_, i) => i);
+  // active[slot] = the row in that batch slot.
+  let active = [...rows];
   let step = await model.step(
-    { batchSize: B, seqLen: T, inputIds, attentionMask: masks.flat(), positionIds: positions },
+    { batchSize: rows.length, seqLen: T, inputIds, attentionMask: masks.flat(), positionIds: positions },
     undefined,
   );
   let cache = step.cache;
-  const V = config.vocabSize;
+  const V = model.config.vocabSize;
   for (let t = 0; t < maxNewTokens; t++) {
     const next: number[] = [];
     for (let slot = 0; slot < active.length; slot++) {
-      const b = active[slot]!;
-      const row = rows[b]!;
+      const row = active[slot]!;
       const logits = step.lastLogits.subarray(slot * V, (slot + 1) * V);
-      if (t === 0 && options.returnPromptLogits) row.promptLogits = Float32Array.from(logits);
+      if (t === 0 && ctx.returnPromptLogits) row.promptLogits = Float32Array.from(logits);
       if (row.finishReason !== undefined) {
         next.push(padId);
         continue;
       }
-      const id = sampleToken(logits, sampling, row.rng);
+      const id = sampleToken(logits, ctx.sampling, row.rng);
       const lse = step.lastLogSumExp?.[slot];
       const logprob = lse === undefined ? logSoftmaxAt(logits, id) : logits[id]! - lse;
       row.ids.push(id);
@@ -188,7 +252,7 @@ export async function generate(
         const delta = row.detok.push(row.ids);
         if (delta.length > 0 && stopStrings.length > 0) {
           // Only a match that overlaps the new text can be new.
-          const from = Math.max(0, before - maxStopLength + 1);
+          const from = Math.max(0, before - ctx.maxStopLength + 1);
           if (stopStrings.some((s) => row.detok!.text.indexOf(s, from) >= 0)) {
             // Cut where the full decode puts the earliest stop (what a non-incremental check returns).
             const full = tokenizer.decode(row.ids);
@@ -202,13 +266,13 @@ export async function generate(
           }
         }
       }
-      if (row.finishReason === undefined && row.nextPosition >= maxPositions)
+      if (row.finishReason === undefined && row.nextPosition >= ctx.maxPositions)
         row.finishReason = 'max_positions';
       if (row.finishReason === undefined && t === maxNewTokens - 1) row.finishReason = 'length';
       if (onToken !== undefined) {
         let textDelta: string;
         if (row.finishReason !== undefined) {
-          textDelta = finalText(row).slice(row.streamed);
+          textDelta = ctx.finalText(row).slice(row.streamed);
         } else {
           const text = row.detok!.text;
           const safe = text.length - stopPrefixHoldback(text, stopStrings);
@@ -216,7 +280,7 @@ export async function generate(
         }
         row.streamed += textDelta.length;
         onToken({
-          row: b,
+          row: row.index,
           index: row.ids.length - 1,
           tokenId: id,
           logprob,
@@ -225,10 +289,10 @@ export async function generate(
         });
       }
     }
-    if (rows.every((r) => r.finishReason !== undefined) || t === maxNewTokens - 1) break;
-    const doneSlots = active.filter((b) => rows[b]!.finishReason !== undefined).length;
-    if (compact && doneSlots >= Math.max(1, Math.floor(active.length / 8))) {
-      const keep = active.flatMap((b, slot) => (rows[b]!.finishReason === undefined ? [slot] : []));
+    if (active.every((r) => r.finishReason !== undefined) || t === maxNewTokens - 1) break;
+    const doneSlots = active.filter((r) => r.finishReason !== undefined).length;
+    if (ctx.compact && doneSlots >= Math.max(1, Math.floor(active.length / 8))) {
+      const keep = active.flatMap((r, slot) => (r.finishReason === undefined ? [slot] : []));
       // Unfinished rows' masks are zeros (left padding) then ones: drop the padding all of them share.
       const drop = Math.min(...keep.map((slot) => masks[slot]!.indexOf(1)));
       cache = model.compactCache!(cache, keep, drop);
@@ -239,25 +303,17 @@ export async function generate(
       next.push(...kept);
     }
     // Finished rows still in the batch keep a column (pad id, masked out) so it stays rectangular.
-    for (const [slot, b] of active.entries()) masks[slot]!.push(rows[b]!.finishReason === undefined ? 1 : 0);
+    for (const [slot, r] of active.entries()) masks[slot]!.push(r.finishReason === undefined ? 1 : 0);
     step = await model.step(
       {
         batchSize: active.length,
         seqLen: 1,
         inputIds: next,
         attentionMask: masks.flat(),
-        positionIds: active.map((b) => (rows[b]!.finishReason === undefined ? rows[b]!.nextPosition - 1 : 1)),
+        positionIds: active.map((r) => (r.finishReason === undefined ? r.nextPosition - 1 : 1)),
       },
       cache,
     );
     cache = step.cache;
   }
-  return rows.map((r) => ({
-    promptIds: r.promptIds,
-    ids: r.ids,
-    text: finalText(r),
-    logprobs: r.logprobs,
-    finishReason: r.finishReason ?? 'length',
-    ...(r.promptLogits ? { promptLogits: r.promptLogits } : {}),
-  }));
 }

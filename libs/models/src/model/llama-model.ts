@@ -31,6 +31,13 @@ export interface LlamaModelOptions {
   readonly pool?: SessionPool;
   /** ORT intra-op threads of each session (default 1; 2 uses both cores of this machine). */
   readonly intraOpThreads?: number;
+  /**
+   * Copies of the generation session, each on its own pool worker (default 1). With n > 1,
+   * `generate` runs a batch as n concurrent sub-batches: on a small machine n single-threaded
+   * workers avoid the per-op thread synchronisation of one multi-threaded session. An owned pool
+   * gets n workers; a shared pool needs at least n.
+   */
+  readonly replicas?: number;
 }
 
 function int64(values: readonly number[]): BigInt64Array {
@@ -62,8 +69,12 @@ export function createLlamaModel(
   options: LlamaModelOptions = {},
 ): LlamaModel {
   const ownPool = options.pool === undefined;
+  const replicas = options.replicas ?? 1;
+  if (!Number.isInteger(replicas) || replicas < 1)
+    throw new ModelError('INVALID_ARGUMENT', `replicas must be an integer >= 1 (got ${replicas})`);
   const pool =
-    options.pool ?? createSessionPool({ workers: 1, intraOpThreadsPerWorker: options.intraOpThreads ?? 1 });
+    options.pool ??
+    createSessionPool({ workers: replicas, intraOpThreadsPerWorker: options.intraOpThreads ?? 1 });
   const loadOpts = options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads };
   let lmSession: Promise<PooledSession> | undefined;
   let judgeSession: Promise<PooledSession> | undefined;
@@ -73,11 +84,12 @@ export function createLlamaModel(
     config,
     tokenizer,
     weights,
+    concurrency: replicas,
     async step(input: StepInput, cache: KvCache | undefined): Promise<StepOutput<KvCache>> {
-      lmSession ??= pool.load(
-        toOnnxModel(buildLlamaInferenceGraph(config, weights, { logits: 'last' })),
-        loadOpts,
-      );
+      lmSession ??= pool.load(toOnnxModel(buildLlamaInferenceGraph(config, weights, { logits: 'last' })), {
+        ...loadOpts,
+        replicas,
+      });
       const session = await lmSession;
       const { batchSize: B, seqLen: S } = input;
       const pastLen = cache?.length ?? 0;

@@ -1,0 +1,44 @@
+// Interleaved timing of generation engines on the same prompts (interleaving spreads the load of
+// this shared machine over all engines alike).
+
+export interface Engine {
+  readonly name: string;
+  readonly ours: boolean;
+  /** Greedy continuation ids per prompt. */
+  run(prompts: readonly number[][]): Promise<number[][]>;
+}
+
+export interface EngineResult {
+  readonly name: string;
+  readonly ours: boolean;
+  readonly medianMs: number;
+  readonly ids: number[][];
+}
+
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+export async function timedMs<T>(f: () => Promise<T>): Promise<[number, T]> {
+  const t0 = performance.now();
+  const r = await f();
+  return [performance.now() - t0, r];
+}
+
+/** One warm-up run per engine (its ids are kept), then `runs` rounds, each engine once per round. */
+export async function compareEngines(
+  engines: readonly Engine[],
+  prompts: readonly number[][],
+  runs: number,
+): Promise<EngineResult[]> {
+  const ids: number[][][] = [];
+  for (const e of engines) ids.push(await e.run(prompts));
+  const times: number[][] = engines.map(() => []);
+  for (let i = 0; i < runs; i++) {
+    for (const [k, e] of engines.entries()) times[k]!.push((await timedMs(() => e.run(prompts)))[0]);
+  }
+  return engines.map((e, k) => ({ name: e.name, ours: e.ours, medianMs: median(times[k]!), ids: ids[k]! }));
+}
+
+/** How many tokens agree position by position. */
+export function identicalTokens(a: readonly number[][], b: readonly number[][]): number {
+  return a.reduce((n, row, r) => n + row.filter((id, k) => id === b[r]?.[k]).length, 0);
+}

@@ -1,0 +1,181 @@
+import type { Dim, GraphBuilder, Value } from '@verdict/graph';
+import type { LlamaFamilyConfig } from '../../checkpoint/llama-config.js';
+import { type LlamaWeights, llamaWeightShapes } from '../../checkpoint/llama-weights.js';
+import { ModelError } from '../../errors.js';
+import { ropeInverseFrequencies } from '../rope.js';
+
+/**
+ * The Llama family written once in the graph builder: RMSNorm, RoPE (HF rotate_half), GQA
+ * attention with an optional KV cache, SwiGLU MLP, optional q/k-norm (Qwen3) and biases (Qwen2).
+ * Inference, judge and (next issue) training graphs are different heads on this one trunk.
+ *
+ * Parameters keep Hugging Face names and torch `Linear` layout [out, in]; the graph transposes
+ * them (ORT folds the transpose of an initializer at load time; as graph inputs, the gradient
+ * flows back to the HF layout the learner stores).
+ */
+export type LlamaParams = ReadonlyMap<string, Value>;
+
+/** Declares every parameter: initializers with data when `weights` is given, else graph inputs-to-be. */
+export function declareLlamaParams(
+  g: GraphBuilder,
+  config: LlamaFamilyConfig,
+  weights: LlamaWeights | undefined,
+): LlamaParams {
+  const out = new Map<string, Value>();
+  for (const [name, shape] of llamaWeightShapes(config)) {
+    const data = weights?.get(name);
+    if (weights && data === undefined)
+      throw new ModelError('INVALID_ARGUMENT', `weights are missing ${name}`);
+    out.set(name, g.param(name, 'float32', shape, data));
+  }
+  return out;
+}
+
+/** Per-layer cache tensors [batch, kv_heads, len, head_dim]. */
+export interface KvPair {
+  readonly key: Value;
+  readonly value: Value;
+}
+
+export interface TrunkInputs {
+  /** [batch, seq] int64. */
+  readonly inputIds: Value;
+  /** [batch, past+seq] (or [batch, seq] without cache) int64, 1 = attend. */
+  readonly attentionMask: Value;
+  /** [batch, seq] int64. */
+  readonly positionIds: Value;
+  /** One per layer when a KV cache is used. */
+  readonly past?: readonly KvPair[];
+}
+
+export interface TrunkOutputs {
+  /** Final-normed hidden states [batch, seq, hidden]. */
+  readonly hidden: Value;
+  /** past ++ new keys/values per layer (only with `past`). */
+  readonly present: KvPair[];
+}
+
+function p(params: LlamaParams, name: string): Value {
+  const v = params.get(name);
+  if (v === undefined) throw new ModelError('INVALID_ARGUMENT', `graph parameter ${name} was not declared`);
+  return v;
+}
+
+/** x · Wᵀ (+ b) for an HF Linear weight [out, in]. */
+function linearHf(g: GraphBuilder, x: Value, w: Value, b: Value | undefined): Value {
+  const y = g.matmul(x, g.transpose(w, [1, 0]));
+  return b ? g.add(y, b) : y;
+}
+
+/** cos/sin [batch, seq, head_dim] from position ids, using the config's (possibly scaled) inverse frequencies. */
+function rotaryTables(
+  g: GraphBuilder,
+  config: LlamaFamilyConfig,
+  positionIds: Value,
+): { cos: Value; sin: Value } {
+  const inv = ropeInverseFrequencies(config);
+  const invFreq = g.constant(Float32Array.from(inv), [inv.length], 'float32');
+  const freqs = g.mul(g.unsqueeze(g.cast(positionIds, 'float32'), -1), invFreq); // [B,S,half]
+  const emb = g.concat([freqs, freqs], -1);
+  return { cos: g.cos(emb), sin: g.sin(emb) };
+}
+
+/** [B,KV,T,D] → [B,KV·group,T,D], each KV head repeated for its query group. */
+function repeatKv(
+  g: GraphBuilder,
+  x: Value,
+  group: number,
+  batch: Dim,
+  numHeads: number,
+  headDim: number,
+): Value {
+  const len = x.shape[2]!;
+  const kvHeads = x.shape[1]!;
+  return g.reshape(g.expand(g.unsqueeze(x, 2), [batch, kvHeads, group, len, headDim]), [
+    batch,
+    numHeads,
+    len,
+    headDim,
+  ]);
+}
+
+/** The decoder stack up to the final RMSNorm. */
+export function llamaTrunk(
+  g: GraphBuilder,
+  config: LlamaFamilyConfig,
+  params: LlamaParams,
+  inputs: TrunkInputs,
+): TrunkOutputs {
+  const { numHeads: NH, numKvHeads: NKV, headDim: D, rmsNormEps: eps } = config;
+  const group = NH / NKV;
+  const seq = inputs.inputIds.shape[1]!;
+  const batch = inputs.inputIds.shape[0]!;
+  const keyLen = inputs.attentionMask.shape[1]!;
+  let h = g.gather(p(params, 'model.embed_tokens.weight'), inputs.inputIds, 0); // [B,S,H]
+  const { cos, sin } = rotaryTables(g, config, inputs.positionIds);
+  const cos4 = g.unsqueeze(cos, 2); // [B,S,1,D] broadcasts over heads
+  const sin4 = g.unsqueeze(sin, 2);
+  // [B,1,S,K] additive bias (causal + padding), finite so fully padded rows stay NaN-free.
+  const bias = g.attentionBias({ queryLen: seq, keyLen, paddingMask: inputs.attentionMask, maskValue: -1e9 });
+  const present: KvPair[] = [];
+  for (let l = 0; l < config.numLayers; l++) {
+    const pre = `model.layers.${l}.`;
+    const opt = (n: string) => params.get(pre + n);
+    const x = g.rmsNorm(h, p(params, `${pre}input_layernorm.weight`), eps);
+    let q = g.reshape(
+      linearHf(g, x, p(params, `${pre}self_attn.q_proj.weight`), opt('self_attn.q_proj.bias')),
+      [batch, seq, NH, D],
+    );
+    let k = g.reshape(
+      linearHf(g, x, p(params, `${pre}self_attn.k_proj.weight`), opt('self_attn.k_proj.bias')),
+      [batch, seq, NKV, D],
+    );
+    const vNew = g.reshape(
+      linearHf(g, x, p(params, `${pre}self_attn.v_proj.weight`), opt('self_attn.v_proj.bias')),
+      [batch, seq, NKV, D],
+    );
+    if (config.qkNorm) {
+      q = g.rmsNorm(q, p(params, `${pre}self_attn.q_norm.weight`), eps);
+      k = g.rmsNorm(k, p(params, `${pre}self_attn.k_norm.weight`), eps);
+    }
+    q = g.applyRotary(q, cos4, sin4);
+    k = g.applyRotary(k, cos4, sin4);
+    let kT = g.transpose(k, [0, 2, 1, 3]); // [B,KV,S,D]
+    let vT = g.transpose(vNew, [0, 2, 1, 3]);
+    const past = inputs.past?.[l];
+    if (past) {
+      kT = g.concat([past.key, kT], 2); // [B,KV,past+S,D]
+      vT = g.concat([past.value, vT], 2);
+      present.push({ key: kT, value: vT });
+    }
+    // GQA as HF repeat_kv: KV head j serves query heads j·group … j·group+group−1. Measured here,
+    // expanding K/V and running 4-D attention beats 5-D broadcast matmuls (51 vs 121 ms, b32×256).
+    const kRep = group === 1 ? kT : repeatKv(g, kT, group, batch, NH, D);
+    const vRep = group === 1 ? vT : repeatKv(g, vT, group, batch, NH, D);
+    const qT = g.transpose(q, [0, 2, 1, 3]); // [B,NH,S,D]
+    const attn = g.attention(qT, kRep, vRep, bias, 1 / Math.sqrt(D)); // [B,NH,S,D]
+    const merged = g.reshape(g.transpose(attn, [0, 2, 1, 3]), [batch, seq, NH * D]);
+    h = g.add(
+      h,
+      linearHf(g, merged, p(params, `${pre}self_attn.o_proj.weight`), opt('self_attn.o_proj.bias')),
+    );
+    const x2 = g.rmsNorm(h, p(params, `${pre}post_attention_layernorm.weight`), eps);
+    const gate = linearHf(g, x2, p(params, `${pre}mlp.gate_proj.weight`), opt('mlp.gate_proj.bias'));
+    const up = linearHf(g, x2, p(params, `${pre}mlp.up_proj.weight`), opt('mlp.up_proj.bias'));
+    h = g.add(
+      h,
+      linearHf(
+        g,
+        g.mul(g.silu(gate), up),
+        p(params, `${pre}mlp.down_proj.weight`),
+        opt('mlp.down_proj.bias'),
+      ),
+    );
+  }
+  return { hidden: g.rmsNorm(h, p(params, 'model.norm.weight'), eps), present };
+}
+
+/** The LM head weight [vocab, hidden]: lm_head, or the embedding when tied. */
+export function lmHeadWeight(config: LlamaFamilyConfig, params: LlamaParams): Value {
+  return p(params, config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
+}

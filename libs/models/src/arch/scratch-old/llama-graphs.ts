@@ -1,0 +1,94 @@
+import { createGraph, type GraphBuilder, type Value } from '@verdict/graph';
+import type { LlamaFamilyConfig } from '../../checkpoint/llama-config.js';
+import type { LlamaWeights } from '../../checkpoint/llama-weights.js';
+import { declareLlamaParams, type KvPair, llamaTrunk, lmHeadWeight } from './llama-graph.js';
+
+export interface InferenceGraphOptions {
+  /**
+   * 'all' (default): `logits` [batch, seq, vocab], as optimum/transformers.js expect.
+   * 'last': `logits` [batch, 1, vocab] for the last column only (left-padded generation needs no more).
+   */
+  readonly logits?: 'all' | 'last';
+}
+
+/**
+ * Inference graph with KV cache, optimum / transformers.js names:
+ * inputs `input_ids` [batch, seq], `attention_mask` [batch, past+seq], `position_ids` [batch, seq],
+ * `past_key_values.N.key|value` [batch, kv_heads, past, head_dim];
+ * outputs `logits`, `present.N.key|value` [batch, kv_heads, past+seq, head_dim].
+ * Prefill feeds past with length 0. `weights` undefined leaves parameters data-less (emit with params: 'inputs').
+ */
+export function buildLlamaInferenceGraph(
+  config: LlamaFamilyConfig,
+  weights: LlamaWeights | undefined,
+  options: InferenceGraphOptions = {},
+): GraphBuilder {
+  const g = createGraph();
+  const { numKvHeads: KV, headDim: D } = config;
+  const inputIds = g.input('input_ids', 'int64', ['batch', 'seq']);
+  const attentionMask = g.input('attention_mask', 'int64', ['batch', 'past+seq']);
+  const positionIds = g.input('position_ids', 'int64', ['batch', 'seq']);
+  const past: KvPair[] = [];
+  for (let l = 0; l < config.numLayers; l++) {
+    past.push({
+      key: g.input(`past_key_values.${l}.key`, 'float32', ['batch', KV, 'past', D]),
+      value: g.input(`past_key_values.${l}.value`, 'float32', ['batch', KV, 'past', D]),
+    });
+  }
+  const params = declareLlamaParams(g, config, weights);
+  const { hidden, present } = llamaTrunk(g, config, params, { inputIds, attentionMask, positionIds, past });
+  const h = options.logits === 'last' ? g.slice(hidden, { axis: 1, start: -1 }) : hidden;
+  g.output('logits', g.matmul(h, g.transpose(lmHeadWeight(config, params), [1, 0])));
+  present.forEach((kv, l) => {
+    g.output(`present.${l}.key`, kv.key);
+    g.output(`present.${l}.value`, kv.value);
+  });
+  return g;
+}
+
+export interface JudgeGraphOptions {
+  /**
+   * Bake these token ids into the graph; default: an int64 input `token_ids` [num_tokens] so one
+   * graph serves any verdict vocabulary.
+   */
+  readonly tokenIds?: readonly number[];
+}
+
+/**
+ * Selects each row's last real position t* = max_t(mask[t]·t) as a one-hot over t, so both left
+ * padding (last column) and right padding (last 1 of the mask) work. Returns [batch, hidden].
+ */
+function lastRealPosition(g: GraphBuilder, hidden: Value, mask: Value): Value {
+  const t = g.arange(mask.shape[1]!); // [T] int64
+  const lastIdx = g.max(g.mul(mask, t), 1, true); // [B,1]
+  const isLast = g.cast(g.equal(t, lastIdx), 'float32'); // [B,T]
+  return g.squeeze(g.matmul(g.unsqueeze(isLast, 1), hidden), 1); // [B,1,T]·[B,T,H] → [B,H]
+}
+
+/**
+ * Judge graph (prefill only): inputs `input_ids`, `attention_mask`, `position_ids` [batch, seq]
+ * (+ `token_ids` unless baked); outputs `selected_logits` [batch, k] — the LM-head logits of the
+ * requested tokens at the last real position — and `logsumexp` [batch] over the full vocabulary.
+ * Only [batch, vocab] logits of one position are formed, never [batch, seq, vocab].
+ */
+export function buildLlamaJudgeGraph(
+  config: LlamaFamilyConfig,
+  weights: LlamaWeights | undefined,
+  options: JudgeGraphOptions = {},
+): GraphBuilder {
+  const g = createGraph();
+  const inputIds = g.input('input_ids', 'int64', ['batch', 'seq']);
+  const attentionMask = g.input('attention_mask', 'int64', ['batch', 'seq']);
+  const positionIds = g.input('position_ids', 'int64', ['batch', 'seq']);
+  const tokenIds = options.tokenIds
+    ? g.constant(BigInt64Array.from(options.tokenIds.map(BigInt)), [options.tokenIds.length], 'int64')
+    : g.input('token_ids', 'int64', ['num_tokens']);
+  const params = declareLlamaParams(g, config, weights);
+  const { hidden } = llamaTrunk(g, config, params, { inputIds, attentionMask, positionIds });
+  const last = lastRealPosition(g, hidden, attentionMask); // [B,H]
+  const logits = g.matmul(last, g.transpose(lmHeadWeight(config, params), [1, 0])); // [B,V]
+  // The LSE needs every logit of the row anyway, so the selected ones are read from it (bit-identical to the LM).
+  g.output('selected_logits', g.gather(logits, tokenIds, 1));
+  g.output('logsumexp', g.logSumExp(logits, -1));
+  return g;
+}
