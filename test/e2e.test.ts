@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { parseRunConfig, runConfigToProto } from '@verdict/learner';
+import { parseRunConfig, runConfigToProto, type StepMetricsRecord } from '@verdict/learner';
 import { learnerV1, policyV1, rolloutV1 } from '@verdict/proto';
 import { connectNats, createGrpcClient, type Messaging } from '@verdict/runtime';
 import { type NatsServerHandle, startNatsServer } from '@verdict/runtime/testing';
@@ -65,6 +65,8 @@ function runConfig() {
     klCoef: 0.05,
     sampling: { temperature: 1, maxNewTokens: 12 },
     maxSteps: STEPS,
+    evalEverySteps: STEPS,
+    evalSuites: ['toy-id'],
     seed: 1,
     stepTimeoutMs: 120_000,
   });
@@ -174,6 +176,17 @@ test(`${STEPS} GRPO steps across the five services with two policy-server replic
     readFileSync(join(work, 'runs', 'e2e-grpo', 'checkpoints', 'step-000003', 'trainer_state.json'), 'utf8'),
   ) as { extra: { learner: { seenIds: string[] } } };
   const consumed = state.extra.learner.seenIds;
+  // The last step ran the evaluator (toy-id, 8 problems) through a policy-server.
+  const jsonl = readFileSync(join(work, 'runs', 'e2e-grpo', 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n');
+  const last = JSON.parse(jsonl.at(-1)!) as StepMetricsRecord;
+  assert.equal(last.evaluation?.error, undefined);
+  assert.deepEqual(
+    last.evaluation?.scores.map((e) => [e.suite, e.n]),
+    [['toy-id', 8]],
+  );
+  t.diagnostic(`evaluation at step 3: ${JSON.stringify(last.evaluation)}`);
   assert.equal(consumed.length, TOTAL);
   assert.deepEqual([...consumed].sort(), [...requested.keys()].sort());
 });

@@ -130,7 +130,13 @@ export async function startStack(o: StackOptions): Promise<Stack> {
 
     let learner: LearnerApp | undefined;
     if (!o.skip?.includes('learner')) {
-      learner = createLearnerApp(loadLearnerConfig(learnerEnv(o)), { logger, telemetry: false });
+      const evalEnv = addresses['evaluator']
+        ? { LEARNER_EVALUATOR_ADDRESS: addresses['evaluator'], LEARNER_EVAL_LIMIT: '8' }
+        : {};
+      learner = createLearnerApp(loadLearnerConfig({ ...learnerEnv(o), ...evalEnv }), {
+        logger,
+        telemetry: false,
+      });
       addresses['learner'] = (await learner.start()).address;
       started.push(learner);
     }

@@ -17,6 +17,7 @@ import {
 import type { LearnerConfig } from './config.js';
 import { ScoredInbox } from './consumers/scored-inbox.js';
 import { createLearnerServiceHandlers } from './rpc/learner-service.js';
+import { createEvaluatorClient } from './run/evaluation.js';
 import type { RunController } from './run/run-controller.js';
 import { RunManager } from './run/run-manager.js';
 import { loadRunConfigFile, type RunConfig } from './run-config/run-config.js';
@@ -51,6 +52,7 @@ export function createLearnerApp(config: LearnerConfig, deps: LearnerDeps = {}):
   let telemetry: Telemetry | undefined;
   const consumeAbort = new AbortController();
   let consuming: Promise<unknown> | undefined;
+  let closeEvaluator: (() => void) | undefined;
 
   const server = createGrpcServer({
     name: 'learner',
@@ -122,6 +124,11 @@ export function createLearnerApp(config: LearnerConfig, deps: LearnerDeps = {}):
     name: 'runs',
     start: async () => {
       const m = messaging!;
+      const evaluate =
+        config.evaluatorAddress === undefined
+          ? undefined
+          : createEvaluatorClient(config.evaluatorAddress, config.evalDeadlineMs);
+      closeEvaluator = evaluate?.close;
       runs = new RunManager({
         runsDir: resolve(config.runsDir),
         ...(config.dataDir ? { dataDir: config.dataDir } : {}),
@@ -129,6 +136,7 @@ export function createLearnerApp(config: LearnerConfig, deps: LearnerDeps = {}):
         inbox,
         logger,
         intraOpThreads: config.intraOpThreads,
+        ...(evaluate ? { evaluate, evalLimit: config.evalLimit } : {}),
         ...(deps.createTrainer ? { createTrainer: deps.createTrainer } : {}),
       });
       consuming = m
@@ -145,6 +153,7 @@ export function createLearnerApp(config: LearnerConfig, deps: LearnerDeps = {}):
     },
     stop: async () => {
       await runs?.stopAll('learner shutting down');
+      closeEvaluator?.();
     },
   });
 

@@ -23,6 +23,22 @@ export const learnerConfigSchema = defineConfig({
     }),
   ),
   dataDir: env.optional(env.string('VERDICT_DATA_DIR', { description: 'datasets folder for suite sources' })),
+  evaluatorAddress: env.optional(
+    env.string('LEARNER_EVALUATOR_ADDRESS', {
+      description: 'evaluator host:port for evalEverySteps (unset = periodic evaluation off)',
+    }),
+  ),
+  evalLimit: env.int('LEARNER_EVAL_LIMIT', {
+    default: 50,
+    min: 1,
+    max: 100_000,
+    description: 'problems per suite at each evaluation',
+  }),
+  evalDeadlineMs: env.durationMs('LEARNER_EVAL_DEADLINE', {
+    default: 600_000,
+    min: 1_000,
+    description: 'deadline of one RunSuite call',
+  }),
   scoredConsumer: env.string('LEARNER_SCORED_CONSUMER', {
     default: 'learner',
     description: 'durable consumer of verdict.rollout.scored',

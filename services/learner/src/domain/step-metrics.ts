@@ -55,6 +55,12 @@ export interface StepMetricsRecord {
   readonly judgeHackingSuspected: boolean;
   /** Generated-by counts per policy-server instance (debugging load balance). */
   readonly generators: Readonly<Record<string, number>>;
+  /** Periodic evaluation of this step (evalEverySteps; JSONL only, the proto has no field for it). */
+  readonly evaluation?: {
+    readonly scores: readonly { suite: string; n: number; greedyAccuracy: number; policyVersion: number }[];
+    readonly error?: string;
+    readonly ms: number;
+  };
 }
 
 function mean(xs: readonly number[]): number | undefined {

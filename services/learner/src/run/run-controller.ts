@@ -23,6 +23,7 @@ import { chunk, grpoRows, packRows } from '../domain/train-rows.js';
 import type { RunConfig } from '../run-config/run-config.js';
 import { SUBJECTS, WEIGHTS_BUCKET } from '../streams.js';
 import type { TrainStep } from '../training/policy-trainer.js';
+import type { EvalScore, Evaluate } from './evaluation.js';
 import type { LearnerState, RunStore } from './run-store.js';
 
 export type RunState = 'PENDING' | 'RUNNING' | 'STOPPING' | 'STOPPED' | 'COMPLETED' | 'FAILED';
@@ -50,6 +51,14 @@ export interface RunControllerDeps {
   readonly logger: RuntimeLogger;
   /** Resume from the latest checkpoint when there is one. */
   readonly resume: boolean;
+  /** Evaluation every `evalEverySteps` (through the evaluator); absent = periodic evaluation off. */
+  readonly evaluate?: Evaluate;
+  /** Problems per suite at each evaluation. */
+  readonly evalLimit?: number;
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.reduce((a, x) => a + x, 0) / xs.length;
 }
 
 /** Deterministic per-question sampling seed (sample i of the group uses seed + i). */
@@ -289,12 +298,18 @@ export class RunController {
     this.weightsVersion = newVersion;
     await this.publishWeights(dir, step);
     const t4 = performance.now();
+    const evaluation = await this.evaluateIfDue(step);
+    const t5 = performance.now();
     const agreement = judgeGoldAgreement(samples);
     const reward = rewardStats(samples);
+    const heldOut = evaluation?.scores.length
+      ? mean(evaluation.scores.map((e) => e.greedyAccuracy))
+      : undefined;
     const verdict = this.detector.observe({
       step,
       ...(reward.judgeMean !== undefined ? { judgeReward: reward.judgeMean } : {}),
       ...(agreement.agreement !== undefined ? { agreement: agreement.agreement } : {}),
+      ...(heldOut !== undefined ? { heldOutAccuracy: heldOut } : {}),
     });
     const metrics: StepMetricsRecord = {
       runId: this.runId,
@@ -327,6 +342,7 @@ export class RunController {
       trainSkipped: outcome === undefined || outcome.skipped,
       judgeHackingSuspected: verdict.alarm,
       generators: generatorCounts(samples),
+      ...(evaluation ? { evaluation: { ...evaluation, ms: t5 - t4 } } : {}),
     };
     store.appendMetrics(metrics);
     this.history.push(metrics);
@@ -341,6 +357,20 @@ export class RunController {
       stale: taken.stale.length,
       totalMs: Math.round(t4 - t0),
     });
+  }
+
+  /** Runs the configured suites when this step is an evaluation step; failures are recorded, never fatal. */
+  private async evaluateIfDue(step: number): Promise<{ scores: EvalScore[]; error?: string } | undefined> {
+    const { config, evaluate, logger } = this.deps;
+    if (evaluate === undefined || config.evalEverySteps === 0 || config.evalSuites.length === 0)
+      return undefined;
+    if (step % config.evalEverySteps !== 0 && step !== config.maxSteps) return undefined;
+    try {
+      return { scores: await evaluate(config.evalSuites, this.deps.evalLimit ?? 50) };
+    } catch (error) {
+      logger.warn('evaluation failed; the run goes on', { runId: this.runId, step, error });
+      return { scores: [], error: error instanceof Error ? error.message : String(error) };
+    }
   }
 
   private async publishWeights(checkpointDir: string, step: number): Promise<void> {

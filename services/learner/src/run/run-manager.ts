@@ -13,6 +13,7 @@ import type { ScoredInbox } from '../consumers/scored-inbox.js';
 import { createQuestionPool } from '../domain/question-pool.js';
 import type { RunConfig } from '../run-config/run-config.js';
 import { createPolicyTrainer, type TrainStep } from '../training/policy-trainer.js';
+import type { Evaluate } from './evaluation.js';
 import { RunController } from './run-controller.js';
 import { RunStore } from './run-store.js';
 
@@ -23,6 +24,9 @@ export interface RunManagerOptions {
   readonly inbox: ScoredInbox;
   readonly logger: RuntimeLogger;
   readonly intraOpThreads: number;
+  /** Periodic evaluation through the evaluator (absent = off). */
+  readonly evaluate?: Evaluate;
+  readonly evalLimit?: number;
   /** Test hook: replace the Training engine. */
   readonly createTrainer?: (run: RunConfig, resume: { dir: string } | undefined) => TrainStep;
 }
@@ -125,6 +129,8 @@ export class RunManager {
       createTrainer: (res) => makeTrainer(config, res),
       logger: this.options.logger,
       resume,
+      ...(this.options.evaluate ? { evaluate: this.options.evaluate } : {}),
+      ...(this.options.evalLimit ? { evalLimit: this.options.evalLimit } : {}),
     });
     this.runs.set(config.runId, run);
     this.active = run;
