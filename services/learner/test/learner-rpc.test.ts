@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { learnerV1 } from '@verdict/proto';
+import { createGrpcClient, isVerdictError, silentLogger } from '@verdict/runtime';
+import { type NatsServerHandle, startNatsServer } from '@verdict/runtime/testing';
+import {
+  createLearnerApp,
+  type LearnerApp,
+  loadLearnerConfig,
+  parseRunConfig,
+  runConfigToProto,
+} from '../src/index.js';
+import { writeToyStudent } from './helpers.js';
+
+let nats: NatsServerHandle;
+let student: { dir: string; cleanup: () => void };
+let runsDir: string;
+let app: LearnerApp;
+let client: ReturnType<typeof createGrpcClient<typeof learnerV1.LearnerServiceClient>>;
+
+before(async () => {
+  nats = await startNatsServer();
+  student = writeToyStudent();
+  runsDir = mkdtempSync(join(tmpdir(), 'verdict-learner-rpc-'));
+  app = createLearnerApp(
+    loadLearnerConfig({
+      NATS_URL: nats.url,
+      LEARNER_PORT: '0',
+      LEARNER_HOST: '127.0.0.1',
+      LEARNER_RUNS_DIR: runsDir,
+    }),
+    { logger: silentLogger, telemetry: false },
+  );
+  const { address } = await app.start();
+  client = createGrpcClient(learnerV1.LearnerServiceClient, address, { defaultDeadlineMs: 20_000 });
+});
+
+after(async () => {
+  client.close();
+  await app.stop();
+  await nats.stop();
+  student.cleanup();
+  rmSync(runsDir, { recursive: true, force: true });
+});
+
+function wire(runId: string) {
+  return runConfigToProto(
+    parseRunConfig({
+      runId,
+      student: { dir: student.dir },
+      judge: { modelId: 'j' },
+      data: { sources: [{ name: 'toy', limit: 8 }] },
+      promptsPerStep: 1,
+      groupSize: 2,
+      maxSteps: 5,
+    }),
+  );
+}
+
+async function rejects(p: Promise<unknown>, code: string, field: RegExp): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(isVerdictError(e), String(e));
+    assert.equal(e.code, code, e.message);
+    assert.match(e.field ?? '', field);
+    return true;
+  });
+}
+
+test('StartRun validates the config like a file: INVALID_ARGUMENT naming the field and limit', async () => {
+  const bad = { ...wire('bad'), groupSize: 1, learningRate: -0.5 };
+  await rejects(client.unary('startRun', { config: bad, resume: false }), 'INVALID_ARGUMENT', /groupSize/);
+  await rejects(client.unary('startRun', { resume: false }), 'INVALID_ARGUMENT', /^config$/);
+  await rejects(client.unary('getRunStatus', { runId: 'nope' }), 'NOT_FOUND', /run_id/);
+  await rejects(client.unary('getRunStatus', { runId: '' }), 'INVALID_ARGUMENT', /run_id/);
+});
+
+test('a run waiting for rollouts: ALREADY_EXISTS for its id, StopRun stops it without consuming anything', async () => {
+  // No policy-server: step 1 waits for scored rollouts that never come.
+  const started = await client.unary('startRun', { config: wire('waiting'), resume: false });
+  assert.equal(started.status?.runId, 'waiting');
+  await rejects(
+    client.unary('startRun', { config: wire('waiting'), resume: false }),
+    'ALREADY_EXISTS',
+    /run_id/,
+  );
+  await rejects(
+    client.unary('startRun', { config: wire('other'), resume: false }),
+    'FAILED_PRECONDITION',
+    /run_id/,
+  );
+  const stream = (async () => {
+    const got: learnerV1.StepMetrics[] = [];
+    for await (const r of client.serverStream('streamMetrics', { runId: 'waiting', fromStep: 0n })) {
+      if (r.metrics) got.push(r.metrics);
+    }
+    return got;
+  })();
+  await new Promise((r) => setTimeout(r, 300));
+  const stopped = await client.unary('stopRun', { runId: 'waiting', reason: 'test' });
+  assert.ok(
+    [learnerV1.RunState.RUN_STATE_STOPPING, learnerV1.RunState.RUN_STATE_STOPPED].includes(
+      stopped.status!.state,
+    ),
+  );
+  assert.deepEqual(await stream, [], 'the metrics stream ends with the run');
+  const status = (await client.unary('getRunStatus', { runId: 'waiting' })).status!;
+  assert.equal(status.state, learnerV1.RunState.RUN_STATE_STOPPED);
+  assert.equal(status.step, 0n);
+  assert.equal(status.message, 'test');
+  // Idempotent, and a stopped run can be started again (another id is free now too).
+  await client.unary('stopRun', { runId: 'waiting', reason: 'again' });
+  const again = await client.unary('startRun', { config: wire('other'), resume: false });
+  assert.equal(again.status?.runId, 'other');
+  await client.unary('stopRun', { runId: 'other', reason: 'done' });
+});
