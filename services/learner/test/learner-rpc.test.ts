@@ -19,7 +19,9 @@ let nats: NatsServerHandle;
 let student: { dir: string; cleanup: () => void };
 let runsDir: string;
 let app: LearnerApp;
-let client: ReturnType<typeof createGrpcClient<typeof learnerV1.LearnerServiceClient>>;
+const connect = (address: string) =>
+  createGrpcClient(learnerV1.LearnerServiceClient, address, { defaultDeadlineMs: 20_000 });
+let client: ReturnType<typeof connect>;
 
 before(async () => {
   nats = await startNatsServer();
@@ -35,7 +37,7 @@ before(async () => {
     { logger: silentLogger, telemetry: false },
   );
   const { address } = await app.start();
-  client = createGrpcClient(learnerV1.LearnerServiceClient, address, { defaultDeadlineMs: 20_000 });
+  client = connect(address);
 });
 
 after(async () => {
