@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { readSafetensors } from '@verdict/models';
 import { commonV1, learnerV1, rolloutV1, weightsV1 } from '@verdict/proto';
 import { connectNats, createGrpcClient, type Messaging, sha256Hex, silentLogger } from '@verdict/runtime';
 import { type NatsServerHandle, startNatsServer } from '@verdict/runtime/testing';
@@ -232,4 +233,57 @@ test('two GRPO steps over NATS, then a new learner resumes from the checkpoint f
   assert.equal(state.extra.learner.seenIds.length, 18);
   assert.equal(new Set(state.extra.learner.seenIds).size, 18);
   assert.ok(existsSync(join(runsDir, 'toy-run', 'run-config.json')));
+});
+
+test('PPO: value head, GAE over KL-shaped token rewards, clipped value loss; checkpoint holds the value head', async () => {
+  const app = newApp();
+  await app.start();
+  try {
+    const run = app.startRun(
+      parseRunConfig({
+        runId: 'toy-ppo',
+        student: { dir: student.dir },
+        judge: { modelId: 'toy-judge' },
+        data: { sources: [{ name: 'toy', limit: 40 }], labeledRatio: { labeled: 1, unlabeled: 1 }, seed: 6 },
+        reward: { lambdaVr: 0.5, muJudge: 0.5 },
+        algorithm: 'ppo',
+        promptsPerStep: 2,
+        groupSize: 2,
+        epochsPerStep: 2,
+        learningRate: 1e-2,
+        klCoef: 0.1,
+        gamma: 1,
+        gaeLambda: 0.95,
+        sampling: { maxNewTokens: 8 },
+        maxSteps: 2,
+        stepTimeoutMs: 60_000,
+      }),
+      false,
+    );
+    await run.done;
+    assert.equal(run.status().state, 'COMPLETED', run.status().message);
+    const [s1, s2] = run.metricsFrom(0);
+    assert.ok(s1 && s2);
+    for (const s of [s1, s2]) {
+      assert.ok(
+        s.valueLoss !== undefined && Number.isFinite(s.valueLoss) && s.valueLoss > 0,
+        `vf ${s.valueLoss}`,
+      );
+      assert.ok(Number.isFinite(s.policyLoss) && s.gradNorm > 0);
+    }
+    // Two epochs per step: the second sees ratios ≠ 1, and step 2 starts away from the reference.
+    assert.ok(s2.kl > 0, `kl ${s2.kl}`);
+    assert.equal(s2.masked.timeout, 2, 'group index 0 of step 2 is TIMEOUT in the stand-in: masked');
+    assert.equal(s2.samplesUsed, 2);
+    // The zero-initialised value head has learned something.
+    const head = readSafetensors(
+      join(runsDir, 'toy-ppo', 'checkpoints', 'step-000002', 'value_head.safetensors'),
+    );
+    assert.ok(
+      [...(head.get('v_head.weight')?.data ?? [])].some((x) => x !== 0),
+      'value head trained',
+    );
+  } finally {
+    await app.stop();
+  }
 });

@@ -95,6 +95,9 @@ export function decodeScored(bytes: Uint8Array): ScoredSample {
     completionIds: g.completionTokenIds,
     rolloutLogprobs: g.logprobs,
     policyVersion: Number(g.policyVersion),
+    terminal:
+      g.finishReason === commonV1.FinishReason.FINISH_REASON_STOP_TOKEN ||
+      g.finishReason === commonV1.FinishReason.FINISH_REASON_STOP_STRING,
     status: reward === undefined ? 'ERROR' : sampleStatus(reward.status),
     total: reward?.total ?? 0,
     ...(verifiable ? { verifiable } : {}),

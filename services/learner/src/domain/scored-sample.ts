@@ -22,6 +22,8 @@ export interface ScoredSample {
   readonly rolloutLogprobs: readonly number[];
   /** Weights version that generated the sample. */
   readonly policyVersion: number;
+  /** Generation ended on a stop token/string (false = truncated at the length limit). */
+  readonly terminal: boolean;
   readonly status: SampleStatus;
   /** Mixed total; meaningful only when status is OK. */
   readonly total: number;

@@ -17,6 +17,7 @@ function sample(step: number, q: number, i: number, over: Partial<ScoredSample> 
     completionIds: [7, 2],
     rolloutLogprobs: [-1, -2],
     policyVersion: step - 1,
+    terminal: true,
     status: 'OK',
     total: i,
     generatorId: 'a',

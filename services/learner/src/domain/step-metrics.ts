@@ -45,6 +45,8 @@ export interface StepMetricsRecord {
   readonly masked: MaskedCountsMetrics;
   readonly timings: StepTimingsMs;
   readonly policyLoss: number;
+  /** PPO only. */
+  readonly valueLoss?: number;
   readonly gradNorm: number;
   readonly clipFraction: number;
   readonly stalenessMean: number;

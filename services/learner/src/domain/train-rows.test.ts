@@ -17,6 +17,7 @@ function s(i: number, status: ScoredSample['status'], total: number, completion:
     completionIds: completion,
     rolloutLogprobs: completion.map((_, j) => -(j + 1) / 10),
     policyVersion: 0,
+    terminal: true,
     status,
     total,
     generatorId: 'a',

@@ -50,6 +50,14 @@ export function grpoRows(groups: readonly SampleGroup[]): AdvantageSummary {
   return { rows, zeroVarianceGroups };
 }
 
+/** PPO: every OK sample (advantages come later, per token, from GAE); masked samples stay out. */
+export function okRows(groups: readonly SampleGroup[]): AdvantageSummary {
+  const rows = groups.flatMap((g) =>
+    g.samples.filter((s) => s.status === 'OK').map((sample) => ({ sample, advantage: 0 })),
+  );
+  return { rows, zeroVarianceGroups: 0 };
+}
+
 /** Packs rows into one right-padded batch; the loss mask covers exactly the completion tokens. */
 export function packRows(rows: readonly TrainRow[]): RowBatch {
   if (rows.length === 0) throw new RangeError('packRows needs at least one row');

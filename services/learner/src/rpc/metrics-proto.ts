@@ -45,6 +45,7 @@ export function stepMetricsToProto(m: StepMetricsRecord): learnerV1.StepMetrics 
     },
     timings: m.timings,
     policyLoss: m.policyLoss,
+    ...(m.valueLoss !== undefined ? { valueLoss: m.valueLoss } : {}),
     gradNorm: m.gradNorm,
     clipFraction: m.clipFraction,
     stalenessMean: m.stalenessMean,

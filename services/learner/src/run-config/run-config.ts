@@ -330,12 +330,6 @@ export function parseRunConfig(raw: unknown, options: { baseDir?: string } = {})
     gaeLambda: c.number(o, 'gaeLambda', '', { default: 0.95, min: 0, max: 1 }),
     valueCoef: c.number(o, 'valueCoef', '', { default: 0.5, min: 0 }),
   };
-  if (config.algorithm === 'ppo') {
-    c.problem(
-      'algorithm',
-      'ppo is accepted by the contract but not implemented by this learner yet; use grpo',
-    );
-  }
   c.throwIfAny('run config');
   return config;
 }

@@ -19,7 +19,7 @@ import {
   samplesOf,
   stalenessMean,
 } from '../domain/step-metrics.js';
-import { chunk, grpoRows, packRows } from '../domain/train-rows.js';
+import { chunk, grpoRows, okRows, packRows } from '../domain/train-rows.js';
 import type { RunConfig } from '../run-config/run-config.js';
 import { SUBJECTS, WEIGHTS_BUCKET } from '../streams.js';
 import type { TrainStep } from '../training/policy-trainer.js';
@@ -278,7 +278,8 @@ export class RunController {
     }
     const taken = this.collector.take(version, config.stalenessBound);
     const samples = samplesOf(taken.groups);
-    const { rows, zeroVarianceGroups } = grpoRows(taken.groups);
+    const { rows, zeroVarianceGroups } =
+      config.algorithm === 'ppo' ? okRows(taken.groups) : grpoRows(taken.groups);
     const t2 = performance.now();
     const minibatches = chunk(rows, config.minibatchSize).map((mb) =>
       chunk(mb, config.microBatchSize).map((micro) => packRows(micro)),
@@ -333,6 +334,7 @@ export class RunController {
         totalMs: t4 - t0,
       },
       policyLoss: outcome?.policyLoss ?? 0,
+      ...(outcome?.valueLoss !== undefined ? { valueLoss: outcome.valueLoss } : {}),
       gradNorm: outcome?.gradNorm ?? 0,
       clipFraction: outcome?.clipFraction ?? 0,
       stalenessMean: stalenessMean(samples, version),

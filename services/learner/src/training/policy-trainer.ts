@@ -9,18 +9,23 @@ import {
 } from '@verdict/models';
 import {
   type AdamWState,
-  buildLogprobGraph,
+  computeGae,
   createReferencePolicy,
   createTrainer,
   meanKl,
   type ParamMap,
   positionIdsFor,
   rolloutMismatchStats,
+  shapePpoTokenRewards,
   type TrainBatch,
   type TrainingLossSpec,
+  VALUE_HEAD_BIAS,
+  VALUE_HEAD_WEIGHT,
+  whiten,
 } from '@verdict/rl';
 import type { RowBatch } from '../domain/train-rows.js';
 import type { RunConfig } from '../run-config/run-config.js';
+import { buildScoringGraph } from './scoring-graph.js';
 
 /** What one optimizer pass over a step's samples reports. */
 export interface TrainOutcome {
@@ -34,6 +39,8 @@ export interface TrainOutcome {
   readonly mismatchMaxAbsLogprobDiff: number;
   readonly optimizerSteps: number;
   readonly skipped: boolean;
+  /** PPO: clipped value loss of the last update. */
+  readonly valueLoss?: number;
 }
 
 /**
@@ -75,15 +82,27 @@ function ids(b: RowBatch, data: ArrayLike<number>): Tensor {
   return createTensor('int64', [b.batchSize, b.seqLen], out);
 }
 
+/** What scoring one micro-batch at the current parameters gives (before any update of the step). */
+interface Scored {
+  readonly batch: RowBatch;
+  readonly logprobs: Float32Array;
+  readonly ref: Float32Array;
+  /** PPO: V_t at every position. */
+  readonly values?: Float32Array;
+}
+
 /**
- * GRPO on the Training engine: behaviour log-probs and entropy from a forward-only graph at the
- * current parameters (so the first epoch's ratio is exactly 1), reference log-probs from the frozen
- * reference (the KL metric is always reported; it enters the loss only when klCoef > 0), the
- * mismatch between rollout and training log-probs via `rolloutMismatchStats`, then one Trainer step
- * per minibatch.
+ * GRPO or PPO on the Training engine. Behaviour log-probs, entropy (and PPO's old values) come from a
+ * forward-only graph at the current parameters (so the first epoch's ratio is exactly 1), reference
+ * log-probs from the frozen reference, the rollout/training mismatch from `rolloutMismatchStats`.
+ * GRPO: the group advantage on every completion token, KL in the loss when klCoef > 0. PPO: KL in
+ * the reward (−β·k1 per token, the sequence reward on the last token), GAE with the value head,
+ * advantages whitened over the step, clipped value loss. Then one Trainer step per minibatch and
+ * epoch.
  */
 export function createPolicyTrainer(options: PolicyTrainerOptions): TrainStep {
   const { run } = options;
+  const ppo = run.algorithm === 'ppo';
   const config = loadLlamaFamilyConfig(run.student.dir);
   const studentParams = options.resume?.params ?? loadLlamaWeights(run.student.dir, config);
   const referenceConfig = loadLlamaFamilyConfig(run.reference.dir);
@@ -96,10 +115,12 @@ export function createPolicyTrainer(options: PolicyTrainerOptions): TrainStep {
     policy: {
       clipLow: run.clipEpsilon,
       clipHigh: run.clipEpsilon,
-      klCoef: run.klCoef,
+      // PPO puts the KL into the token rewards instead (Ziegler et al. 2019).
+      klCoef: ppo ? 0 : run.klCoef,
       klEstimator: 'k3',
       ...(importanceCorrect ? { truncatedIs: { cap: 2, aggregation: 'mean' as const } } : {}),
     },
+    ...(ppo ? { valueHead: { clipRange: 0.2, coef: run.valueCoef } } : {}),
   };
   const trainer = createTrainer({
     config,
@@ -112,19 +133,20 @@ export function createPolicyTrainer(options: PolicyTrainerOptions): TrainStep {
     ...(options.resume?.optimizer ? { optimizerState: options.resume.optimizer } : {}),
   });
   const reference = createReferencePolicy(referenceConfig, referenceParams, { pool });
-  const shapes = llamaWeightShapes(config);
+  const shapes = new Map<string, readonly number[]>(llamaWeightShapes(config));
+  shapes.set(VALUE_HEAD_WEIGHT, [config.hiddenSize]);
+  shapes.set(VALUE_HEAD_BIAS, [1]);
   let scorer: Promise<PooledSession> | undefined;
 
-  /** log π and entropy of every position at the current parameters. */
-  async function score(b: RowBatch): Promise<{ logprobs: Float32Array; entropy: Float32Array }> {
-    scorer ??= pool.load(buildLogprobGraph(config, undefined, { entropy: true }));
+  /** log π, entropy (and V) of every position at the current parameters. */
+  async function score(b: RowBatch) {
+    scorer ??= pool.load(buildScoringGraph(config, { values: ppo }));
     const s = await scorer;
     const feeds: Record<string, Tensor> = {
       input_ids: ids(b, b.inputIds),
       attention_mask: ids(b, b.attentionMask),
       position_ids: ids(b, positionIdsFor(b.batchSize, b.seqLen, b.attentionMask)),
       targets: ids(b, b.targets),
-      loss_mask: createTensor('float32', [b.batchSize, b.seqLen], Float32Array.from(b.lossMask)),
     };
     for (const name of s.inputNames) {
       if (name in feeds) continue;
@@ -133,7 +155,57 @@ export function createPolicyTrainer(options: PolicyTrainerOptions): TrainStep {
       feeds[name] = createTensor('float32', shapes.get(name) ?? [p.length], p.slice());
     }
     const out = await s.run(feeds);
-    return { logprobs: out['logprobs']!.data as Float32Array, entropy: out['entropy']!.data as Float32Array };
+    return {
+      logprobs: out['logprobs']!.data as Float32Array,
+      entropy: out['entropy']!.data as Float32Array,
+      ...(out['values'] ? { values: out['values'].data as Float32Array } : {}),
+    };
+  }
+
+  /** PPO per-token advantages and returns of a whole step (advantages whitened over all its tokens). */
+  function ppoTargets(scored: readonly Scored[]): { advantages: Float32Array[]; returns: Float32Array[] } {
+    const rawAdv: Float64Array[] = [];
+    const rets: Float32Array[] = [];
+    for (const { batch: b, logprobs, ref, values } of scored) {
+      const adv = new Float64Array(b.lossMask.length);
+      const ret = new Float32Array(b.lossMask.length);
+      for (let r = 0; r < b.batchSize; r++) {
+        const idx: number[] = [];
+        for (let t = 0; t < b.seqLen; t++) if (b.lossMask[r * b.seqLen + t] === 1) idx.push(r * b.seqLen + t);
+        if (idx.length === 0) continue;
+        const row = b.rows[r]!;
+        const rewards = shapePpoTokenRewards({
+          sequenceReward: row.sample.total,
+          klPerToken: idx.map((i) => logprobs[i]! - ref[i]!),
+          klCoefficient: run.klCoef,
+        });
+        const v = idx.map((i) => values![i]!);
+        // A truncated completion bootstraps with its last value (V of the next state is not computed).
+        const gae = computeGae(
+          { rewards, values: v, terminal: row.sample.terminal, bootstrapValue: v[v.length - 1]! },
+          { gamma: run.gamma, lambda: run.gaeLambda },
+        );
+        idx.forEach((i, k) => {
+          adv[i] = gae.advantages[k]!;
+          ret[i] = gae.returns[k]!;
+        });
+      }
+      rawAdv.push(adv);
+      rets.push(ret);
+    }
+    // Whiten over every completion token of the step at once.
+    const flat = Float64Array.from(rawAdv.flatMap((a) => [...a]));
+    const mask = Float64Array.from(scored.flatMap((s) => [...s.batch.lossMask]));
+    const white = whiten(flat, mask);
+    const advantages: Float32Array[] = [];
+    let off = 0;
+    for (const a of rawAdv) {
+      advantages.push(
+        Float32Array.from(white.subarray(off, off + a.length), (x, i) => (mask[off + i] === 1 ? x : 0)),
+      );
+      off += a.length;
+    }
+    return { advantages, returns: rets };
   }
 
   return {
@@ -150,16 +222,17 @@ export function createPolicyTrainer(options: PolicyTrainerOptions): TrainStep {
         clipFraction: 0,
         learningRate: run.learningRate,
         skipped: true,
+        valueLoss: undefined as number | undefined,
       };
       let steps = 0;
-      const prepared: TrainBatch[][] = [];
-      // Behaviour log-probs are fixed for the whole step (PPO's π_old), computed before any update.
+      // Behaviour log-probs (PPO's π_old) and old values are fixed for the whole step, computed
+      // before any update.
+      const scored: Scored[][] = [];
       for (const mbs of minibatches) {
-        const ready: TrainBatch[] = [];
+        const list: Scored[] = [];
         for (const b of mbs) {
-          const { logprobs, entropy } = await score(b);
-          const refBatch = toTrainBatch(b, {});
-          const ref = await reference.logprobs(refBatch);
+          const { logprobs, entropy, values } = await score(b);
+          const ref = await reference.logprobs(toTrainBatch(b, {}));
           const n = b.lossMask.reduce((a, x) => a + x, 0);
           if (n > 0) {
             klSum += meanKl(logprobs, ref, b.lossMask).k3 * n;
@@ -171,16 +244,28 @@ export function createPolicyTrainer(options: PolicyTrainerOptions): TrainStep {
             mismatchMax = Math.max(mismatchMax, mm.maxAbsLogprobDiff);
             tokens += n;
           }
-          const inputs: Record<string, ArrayLike<number>> = {
-            advantages: b.advantages,
-            behaviour_logprobs: logprobs,
-          };
-          if (run.klCoef !== 0) inputs['ref_logprobs'] = ref;
-          if (importanceCorrect) inputs['rollout_logprobs'] = b.rolloutLogprobs;
-          ready.push(toTrainBatch(b, inputs));
+          list.push({ batch: b, logprobs, ref, ...(values ? { values } : {}) });
         }
-        prepared.push(ready);
+        scored.push(list);
       }
+      const targets = ppo ? ppoTargets(scored.flat()) : undefined;
+      let k = 0;
+      const prepared: TrainBatch[][] = scored.map((list) =>
+        list.map(({ batch: b, logprobs, ref, values }) => {
+          const inputs: Record<string, ArrayLike<number>> = { behaviour_logprobs: logprobs };
+          if (targets) {
+            inputs['advantages'] = targets.advantages[k]!;
+            inputs['returns'] = targets.returns[k]!;
+            inputs['old_values'] = values!;
+          } else {
+            inputs['advantages'] = b.advantages;
+            if (run.klCoef !== 0) inputs['ref_logprobs'] = ref;
+          }
+          if (importanceCorrect) inputs['rollout_logprobs'] = b.rolloutLogprobs;
+          k++;
+          return toTrainBatch(b, inputs);
+        }),
+      );
       for (let e = 0; e < epochs; e++) {
         for (const ready of prepared) {
           const r = await trainer.trainStep(ready);
@@ -191,12 +276,15 @@ export function createPolicyTrainer(options: PolicyTrainerOptions): TrainStep {
             clipFraction: r.metrics['clip_fraction'] ?? 0,
             learningRate: r.lr,
             skipped: r.skipped,
+            valueLoss: r.metrics['vf_loss'],
           };
         }
       }
       const per = (x: number) => (tokens === 0 ? 0 : x / tokens);
+      const { valueLoss, ...rest } = last;
       return {
-        ...last,
+        ...rest,
+        ...(valueLoss !== undefined ? { valueLoss } : {}),
         kl: per(klSum),
         entropy: per(entropySum),
         mismatchKl: per(mismatchSum),

@@ -1,0 +1,28 @@
+import { createGraph, toOnnxModel } from '@verdict/graph';
+import { declareLlamaParams, type LlamaFamilyConfig, llamaTrunk, lmHeadWeight } from '@verdict/models';
+import { tokenEntropy, tokenLogprobs, VALUE_HEAD_BIAS, VALUE_HEAD_WEIGHT, valueHead } from '@verdict/rl';
+
+/**
+ * Forward-only graph at the current parameters (fed as inputs): per-position `logprobs` of the
+ * targets, `entropy`, and with `values` the PPO value head V_t — the same trunk (`llamaTrunk`) and
+ * head definitions as the training graph, so behaviour log-probs and old values match it exactly.
+ * Inputs: `input_ids`, `attention_mask`, `position_ids`, `targets` (int64 [batch, seq]).
+ */
+export function buildScoringGraph(config: LlamaFamilyConfig, options: { values: boolean }): Uint8Array {
+  const g = createGraph();
+  const inputIds = g.input('input_ids', 'int64', ['batch', 'seq']);
+  const attentionMask = g.input('attention_mask', 'int64', ['batch', 'seq']);
+  const positionIds = g.input('position_ids', 'int64', ['batch', 'seq']);
+  const targets = g.input('targets', 'int64', ['batch', 'seq']);
+  const params = declareLlamaParams(g, config, undefined);
+  const { hidden } = llamaTrunk(g, config, params, { inputIds, attentionMask, positionIds });
+  const logits = g.matmul(hidden, g.transpose(lmHeadWeight(config, params), [1, 0]));
+  g.output('logprobs', tokenLogprobs(g, logits, targets));
+  g.output('entropy', tokenEntropy(g, logits));
+  if (options.values) {
+    const w = g.param(VALUE_HEAD_WEIGHT, 'float32', [config.hiddenSize]);
+    const b = g.param(VALUE_HEAD_BIAS, 'float32', [1]);
+    g.output('values', valueHead(g, hidden, w, b));
+  }
+  return toOnnxModel(g, { name: options.values ? 'scoring-values' : 'scoring', params: 'inputs' });
+}
