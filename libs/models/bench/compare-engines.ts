@@ -12,6 +12,8 @@ export interface EngineResult {
   readonly name: string;
   readonly ours: boolean;
   readonly medianMs: number;
+  /** Median process CPU time (all threads) of a run: the work done, less sensitive to other load. */
+  readonly medianCpuMs: number;
   readonly ids: number[][];
 }
 
@@ -32,10 +34,22 @@ export async function compareEngines(
   const ids: number[][][] = [];
   for (const e of engines) ids.push(await e.run(prompts));
   const times: number[][] = engines.map(() => []);
+  const cpu: number[][] = engines.map(() => []);
   for (let i = 0; i < runs; i++) {
-    for (const [k, e] of engines.entries()) times[k]!.push((await timedMs(() => e.run(prompts)))[0]);
+    for (const [k, e] of engines.entries()) {
+      const c0 = process.cpuUsage();
+      times[k]!.push((await timedMs(() => e.run(prompts)))[0]);
+      const c = process.cpuUsage(c0);
+      cpu[k]!.push((c.user + c.system) / 1000);
+    }
   }
-  return engines.map((e, k) => ({ name: e.name, ours: e.ours, medianMs: median(times[k]!), ids: ids[k]! }));
+  return engines.map((e, k) => ({
+    name: e.name,
+    ours: e.ours,
+    medianMs: median(times[k]!),
+    medianCpuMs: median(cpu[k]!),
+    ids: ids[k]!,
+  }));
 }
 
 /** How many tokens agree position by position. */

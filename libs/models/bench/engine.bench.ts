@@ -34,8 +34,9 @@ async function matmulPeakGflops(): Promise<number> {
   const s = await createSession(toOnnxModel(g), { intraOpThreads: THREADS });
   const feeds = { x: createTensor('float32', [m, k], new Float32Array(m * k).fill(0.5)) };
   await s.run(feeds);
+  // Best of 10: on this shared machine a contended run underestimates the peak (and inflates the fraction).
   let best = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 10; i++) {
     const t0 = performance.now();
     await s.run(feeds);
     best = Math.min(best, performance.now() - t0);
@@ -73,17 +74,24 @@ const rows = Array.from({ length: 32 }, (_, b) =>
   Array.from({ length: 256 }, (_, t) => (b * 7 + t * 13) % 8000),
 );
 const input = leftPadBatch(rows, 0);
-await model.scoreLast(input, [1, 2]);
-let best = Number.POSITIVE_INFINITY;
+// The same judge batch on one session with THREADS intra-op threads and on THREADS single-threaded
+// replicas (two concurrent half batches), interleaved; best of 3 each.
+const replicated = createLlamaModel(config, weights, tokenizer, { intraOpThreads: 1, replicas: THREADS });
+const judges = [
+  { name: `1 session x ${THREADS} threads`, m: model, best: Number.POSITIVE_INFINITY },
+  { name: `${THREADS} replicas x 1 thread`, m: replicated, best: Number.POSITIVE_INFINITY },
+];
+for (const j of judges) await j.m.scoreLast(input, [1, 2]);
 for (let i = 0; i < 3; i++) {
-  const t0 = performance.now();
-  await model.scoreLast(input, [1, 2]);
-  best = Math.min(best, (performance.now() - t0) / 1000);
+  for (const j of judges)
+    j.best = Math.min(j.best, (await timedMs(() => j.m.scoreLast(input, [1, 2])))[0] / 1000);
 }
-const judgeGflops = (2 * nonEmbedding * 32 * 256) / best / 1e9;
-console.log(
-  `judge (batch 32, prompt 256): ${(32 / best).toFixed(1)} judgments/s, ${judgeGflops.toFixed(1)} GFLOP/s = ${((100 * judgeGflops) / peak).toFixed(0)}% of the FLOP bound (target >= 50%)`,
-);
+for (const j of judges) {
+  const judgeGflops = (2 * nonEmbedding * 32 * 256) / j.best / 1e9;
+  console.log(
+    `judge (batch 32, prompt 256, ${j.name}): ${(32 / j.best).toFixed(1)} judgments/s, ${judgeGflops.toFixed(1)} GFLOP/s = ${((100 * judgeGflops) / peak).toFixed(0)}% of the FLOP bound (target >= 50%)`,
+  );
+}
 const RUNS = 3;
 const NEW_TOKENS = 64;
 const PROMPT_LEN = 16;
@@ -101,7 +109,6 @@ const exported = exportLlamaOnnx(hfDir, join(work, 'export'));
 // Engines under comparison, all on THREADS cores: verdict as one session with THREADS intra-op
 // threads, and as THREADS single-threaded replicas (concurrent sub-batches); transformers.js
 // with THREADS and with 1 intra-op thread (its faster setting is the one compared against).
-const replicated = createLlamaModel(config, weights, tokenizer, { intraOpThreads: 1, replicas: THREADS });
 const greedy = { maxNewTokens: NEW_TOKENS, temperature: 0, stopTokenIds: [] as number[] };
 const ourGenerate = (m: typeof model) => async (prompts: readonly number[][]) =>
   (
@@ -141,13 +148,19 @@ for (const batch of [1, 16]) {
   console.log(
     `generate (batch ${batch}, prompt ${PROMPT_LEN}, ${NEW_TOKENS} new, median of ${RUNS} after a warm-up):`,
   );
-  for (const r of results)
-    console.log(`  ${r.name}: ${((batch * NEW_TOKENS) / (r.medianMs / 1000)).toFixed(1)} tokens/s`);
-  const best = (ours: boolean) => Math.min(...results.filter((r) => r.ours === ours).map((r) => r.medianMs));
+  for (const r of results) {
+    console.log(
+      `  ${r.name}: ${((batch * NEW_TOKENS) / (r.medianMs / 1000)).toFixed(1)} tokens/s, ${(r.medianCpuMs / (batch * NEW_TOKENS)).toFixed(2)} CPU-ms/token`,
+    );
+  }
+  const least = (ours: boolean, key: 'medianMs' | 'medianCpuMs') =>
+    Math.min(...results.filter((r) => r.ours === ours).map((r) => r[key]));
   if (tjsEngines.length > 0) {
     const same = results.filter((r) => !r.ours).map((r) => identicalTokens(results[0]!.ids, r.ids));
+    const speed = least(false, 'medianMs') / least(true, 'medianMs');
+    const work = least(false, 'medianCpuMs') / least(true, 'medianCpuMs');
     console.log(
-      `  => verdict (best) / transformers.js (best) = ${(best(false) / best(true)).toFixed(2)}x (target ${batch === 1 ? '>= 1.0x' : '>= 1.5x'}); greedy tokens identical to transformers.js: ${same.map((n) => `${n}/${batch * NEW_TOKENS}`).join(', ')}`,
+      `  => tokens/s, verdict (best) / transformers.js (best) = ${speed.toFixed(2)}x (target ${batch === 1 ? '>= 1.0x' : '>= 1.5x'}); CPU work per token, transformers.js (least) / verdict (least) = ${work.toFixed(2)}x; greedy tokens identical to transformers.js: ${same.map((n) => `${n}/${batch * NEW_TOKENS}`).join(', ')}`,
     );
   }
 }

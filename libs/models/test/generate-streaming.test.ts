@@ -7,6 +7,7 @@ import {
   generate,
   type KvCache,
   type LlamaModel,
+  leftPadBatch,
   loadLlamaModel,
   loadModelTokenizer,
   locateSharedDir,
@@ -144,7 +145,7 @@ describe('generation: finished rows, streaming, incremental text', () => {
     }
   });
 
-  it('with 2 session replicas a batch runs as 2 concurrent sub-batches with the same results', async () => {
+  it('with 2 session replicas a batch runs as 2 concurrent sub-batches with the same results (generate and judge)', async () => {
     const twin = loadLlamaModel(storiesDir(), { replicas: 2 });
     try {
       assert.equal(twin.concurrency, 2);
@@ -154,7 +155,18 @@ describe('generation: finished rows, streaming, incremental text', () => {
       const two = await generate(twin, many, { ...sampled, onToken: (e) => events.push(e) });
       const one = await generate(model, many, sampled);
       for (const [i, g] of two.entries()) assertSameRow(g, one[i]!, `row ${i}`);
-      assert.equal(events.length, two.reduce((n, g) => n + g.ids.length, 0));
+      assert.equal(
+        events.length,
+        two.reduce((n, g) => n + g.ids.length, 0),
+      );
+      const batch = leftPadBatch(
+        ref.cases.map((c) => c.input_ids),
+        0,
+      );
+      const [a, b] = [await twin.scoreLast(batch, [1, 2, 3]), await model.scoreLast(batch, [1, 2, 3])];
+      assert.ok(maxAbsDiff(a.selectedLogits, b.selectedLogits) <= 1e-4);
+      assert.ok(maxAbsDiff(a.logSumExp, b.logSumExp) <= 1e-4);
+      assert.equal(a.logSumExp.length, 3);
       const greedy = await generate(twin, prompts, { maxNewTokens: 48 });
       for (const [i, g] of greedy.entries()) assert.deepEqual(g.ids, ref.cases[i]!.generated_ids);
     } finally {

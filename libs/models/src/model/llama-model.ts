@@ -32,8 +32,8 @@ export interface LlamaModelOptions {
   /** ORT intra-op threads of each session (default 1; 2 uses both cores of this machine). */
   readonly intraOpThreads?: number;
   /**
-   * Copies of the generation session, each on its own pool worker (default 1). With n > 1,
-   * `generate` runs a batch as n concurrent sub-batches: on a small machine n single-threaded
+   * Copies of the generation and judge sessions, each on its own pool worker (default 1). With
+   * n > 1, `generate` and `scoreLast` run a batch as n concurrent sub-batches: on a small machine n single-threaded
    * workers avoid the per-op thread synchronisation of one multi-threaded session. An owned pool
    * gets n workers; a shared pool needs at least n.
    */
@@ -147,7 +147,10 @@ export function createLlamaModel(
       return { tensors, length: keep };
     },
     async scoreLast(input: StepInput, tokenIds: readonly number[]): Promise<JudgeScores> {
-      judgeSession ??= pool.load(toOnnxModel(buildLlamaJudgeGraph(config, weights)), loadOpts);
+      judgeSession ??= pool.load(toOnnxModel(buildLlamaJudgeGraph(config, weights)), {
+        ...loadOpts,
+        replicas,
+      });
       const session = await judgeSession;
       const { batchSize: B, seqLen: S } = input;
       checkStep(input, 0);
@@ -156,16 +159,36 @@ export function createLlamaModel(
           throw new ModelError('INVALID_ARGUMENT', `token id ${id} is outside the vocabulary [0, ${V})`);
         }
       }
-      const out = await session.run({
-        input_ids: createTensor('int64', [B, S], int64(input.inputIds)),
-        attention_mask: createTensor('int64', [B, S], int64(input.attentionMask)),
-        position_ids: createTensor('int64', [B, S], int64(input.positionIds)),
-        token_ids: createTensor('int64', [tokenIds.length], int64(tokenIds)),
-      });
-      return {
-        selectedLogits: out['selected_logits']!.data as Float32Array,
-        logSumExp: out['logsumexp']!.data as Float32Array,
+      // With replicas, contiguous row ranges run concurrently and their results are concatenated.
+      const chunks = Math.max(1, Math.min(replicas, B));
+      const parts = await Promise.all(
+        Array.from({ length: chunks }, async (_, c) => {
+          const from = Math.floor((c * B) / chunks);
+          const rows = Math.floor(((c + 1) * B) / chunks) - from;
+          const slice = (xs: readonly number[]) => int64(xs.slice(from * S, (from + rows) * S));
+          const out = await session.run({
+            input_ids: createTensor('int64', [rows, S], slice(input.inputIds)),
+            attention_mask: createTensor('int64', [rows, S], slice(input.attentionMask)),
+            position_ids: createTensor('int64', [rows, S], slice(input.positionIds)),
+            token_ids: createTensor('int64', [tokenIds.length], int64(tokenIds)),
+          });
+          return [
+            out['selected_logits']!.data as Float32Array,
+            out['logsumexp']!.data as Float32Array,
+          ] as const;
+        }),
+      );
+      if (parts.length === 1) return { selectedLogits: parts[0]![0], logSumExp: parts[0]![1] };
+      const concat = (xs: Float32Array[]) => {
+        const out = new Float32Array(xs.reduce((n, x) => n + x.length, 0));
+        let at = 0;
+        for (const x of xs) {
+          out.set(x, at);
+          at += x.length;
+        }
+        return out;
       };
+      return { selectedLogits: concat(parts.map((p) => p[0])), logSumExp: concat(parts.map((p) => p[1])) };
     },
     async close() {
       const sessions = [lmSession, judgeSession].filter((s) => s !== undefined);
