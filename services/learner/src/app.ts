@@ -20,6 +20,7 @@ import { createLearnerServiceHandlers } from './rpc/learner-service.js';
 import { createEvaluatorClient } from './run/evaluation.js';
 import type { RunController } from './run/run-controller.js';
 import { RunManager } from './run/run-manager.js';
+import { RunStore } from './run/run-store.js';
 import { loadRunConfigFile, type RunConfig } from './run-config/run-config.js';
 import { ROLLOUTS_STREAM, scoredConsumerSpec, WEIGHTS_STREAM } from './streams.js';
 import type { TrainStep } from './training/policy-trainer.js';
@@ -46,7 +47,8 @@ export interface LearnerApp {
 export function createLearnerApp(config: LearnerConfig, deps: LearnerDeps = {}): LearnerApp {
   const logger = deps.logger ?? createStderrLogger('learner', config.logLevel);
   const lifecycle = createLifecycle({ name: 'learner', graceTimeoutMs: config.graceTimeoutMs, logger });
-  const inbox = new ScoredInbox(logger);
+  const runsDir = resolve(config.runsDir);
+  const inbox = new ScoredInbox(logger, (runId) => RunStore.isCompleted(runsDir, runId));
   let messaging: Messaging | undefined;
   let runs: RunManager | undefined;
   let telemetry: Telemetry | undefined;
@@ -130,7 +132,7 @@ export function createLearnerApp(config: LearnerConfig, deps: LearnerDeps = {}):
           : createEvaluatorClient(config.evaluatorAddress, config.evalDeadlineMs);
       closeEvaluator = evaluate?.close;
       runs = new RunManager({
-        runsDir: resolve(config.runsDir),
+        runsDir,
         ...(config.dataDir ? { dataDir: config.dataDir } : {}),
         messaging: m,
         inbox,

@@ -118,3 +118,48 @@ test('a run waiting for rollouts: ALREADY_EXISTS for its id, StopRun stops it wi
   assert.equal(again.status?.runId, 'other');
   await client.unary('stopRun', { runId: 'other', reason: 'done' });
 });
+
+test('scored rollouts of a completed run are acked; those of an unknown run are handed back for a later resume', async () => {
+  const { connectNats } = await import('@verdict/runtime');
+  const { rolloutV1 } = await import('@verdict/proto');
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  // A run dir whose latest checkpoint reached its max steps.
+  mkdirSync(join(runsDir, 'done-run', 'checkpoints'), { recursive: true });
+  writeFileSync(join(runsDir, 'done-run', 'run-config.json'), JSON.stringify({ maxSteps: 2 }));
+  writeFileSync(
+    join(runsDir, 'done-run', 'checkpoints', 'latest.json'),
+    JSON.stringify({ step: 2, dir: 'step-000002' }),
+  );
+  const m = await connectNats({ servers: nats.url });
+  try {
+    const scored = (runId: string) =>
+      rolloutV1.RolloutScored.encode({
+        generated: {
+          request: rolloutV1.RolloutRequested.fromPartial({
+            rolloutId: `${runId}.s1.q0.g0`,
+            runId,
+            groupSize: 2,
+          }),
+          promptTokenIds: [1],
+          completionTokenIds: [2],
+          logprobs: [-1],
+          completionText: '',
+          finishReason: 0,
+          policyVersion: 0n,
+          generatorId: 'x',
+        },
+      }).finish();
+    await m.publish('verdict.rollout.scored', scored('ghost-run'), { msgId: 'ghost' });
+    await m.publish('verdict.rollout.scored', scored('done-run'), { msgId: 'done' });
+    let pending = -1;
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const info = await m.jetstreamManager.consumers.info('VERDICT_ROLLOUTS', 'learner');
+      pending = info.num_ack_pending + info.num_pending;
+      if (info.delivered.stream_seq >= 2 && pending === 1) break;
+    }
+    assert.equal(pending, 1, 'only the unknown run stays pending');
+  } finally {
+    await m.close();
+  }
+});

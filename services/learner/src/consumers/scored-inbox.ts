@@ -28,7 +28,14 @@ export class ScoredInbox {
   private readonly finishedRuns = new Set<string>();
   duplicates = 0;
 
-  constructor(private readonly logger: RuntimeLogger) {}
+  /**
+   * `isFinished(runId)`: whether a run no process is going to resume has ended (e.g. its run dir says
+   * completed), so its late or replayed messages are acked instead of handed back forever.
+   */
+  constructor(
+    private readonly logger: RuntimeLogger,
+    private readonly isFinished: (runId: string) => boolean = () => false,
+  ) {}
 
   attach(target: InboxTarget): void {
     this.target = target;
@@ -68,7 +75,10 @@ export class ScoredInbox {
     }
     const target = this.target;
     if (target === undefined || target.runId !== sample.runId) {
-      if (this.finishedRuns.has(sample.runId)) return 'ack';
+      if (this.finishedRuns.has(sample.runId) || this.isFinished(sample.runId)) {
+        this.finishedRuns.add(sample.runId);
+        return 'ack';
+      }
       // No run to take it yet (e.g. before a resume): hand it back for later.
       return { nak: 2_000 };
     }

@@ -95,6 +95,20 @@ export class RunStore {
     return final;
   }
 
+  /** True when the run's latest checkpoint is at its configured max steps (nothing left to consume). */
+  static isCompleted(runsRoot: string, runId: string): boolean {
+    const dir = join(runsRoot, runId);
+    try {
+      const latest = JSON.parse(
+        readFileSync(join(dir, 'checkpoints', 'latest.json'), 'utf8'),
+      ) as LatestPointer;
+      const config = JSON.parse(readFileSync(join(dir, 'run-config.json'), 'utf8')) as { maxSteps?: number };
+      return config.maxSteps !== undefined && latest.step >= config.maxSteps;
+    } catch {
+      return false;
+    }
+  }
+
   appendMetrics(m: StepMetricsRecord): void {
     appendFileSync(this.metricsPath, `${JSON.stringify(m)}\n`);
   }
