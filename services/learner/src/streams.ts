@@ -1,31 +1,22 @@
-import type { ConsumerSpec, StreamSpec } from '@verdict/runtime';
+import {
+  type ConsumerSpec,
+  rolloutMsgId,
+  VERDICT_ROLLOUTS_STREAM,
+  VERDICT_SUBJECTS,
+  VERDICT_WEIGHTS_BUCKET,
+  VERDICT_WEIGHTS_STREAM,
+} from '@verdict/runtime';
 
-// Stream specs every Verdict service declares identically (ensureStream is create-or-update);
-// same names/subjects as services/policy-server/src/streams.ts, to be hoisted into one shared place.
-export const SUBJECTS = {
-  rolloutRequested: 'verdict.rollout.requested',
-  rolloutGenerated: 'verdict.rollout.generated',
-  rolloutScored: 'verdict.rollout.scored',
-  weightsPublished: 'verdict.weights.published',
-} as const;
+// The shared topology lives in @verdict/runtime; these aliases keep this service's names.
+export const SUBJECTS = VERDICT_SUBJECTS;
+export const ROLLOUTS_STREAM = VERDICT_ROLLOUTS_STREAM;
+export const WEIGHTS_STREAM = VERDICT_WEIGHTS_STREAM;
+export const WEIGHTS_BUCKET = VERDICT_WEIGHTS_BUCKET;
 
-export const ROLLOUTS_STREAM: StreamSpec = {
-  name: 'VERDICT_ROLLOUTS',
-  subjects: ['verdict.rollout.>'],
-  retention: 'limits',
-  storage: 'file',
-  duplicateWindowMs: 120_000,
-};
-
-export const WEIGHTS_STREAM: StreamSpec = {
-  name: 'VERDICT_WEIGHTS',
-  subjects: ['verdict.weights.>'],
-  retention: 'limits',
-  storage: 'file',
-  duplicateWindowMs: 120_000,
-};
-
-export const WEIGHTS_BUCKET = 'verdict-weights';
+/** Nats-Msg-Id of a rollout request (the stage-qualified scheme of the shared topology). */
+export function requestMessageId(rolloutId: string): string {
+  return rolloutMsgId(rolloutId, 'requested');
+}
 
 /** The learner's durable consumer of scored rollouts (acks wait for the step checkpoint). */
 export function scoredConsumerSpec(name: string, ackWaitMs: number, maxAckPending: number): ConsumerSpec {

@@ -21,7 +21,7 @@ import {
 } from '../domain/step-metrics.js';
 import { chunk, grpoRows, okRows, packRows } from '../domain/train-rows.js';
 import type { RunConfig } from '../run-config/run-config.js';
-import { SUBJECTS, WEIGHTS_BUCKET } from '../streams.js';
+import { requestMessageId, SUBJECTS, WEIGHTS_BUCKET } from '../streams.js';
 import type { TrainStep } from '../training/policy-trainer.js';
 import type { EvalScore, Evaluate } from './evaluation.js';
 import type { LearnerState, RunStore } from './run-store.js';
@@ -257,7 +257,7 @@ export class RunController {
               SUBJECTS.rolloutRequested,
               rolloutV1.RolloutRequested.encode(r).finish(),
               {
-                msgId: r.rolloutId,
+                msgId: requestMessageId(r.rolloutId),
               },
             ),
           ),
