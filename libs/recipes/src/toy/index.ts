@@ -1,0 +1,4 @@
+export * from './prepare-toy-world.js';
+export * from './progress.js';
+export * from './toy-model.js';
+export * from './toy-recipe-config.js';

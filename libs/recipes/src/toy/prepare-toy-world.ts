@@ -1,0 +1,349 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  generateToyProblems,
+  generateVerifierData,
+  JUDGE_TEMPLATE,
+  PLAIN_TEMPLATE,
+  TOY_EVAL_SEED,
+  writeToyTokenizer,
+} from '@verdict/data';
+import {
+  createLlamaModel,
+  createRandomLlamaWeights,
+  judge,
+  type LlamaFamilyConfig,
+  loadModelTokenizer,
+  type ModelTokenizer,
+} from '@verdict/models';
+import { auroc, judgeAgreement, type ParamMap, saveTrainingCheckpoint } from '@verdict/rl';
+import type { JudgeTrainItem } from './judge-data.js';
+import { judgeSequences } from './judge-data.js';
+import { formatSeconds } from './progress.js';
+import { studentSftSequences } from './student.js';
+import { type StudentSample, sampleStudent } from './student-samples.js';
+import { countParams, toyLlamaConfig } from './toy-model.js';
+import {
+  TOY_RECIPE_VERSION,
+  type ToyBudget,
+  type ToyRecipeConfig,
+  toyRecipeConfig,
+  toyRecipeHash,
+} from './toy-recipe-config.js';
+import { shuffle, type TrainSummary, trainOnSequences } from './train-examples.js';
+
+export const TOY_MANIFEST_FORMAT = 'verdict.toy-world.v1';
+
+export interface ToyWorldMetrics {
+  readonly student: {
+    /** Greedy strict accuracy on the first N problems of the `toy-id` / `toy-ood` suites. */
+    readonly accuracyId: number;
+    readonly accuracyOod: number;
+    readonly evalProblems: number;
+    /** Share of correct samples among those the judge was trained on (temperature sampling). */
+    readonly sampleAccuracyTrain: number;
+  };
+  readonly judge: {
+    /** On fresh student samples (problems never trained on), labels from the answer checker. */
+    readonly accuracy: number;
+    readonly auroc: number;
+    readonly samples: number;
+    readonly positiveRate: number;
+    readonly meanScoreCorrect: number;
+    readonly meanScoreWrong: number;
+  };
+}
+
+export interface ToyWorldManifest {
+  readonly format: typeof TOY_MANIFEST_FORMAT;
+  readonly recipeVersion: number;
+  readonly hash: string;
+  readonly createdAt: string;
+  readonly config: ToyRecipeConfig;
+  readonly templates: { readonly student: string; readonly judge: string };
+  readonly models: {
+    readonly student: { readonly dir: string; readonly params: number };
+    readonly judge: { readonly dir: string; readonly params: number };
+    readonly tokenizer: { readonly dir: string };
+  };
+  readonly data: Record<string, number>;
+  readonly training: { readonly student: TrainSummary; readonly judge: TrainSummary };
+  readonly metrics: ToyWorldMetrics;
+  /** Seconds per phase, and `total`. */
+  readonly timings: Record<string, number>;
+}
+
+export interface ToyWorld {
+  /** The recipe's cache folder (`<cacheDir>/toy/<hash>`). */
+  readonly dir: string;
+  readonly studentDir: string;
+  readonly judgeDir: string;
+  readonly tokenizerDir: string;
+  readonly manifest: ToyWorldManifest;
+  /** True when an earlier run's result was reused. */
+  readonly cached: boolean;
+}
+
+export interface PrepareToyWorldOptions {
+  readonly cacheDir: string;
+  readonly seed?: number;
+  readonly budget?: ToyBudget;
+  /** Retrain even when the cache holds this recipe. */
+  readonly force?: boolean;
+  /** ORT intra-op threads (default 2). Not part of the cache key. */
+  readonly threads?: number;
+  /** Overrides the preset (tests, experiments); the hash covers the final config. */
+  readonly config?: ToyRecipeConfig;
+  readonly onProgress?: (line: string) => void;
+}
+
+const MANIFEST = 'manifest.json';
+
+function readManifest(dir: string): ToyWorldManifest | undefined {
+  const path = join(dir, MANIFEST);
+  if (!existsSync(path)) return undefined;
+  try {
+    const m = JSON.parse(readFileSync(path, 'utf8')) as ToyWorldManifest;
+    if (m.format !== TOY_MANIFEST_FORMAT) return undefined;
+    const complete = ['student', 'judge'].every((d) => existsSync(join(dir, d, 'model.safetensors')));
+    return complete ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+function saveModel(dir: string, config: LlamaFamilyConfig, params: ParamMap, tokenizerDir: string): void {
+  saveTrainingCheckpoint(dir, { config, params, extra: { recipe: 'toy' } }, { tokenizerFrom: tokenizerDir });
+}
+
+function judgeItemsFromSamples(samples: readonly StudentSample[]): JudgeTrainItem[] {
+  return samples.map((s) => ({ question: s.problem.question, solution: s.solution, label: s.correct }));
+}
+
+/**
+ * Prepares (or reuses) the toy world: the toy tokenizer, a weak student (small Llama, SFT on a
+ * small labeled set) and a judge (larger Llama trained as a single-token Yes/No verifier on
+ * synthetic corrupted solutions plus the student's own samples). Both are HF model folders under
+ * `<cacheDir>/toy/<hash of the recipe config>/`, with `manifest.json` holding metrics, seeds,
+ * template versions and timings. The folder is built under a temporary name and renamed, so a
+ * crash never leaves a half-written recipe that a later run would reuse.
+ */
+export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<ToyWorld> {
+  const say = options.onProgress ?? (() => {});
+  const threads = options.threads ?? 2;
+  const config = options.config ?? toyRecipeConfig(options.budget ?? 'full', options.seed ?? 0, threads);
+  const hash = toyRecipeHash(config);
+  const dir = join(options.cacheDir, 'toy', hash);
+  const paths = (root: string) => ({
+    studentDir: join(root, 'student'),
+    judgeDir: join(root, 'judge'),
+    tokenizerDir: join(root, 'tokenizer'),
+  });
+
+  const existing = options.force ? undefined : readManifest(dir);
+  if (existing) {
+    say(`toy: reusing cached recipe ${hash} at ${dir} (use --force to retrain)`);
+    return { dir, ...paths(dir), manifest: existing, cached: true };
+  }
+
+  const work = `${dir}.tmp-${process.pid}`;
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const p = paths(work);
+  const timings: Record<string, number> = {};
+  const t0 = performance.now();
+  let mark = t0;
+  const lap = (name: string): void => {
+    const now = performance.now();
+    timings[name] = (now - mark) / 1000;
+    mark = now;
+    say(`toy: ${name} done in ${formatSeconds(timings[name]!)}`);
+  };
+  const { seed } = config;
+
+  writeToyTokenizer(p.tokenizerDir);
+  const tokenizer: ModelTokenizer = loadModelTokenizer(p.tokenizerDir);
+
+  // Student: small model, small labeled set, so it stays weak.
+  const studentConfig = toyLlamaConfig(config.student.dims);
+  const studentTrain = generateToyProblems(config.student.trainProblems, {
+    seed: `student:${seed}`,
+    split: 'id',
+  });
+  say(
+    `toy: student ${countParams(studentConfig)} params, SFT on ${studentTrain.length} problems × ${config.student.train.epochs} epochs`,
+  );
+  const student = await trainOnSequences({
+    label: 'toy: student sft',
+    config: studentConfig,
+    params: createRandomLlamaWeights(studentConfig, seed),
+    sequences: studentSftSequences(tokenizer, studentConfig, studentTrain),
+    train: config.student.train,
+    seed,
+    threads,
+    onProgress: say,
+  });
+  saveModel(p.studentDir, studentConfig, student.params, p.tokenizerDir);
+  lap('student_sft');
+
+  const studentModel = createLlamaModel(studentConfig, student.params, tokenizer, {
+    intraOpThreads: threads,
+  });
+  let accuracyId: number;
+  let accuracyOod: number;
+  let trainSamples: StudentSample[];
+  let evalSamples: StudentSample[];
+  try {
+    const n = config.eval.studentProblems;
+    const greedy = { samplesPerProblem: 1, temperature: 0, maxNewTokens: config.sampling.maxNewTokens, seed };
+    const id = await sampleStudent(
+      studentModel,
+      generateToyProblems(n, { seed: TOY_EVAL_SEED, split: 'id' }),
+      {
+        ...greedy,
+        label: 'toy: student eval (in-domain)',
+        onProgress: say,
+      },
+    );
+    const ood = await sampleStudent(
+      studentModel,
+      generateToyProblems(n, { seed: TOY_EVAL_SEED, split: 'ood' }),
+      {
+        ...greedy,
+        label: 'toy: student eval (held-out templates)',
+        onProgress: say,
+      },
+    );
+    accuracyId = mean(id.map((s) => (s.correct ? 1 : 0)));
+    accuracyOod = mean(ood.map((s) => (s.correct ? 1 : 0)));
+    say(
+      `toy: student greedy accuracy in-domain ${(100 * accuracyId).toFixed(1)}%, held-out ${(100 * accuracyOod).toFixed(1)}%`,
+    );
+    lap('student_eval');
+    const sampling = { temperature: config.sampling.temperature, maxNewTokens: config.sampling.maxNewTokens };
+    trainSamples = await sampleStudent(
+      studentModel,
+      generateToyProblems(config.judge.studentSampleProblems, { seed: `judge-student:${seed}`, split: 'id' }),
+      {
+        ...sampling,
+        samplesPerProblem: config.judge.samplesPerProblem,
+        seed: seed + 1,
+        label: 'toy: student samples for the judge',
+        onProgress: say,
+      },
+    );
+    evalSamples = await sampleStudent(
+      studentModel,
+      generateToyProblems(config.eval.judgeProblems, { seed: `judge-eval:${seed}`, split: 'id' }),
+      {
+        ...sampling,
+        samplesPerProblem: config.eval.judgeSamplesPerProblem,
+        seed: seed + 2,
+        label: 'toy: fresh student samples (judge eval)',
+        onProgress: say,
+      },
+    );
+    lap('student_sampling');
+  } finally {
+    await studentModel.close();
+  }
+
+  // Judge: larger model; synthetic right/wrong solutions plus the student's own labeled samples.
+  const judgeConfig = toyLlamaConfig(config.judge.dims);
+  const synthetic = generateVerifierData(
+    generateToyProblems(config.judge.syntheticProblems, { seed: `judge:${seed}`, split: 'id' }),
+    { seed, wrongPerProblem: config.judge.wrongPerProblem },
+  );
+  const judgeItems = shuffle(
+    [
+      ...synthetic.map((e) => ({ question: e.question, solution: e.solution, label: e.label })),
+      ...judgeItemsFromSamples(trainSamples),
+    ],
+    `judge-items:${seed}`,
+  );
+  say(
+    `toy: judge ${countParams(judgeConfig)} params on ${judgeItems.length} examples ` +
+      `(${synthetic.length} synthetic, ${trainSamples.length} student samples, ` +
+      `${judgeItems.filter((x) => x.label).length} labeled Yes)`,
+  );
+  const judged = await trainOnSequences({
+    label: 'toy: judge training',
+    config: judgeConfig,
+    params: createRandomLlamaWeights(judgeConfig, seed + 7),
+    sequences: judgeSequences(tokenizer, judgeItems, config.judge.lmLossWeight),
+    train: config.judge.train,
+    seed: seed + 7,
+    threads,
+    onProgress: say,
+  });
+  saveModel(p.judgeDir, judgeConfig, judged.params, p.tokenizerDir);
+  lap('judge_training');
+
+  const judgeModel = createLlamaModel(judgeConfig, judged.params, tokenizer, { intraOpThreads: threads });
+  let scores: number[];
+  try {
+    const results = await judge(
+      judgeModel,
+      evalSamples.map((s) => ({ question: s.problem.question, answer: s.solution })),
+      { template: 'plain', maxBatchSize: 32 },
+    );
+    scores = results.map((r) => r.score);
+  } finally {
+    await judgeModel.close();
+  }
+  const labels = evalSamples.map((s) => s.correct);
+  const agreement = judgeAgreement(scores, labels);
+  const judgeMetrics = {
+    accuracy: agreement.agreement,
+    auroc: auroc(scores, labels),
+    samples: scores.length,
+    positiveRate: mean(labels.map((l) => (l ? 1 : 0))),
+    meanScoreCorrect: mean(scores.filter((_, i) => labels[i])),
+    meanScoreWrong: mean(scores.filter((_, i) => !labels[i])),
+  };
+  say(
+    `toy: judge on ${scores.length} fresh student samples: accuracy ${(100 * judgeMetrics.accuracy).toFixed(1)}%, ` +
+      `AUROC ${judgeMetrics.auroc.toFixed(3)}`,
+  );
+  lap('judge_eval');
+  timings['total'] = (performance.now() - t0) / 1000;
+
+  const manifest: ToyWorldManifest = {
+    format: TOY_MANIFEST_FORMAT,
+    recipeVersion: TOY_RECIPE_VERSION,
+    hash,
+    createdAt: new Date().toISOString(),
+    config,
+    templates: { student: PLAIN_TEMPLATE.version, judge: JUDGE_TEMPLATE.version },
+    models: {
+      student: { dir: 'student', params: countParams(studentConfig) },
+      judge: { dir: 'judge', params: countParams(judgeConfig) },
+      tokenizer: { dir: 'tokenizer' },
+    },
+    data: {
+      studentTrainProblems: studentTrain.length,
+      judgeSyntheticExamples: synthetic.length,
+      judgeStudentSamples: trainSamples.length,
+      judgeEvalSamples: evalSamples.length,
+    },
+    training: { student: student.summary, judge: judged.summary },
+    metrics: {
+      student: {
+        accuracyId,
+        accuracyOod,
+        evalProblems: config.eval.studentProblems,
+        sampleAccuracyTrain: mean(trainSamples.map((s) => (s.correct ? 1 : 0))),
+      },
+      judge: judgeMetrics,
+    },
+    timings,
+  };
+  writeFileSync(join(work, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(work, dir);
+  return { dir, ...paths(dir), manifest, cached: false };
+}

@@ -1,0 +1,63 @@
+import { checkAnswer, PLAIN_TEMPLATE, renderStudentPrompt, type ToyProblem } from '@verdict/data';
+import { generate, type LlamaModel } from '@verdict/models';
+import { createProgressMeter } from './progress.js';
+
+/** One student completion, labeled by the answer checker (strict `#### N`). */
+export interface StudentSample {
+  readonly problem: ToyProblem;
+  /** The solution text as the judge sees it (leading space of the completion trimmed). */
+  readonly solution: string;
+  readonly correct: boolean;
+}
+
+export function studentPrompt(question: string): string {
+  const p = renderStudentPrompt(question, PLAIN_TEMPLATE);
+  if (p.kind !== 'plain') throw new Error('plain template expected');
+  return p.text;
+}
+
+/**
+ * Runs the student on every problem `samplesPerProblem` times (temperature 0 = greedy, one sample),
+ * in batches, and labels each completion with `checkAnswer(strict)`.
+ */
+export async function sampleStudent(
+  model: LlamaModel,
+  problems: readonly ToyProblem[],
+  options: {
+    readonly label: string;
+    readonly samplesPerProblem: number;
+    readonly temperature: number;
+    readonly maxNewTokens: number;
+    readonly seed: number;
+    readonly batchSize?: number;
+    readonly onProgress: (line: string) => void;
+  },
+): Promise<StudentSample[]> {
+  const jobs: ToyProblem[] = [];
+  for (const p of problems) for (let k = 0; k < options.samplesPerProblem; k++) jobs.push(p);
+  const batchSize = options.batchSize ?? 64;
+  const meter = createProgressMeter(options.label, jobs.length, 'samples', options.onProgress);
+  const out: StudentSample[] = [];
+  let correct = 0;
+  for (let start = 0; start < jobs.length; start += batchSize) {
+    const chunk = jobs.slice(start, start + batchSize);
+    const gens = await generate(
+      model,
+      chunk.map((p) => studentPrompt(p.question)),
+      {
+        temperature: options.temperature,
+        maxNewTokens: options.maxNewTokens,
+        // A distinct stream per batch: row seeds are derived from (seed, row index).
+        seed: options.seed * 100_003 + start,
+      },
+    );
+    gens.forEach((g, i) => {
+      const problem = chunk[i]!;
+      const ok = checkAnswer(g.text, problem.answer, 'strict');
+      if (ok) correct++;
+      out.push({ problem, solution: g.text.trim(), correct: ok });
+    });
+    meter.update(out.length, `correct ${((100 * correct) / out.length).toFixed(1)}%`);
+  }
+  return out;
+}

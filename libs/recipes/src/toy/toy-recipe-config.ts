@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import { JUDGE_TEMPLATE, PLAIN_TEMPLATE } from '@verdict/data';
+
+export type ToyBudget = 'quick' | 'full';
+
+/** Transformer shape of a toy model (Llama: RMSNorm, RoPE, SwiGLU, tied embeddings). */
+export interface ToyModelDims {
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly numHeads: number;
+  readonly intermediateSize: number;
+}
+
+export interface ToyTrainConfig {
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly lr: number;
+}
+
+/** Everything that decides what `prepareToyWorld` produces; its hash keys the cache. */
+export interface ToyRecipeConfig {
+  readonly budget: ToyBudget;
+  readonly seed: number;
+  readonly student: {
+    readonly dims: ToyModelDims;
+    /** Labeled toy problems (in-domain, mixed difficulty) the student is SFT-trained on. */
+    readonly trainProblems: number;
+    readonly train: ToyTrainConfig;
+  };
+  readonly judge: {
+    readonly dims: ToyModelDims;
+    /** Problems whose correct + corrupted solutions (generateVerifierData) the judge sees. */
+    readonly syntheticProblems: number;
+    readonly wrongPerProblem: number;
+    /** Problems the student samples on for the judge's training set (labeled by the answer checker). */
+    readonly studentSampleProblems: number;
+    readonly samplesPerProblem: number;
+    /**
+     * Weight of the auxiliary LM loss on the solution tokens of correct solutions, relative to the
+     * verdict token (weight 1 per example): teaches the judge the arithmetic it has to check.
+     */
+    readonly lmLossWeight: number;
+    readonly train: ToyTrainConfig;
+  };
+  readonly sampling: {
+    readonly temperature: number;
+    readonly maxNewTokens: number;
+  };
+  readonly eval: {
+    /** Held-out problems for the student's greedy accuracy (in-domain and held-out templates each). */
+    readonly studentProblems: number;
+    /** Fresh problems the student samples on to measure the judge. */
+    readonly judgeProblems: number;
+    readonly judgeSamplesPerProblem: number;
+  };
+  /** ORT intra-op threads for training and inference sessions. */
+  readonly threads: number;
+  /** Recorded so a template change invalidates the cache. */
+  readonly templates: { readonly student: string; readonly judge: string };
+}
+
+const STUDENT_DIMS: ToyModelDims = { hiddenSize: 128, numLayers: 4, numHeads: 4, intermediateSize: 384 };
+const JUDGE_DIMS: ToyModelDims = { hiddenSize: 192, numLayers: 4, numHeads: 6, intermediateSize: 512 };
+
+/** The recipe presets: `full` is what `verdict toy prepare` runs, `quick` what the tests run. */
+export function toyRecipeConfig(budget: ToyBudget, seed = 0, threads = 2): ToyRecipeConfig {
+  const templates = { student: PLAIN_TEMPLATE.version, judge: JUDGE_TEMPLATE.version };
+  if (budget === 'quick') {
+    return {
+      budget,
+      seed,
+      student: {
+        dims: { hiddenSize: 64, numLayers: 2, numHeads: 2, intermediateSize: 192 },
+        trainProblems: 200,
+        train: { epochs: 2, batchSize: 16, lr: 3e-3 },
+      },
+      judge: {
+        dims: { hiddenSize: 64, numLayers: 2, numHeads: 2, intermediateSize: 192 },
+        syntheticProblems: 200,
+        wrongPerProblem: 1,
+        studentSampleProblems: 32,
+        samplesPerProblem: 2,
+        lmLossWeight: 0.5,
+        train: { epochs: 1, batchSize: 16, lr: 3e-3 },
+      },
+      sampling: { temperature: 1, maxNewTokens: 96 },
+      eval: { studentProblems: 32, judgeProblems: 32, judgeSamplesPerProblem: 2 },
+      threads,
+      templates,
+    };
+  }
+  return {
+    budget,
+    seed,
+    student: { dims: STUDENT_DIMS, trainProblems: 3000, train: { epochs: 3, batchSize: 16, lr: 3e-3 } },
+    judge: {
+      dims: JUDGE_DIMS,
+      syntheticProblems: 3000,
+      wrongPerProblem: 1,
+      studentSampleProblems: 750,
+      samplesPerProblem: 4,
+      lmLossWeight: 0.5,
+      train: { epochs: 1, batchSize: 32, lr: 2e-3 },
+    },
+    sampling: { temperature: 1, maxNewTokens: 96 },
+    eval: { studentProblems: 300, judgeProblems: 200, judgeSamplesPerProblem: 4 },
+    threads,
+    templates,
+  };
+}
+
+/** Stable JSON (sorted keys) so the hash does not depend on property order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Recipe version: bump when the code changes what a config produces. */
+export const TOY_RECIPE_VERSION = 1;
+
+/** First 16 hex digits of sha256 over the canonical config (threads excluded: they do not change results... */
+export function toyRecipeHash(config: ToyRecipeConfig): string {
+  const { threads: _threads, ...rest } = config;
+  return createHash('sha256')
+    .update(canonical({ version: TOY_RECIPE_VERSION, ...rest }))
+    .digest('hex')
+    .slice(0, 16);
+}
