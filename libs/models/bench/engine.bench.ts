@@ -6,7 +6,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createGraph, createSession, createTensor, toOnnxModel } from '@verdict/graph';
+import { createGraph, createSession, createSessionPool, createTensor, toOnnxModel } from '@verdict/graph';
 import {
   createIncrementalText,
   createLlamaModel,
@@ -21,26 +21,40 @@ import {
   toWeightMap,
   writeSafetensors,
 } from '../src/index.js';
-import { compareEngines, type Engine, identicalTokens, median, timedMs } from './compare-engines.js';
+import { compareEngines, type Engine, identicalTokens, timedMs } from './compare-engines.js';
 import { loadTransformersJs, type TransformersJsEngine } from './transformers-js.js';
 
 const THREADS = Number(process.env['VERDICT_BENCH_THREADS'] ?? 2);
 
+/**
+ * ORT MatMul peak on THREADS cores, best of 10, as the better of one session with THREADS intra-op
+ * threads and THREADS concurrent single-threaded sessions (the two ways the engines below run).
+ * On this shared machine a contended run underestimates the peak, so take the best seen.
+ */
 async function matmulPeakGflops(): Promise<number> {
   const [m, k, n] = [8192, 512, 1376];
   const g = createGraph();
   const x = g.input('x', 'float32', ['m', k]);
   g.output('y', g.matmul(x, g.param('w', 'float32', [k, n], new Float32Array(k * n).fill(0.001))));
-  const s = await createSession(toOnnxModel(g), { intraOpThreads: THREADS });
-  const feeds = { x: createTensor('float32', [m, k], new Float32Array(m * k).fill(0.5)) };
-  await s.run(feeds);
-  // Best of 10: on this shared machine a contended run underestimates the peak (and inflates the fraction).
+  const bytes = toOnnxModel(g);
+  const rowsOf = (parts: number) => m / parts;
+  const feeds = (parts: number) => ({
+    x: createTensor('float32', [rowsOf(parts), k], new Float32Array(rowsOf(parts) * k).fill(0.5)),
+  });
+  const single = await createSession(bytes, { intraOpThreads: THREADS });
+  const pool = createSessionPool({ workers: THREADS, intraOpThreadsPerWorker: 1 });
+  const replicas = await pool.load(bytes, { intraOpThreads: 1, replicas: THREADS });
+  const runs: (() => Promise<unknown>)[] = [
+    () => single.run(feeds(1)),
+    () => Promise.all(Array.from({ length: THREADS }, () => replicas.run(feeds(THREADS)))),
+  ];
+  for (const run of runs) await run();
   let best = Number.POSITIVE_INFINITY;
   for (let i = 0; i < 10; i++) {
-    const t0 = performance.now();
-    await s.run(feeds);
-    best = Math.min(best, performance.now() - t0);
+    for (const run of runs) best = Math.min(best, (await timedMs(run))[0]);
   }
+  await single.release();
+  await pool.close();
   return (2 * m * k * n) / (best / 1000) / 1e9;
 }
 
@@ -62,11 +76,10 @@ for (const [name, w] of weights) {
   total += w.length;
   if (!name.includes('embed_tokens')) nonEmbedding += w.length;
 }
-const peak = await matmulPeakGflops();
+const peakBefore = await matmulPeakGflops();
 console.log(
   `model: ${(total / 1e6).toFixed(1)}M params (${(nonEmbedding / 1e6).toFixed(1)}M non-embedding), ${THREADS} intra-op threads`,
 );
-console.log(`ORT MatMul peak (8192x512 · 512x1376 initializer): ${peak.toFixed(1)} GFLOP/s`);
 
 const tokenizer = loadModelTokenizer(`${locateSharedDir()}/fixtures/stories260k`); // only decodes here
 const model = createLlamaModel(config, weights, tokenizer, { intraOpThreads: THREADS });
@@ -86,6 +99,12 @@ for (let i = 0; i < 3; i++) {
   for (const j of judges)
     j.best = Math.min(j.best, (await timedMs(() => j.m.scoreLast(input, [1, 2])))[0] / 1000);
 }
+// Measured again after the judge: the bound uses the best peak seen around it.
+const peakAfter = await matmulPeakGflops();
+const peak = Math.max(peakBefore, peakAfter);
+console.log(
+  `ORT MatMul peak (8192x512 · 512x1376 initializer, best of 1x${THREADS} and ${THREADS}x1 threads, before/after the judge): ${peakBefore.toFixed(1)} / ${peakAfter.toFixed(1)} GFLOP/s`,
+);
 for (const j of judges) {
   const judgeGflops = (2 * nonEmbedding * 32 * 256) / j.best / 1e9;
   console.log(
@@ -109,6 +128,7 @@ const exported = exportLlamaOnnx(hfDir, join(work, 'export'));
 // Engines under comparison, all on THREADS cores: verdict as one session with THREADS intra-op
 // threads, and as THREADS single-threaded replicas (concurrent sub-batches); transformers.js
 // with THREADS and with 1 intra-op thread (its faster setting is the one compared against).
+const singleThread = createLlamaModel(config, weights, tokenizer, { intraOpThreads: 1 });
 const greedy = { maxNewTokens: NEW_TOKENS, temperature: 0, stopTokenIds: [] as number[] };
 const ourGenerate = (m: typeof model) => async (prompts: readonly number[][]) =>
   (
@@ -121,6 +141,7 @@ const ourGenerate = (m: typeof model) => async (prompts: readonly number[][]) =>
 const engines: Engine[] = [
   { name: `verdict ${THREADS} replicas x 1 thread`, ours: true, run: ourGenerate(replicated) },
   { name: `verdict 1 session x ${THREADS} threads`, ours: true, run: ourGenerate(model) },
+  { name: 'verdict 1 session x 1 thread', ours: true, run: ourGenerate(singleThread) },
 ];
 const tjsEngines: TransformersJsEngine[] = [];
 for (const threads of [...new Set([THREADS, 1])]) {
@@ -167,34 +188,38 @@ for (const batch of [1, 16]) {
 for (const tjs of tjsEngines) if (tjs.ok) await tjs.dispose();
 await replicated.close();
 
-// Rows that stop at different times: a stop id per row from its own greedy continuation.
+// Rows that stop at different times (a stop id per row from its own greedy continuation), on the
+// single-threaded session: finished rows dropped from the batch (now) vs kept in it (before).
 const stopIds = [...new Set(batch16Ids.map((ids, b) => ids[Math.min(NEW_TOKENS - 1, 4 * b + 3)]!))];
 const staggered = { ...greedy, stopTokenIds: stopIds };
-const prompts16 = rows.slice(0, 16).map((r) => ({ ids: r.slice(0, PROMPT_LEN) }));
-const compacted = await generate(model, prompts16, staggered);
-const kept = await generate(model, prompts16, { ...staggered, compactFinishedRows: false });
-const sameOut = compacted.every((g, b) => g.ids.join() === kept[b]!.ids.join());
-const lengths = compacted.map((g) => g.ids.length);
-const useful = lengths.reduce((a, b) => a + b, 0);
-const onMs: number[] = [];
-const offMs: number[] = [];
-for (let i = 0; i < RUNS; i++) {
-  onMs.push((await timedMs(() => generate(model, prompts16, staggered)))[0]);
-  offMs.push(
-    (await timedMs(() => generate(model, prompts16, { ...staggered, compactFinishedRows: false })))[0],
-  );
-}
-console.log(
-  `generate (batch 16, rows stop after ${Math.min(...lengths)}..${Math.max(...lengths)} tokens, ${useful} in all): finished rows dropped ${(useful / (median(onMs) / 1000)).toFixed(1)} tokens/s vs kept in the batch ${(useful / (median(offMs) / 1000)).toFixed(1)} tokens/s = ${(median(offMs) / median(onMs)).toFixed(2)}x; outputs identical: ${sameOut ? 'yes' : 'NO'}`,
+const prompts16 = rows.slice(0, 16).map((r) => r.slice(0, PROMPT_LEN));
+const staggeredRun = (compactFinishedRows: boolean) => async (prompts: readonly number[][]) =>
+  (
+    await generate(
+      singleThread,
+      prompts.map((ids) => ({ ids })),
+      { ...staggered, compactFinishedRows },
+    )
+  ).map((g) => g.ids);
+const [dropped, keptIn] = await compareEngines(
+  [
+    { name: 'finished rows dropped', ours: true, run: staggeredRun(true) },
+    { name: 'finished rows kept', ours: true, run: staggeredRun(false) },
+  ],
+  prompts16,
+  RUNS,
 );
+const lengths = dropped!.ids.map((ids) => ids.length);
+const useful = lengths.reduce((a, b) => a + b, 0);
+console.log(
+  `generate (batch 16, 1 thread, rows stop after ${Math.min(...lengths)}..${Math.max(...lengths)} tokens, ${useful} in all): finished rows dropped ${(useful / (dropped!.medianMs / 1000)).toFixed(1)} tokens/s vs kept in the batch ${(useful / (keptIn!.medianMs / 1000)).toFixed(1)} tokens/s = ${(keptIn!.medianMs / dropped!.medianMs).toFixed(2)}x (CPU work ${(keptIn!.medianCpuMs / dropped!.medianCpuMs).toFixed(2)}x less); outputs identical: ${identicalTokens(dropped!.ids, keptIn!.ids) === useful ? 'yes' : 'NO'}`,
+);
+await singleThread.close();
 
-let warmedUp = false;
 // Stop-string checks per row: decoding the whole continuation after every token (before) vs
-// decoding only its tail (now), for 64- and 512-token continuations (Qwen3 tokenizer: ids < 8000 are valid).
+// decoding only its tail (now). Qwen3 tokenizer: ids < 8000 are valid there.
 const qwen3 = loadModelTokenizer(`${locateSharedDir()}/tokenizers/qwen3`);
-for (const length of [NEW_TOKENS, NEW_TOKENS, 512]) {
-  // (the first 64-token round warms the JIT and is not printed)
-  const seqs = batch16Ids.slice(0, 4).map((ids) => Array.from({ length }, (_, k) => ids[k % ids.length]!));
+const decodeCost = async (seqs: readonly number[][]) => {
   const [fullMs] = await timedMs(async () => {
     for (const ids of seqs) for (let n = 1; n <= ids.length; n++) qwen3.decode(ids.slice(0, n));
   });
@@ -204,12 +229,19 @@ for (const length of [NEW_TOKENS, NEW_TOKENS, 512]) {
       for (let n = 1; n <= ids.length; n++) inc.push(ids.slice(0, n));
     }
   });
-  if (length === NEW_TOKENS && !warmedUp) {
-    warmedUp = true;
-    continue;
-  }
+  return { fullMs, incMs };
+};
+await decodeCost(batch16Ids); // JIT warm-up
+for (const [count, length] of [
+  [16, NEW_TOKENS],
+  [4, 512],
+] as const) {
+  const seqs = batch16Ids
+    .slice(0, count)
+    .map((ids) => Array.from({ length }, (_, k) => ids[k % ids.length]!));
+  const { fullMs, incMs } = await decodeCost(seqs);
   console.log(
-    `stop-string check, ${seqs.length} rows x ${length} tokens: full re-decode ${fullMs.toFixed(1)} ms, incremental ${incMs.toFixed(1)} ms = ${(fullMs / incMs).toFixed(1)}x less`,
+    `stop-string check, ${count} rows x ${length} tokens: full re-decode ${fullMs.toFixed(1)} ms, incremental ${incMs.toFixed(1)} ms = ${(fullMs / incMs).toFixed(1)}x less`,
   );
 }
 await model.close();
