@@ -1,1 +1,2 @@
+export * from './experiment/index.js';
 export * from './toy/index.js';

@@ -18,7 +18,7 @@ import type { LearnerConfig } from './config.js';
 import { ScoredInbox } from './consumers/scored-inbox.js';
 import { createLearnerServiceHandlers } from './rpc/learner-service.js';
 import { createEvaluatorClient } from './run/evaluation.js';
-import type { RunController } from './run/run-controller.js';
+import type { AfterStepHook, RunController } from './run/run-controller.js';
 import { RunManager } from './run/run-manager.js';
 import { RunStore } from './run/run-store.js';
 import { loadRunConfigFile, type RunConfig } from './run-config/run-config.js';
@@ -31,6 +31,8 @@ export interface LearnerDeps {
   readonly logger?: RuntimeLogger;
   /** Start OpenTelemetry (default: only when an OTLP endpoint or metrics port is configured). */
   readonly telemetry?: boolean;
+  /** Awaited after each completed step, before the next step's requests (in-process orchestration). */
+  readonly afterStep?: AfterStepHook;
   /** Replace the Training engine (tests). */
   readonly createTrainer?: (run: RunConfig, resume: { dir: string } | undefined) => TrainStep;
 }
@@ -140,6 +142,7 @@ export function createLearnerApp(config: LearnerConfig, deps: LearnerDeps = {}):
         intraOpThreads: config.intraOpThreads,
         ...(evaluate ? { evaluate, evalLimit: config.evalLimit } : {}),
         ...(deps.createTrainer ? { createTrainer: deps.createTrainer } : {}),
+        ...(deps.afterStep ? { afterStep: deps.afterStep } : {}),
       });
       consuming = m
         .consume({

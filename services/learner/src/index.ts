@@ -1,7 +1,13 @@
 export { createLearnerApp, LEARNER_SERVICE_NAME, type LearnerApp, type LearnerDeps } from './app.js';
 export { type LearnerConfig, learnerConfigSchema, loadLearnerConfig } from './config.js';
 export type { StepMetricsRecord } from './domain/step-metrics.js';
-export type { RunController, RunState, RunStatusSnapshot } from './run/run-controller.js';
+export type {
+  AfterStepHook,
+  AfterStepInfo,
+  RunController,
+  RunState,
+  RunStatusSnapshot,
+} from './run/run-controller.js';
 export { RunStore } from './run/run-store.js';
 export { loadRunConfigFile, parseRunConfig, type RunConfig } from './run-config/run-config.js';
 export { runConfigFromProto, runConfigToProto } from './run-config/run-config-proto.js';

@@ -55,7 +55,20 @@ export interface RunControllerDeps {
   readonly evaluate?: Evaluate;
   /** Problems per suite at each evaluation. */
   readonly evalLimit?: number;
+  /** Awaited after each completed step, before the next one's requests (experiment guards, probes). */
+  readonly afterStep?: AfterStepHook;
 }
+
+/** What an after-step hook sees: the step just finished and the run (it may `requestStop`). */
+export interface AfterStepInfo {
+  readonly runId: string;
+  readonly step: number;
+  readonly weightsVersion: number;
+  readonly metrics: StepMetricsRecord;
+  readonly run: RunController;
+}
+
+export type AfterStepHook = (info: AfterStepInfo) => Promise<void>;
 
 function mean(xs: readonly number[]): number {
   return xs.reduce((a, x) => a + x, 0) / xs.length;
@@ -186,7 +199,18 @@ export class RunController {
     if (latest && this.weightsVersion > 0) await this.publishWeights(latest.dir, this.step);
     this.setState('RUNNING');
     while (this.step < config.maxSteps && !this.stopRequested) {
+      const before = this.step;
       await this.runStep(this.step + 1);
+      const metrics = this.history[this.history.length - 1];
+      if (this.deps.afterStep && this.step > before && metrics !== undefined) {
+        await this.deps.afterStep({
+          runId: this.runId,
+          step: this.step,
+          weightsVersion: this.weightsVersion,
+          metrics,
+          run: this,
+        });
+      }
     }
     this.setState(this.stopRequested && this.step < config.maxSteps ? 'STOPPED' : 'COMPLETED');
   }

@@ -14,7 +14,7 @@ import { createQuestionPool } from '../domain/question-pool.js';
 import type { RunConfig } from '../run-config/run-config.js';
 import { createPolicyTrainer, type TrainStep } from '../training/policy-trainer.js';
 import type { Evaluate } from './evaluation.js';
-import { RunController } from './run-controller.js';
+import { type AfterStepHook, RunController } from './run-controller.js';
 import { RunStore } from './run-store.js';
 
 export interface RunManagerOptions {
@@ -27,6 +27,8 @@ export interface RunManagerOptions {
   /** Periodic evaluation through the evaluator (absent = off). */
   readonly evaluate?: Evaluate;
   readonly evalLimit?: number;
+  /** Awaited after every completed step of every run (see RunControllerDeps.afterStep). */
+  readonly afterStep?: AfterStepHook;
   /** Test hook: replace the Training engine. */
   readonly createTrainer?: (run: RunConfig, resume: { dir: string } | undefined) => TrainStep;
 }
@@ -131,6 +133,7 @@ export class RunManager {
       resume,
       ...(this.options.evaluate ? { evaluate: this.options.evaluate } : {}),
       ...(this.options.evalLimit ? { evalLimit: this.options.evalLimit } : {}),
+      ...(this.options.afterStep ? { afterStep: this.options.afterStep } : {}),
     });
     this.runs.set(config.runId, run);
     this.active = run;

@@ -1,0 +1,134 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateToyProblems } from '@verdict/data';
+import {
+  type ArmSeedResult,
+  type ArmSpec,
+  checkClaim,
+  EXPERIMENT_RESULT_FORMAT,
+  type ExperimentConfig,
+  type ExperimentResult,
+  formatResultsTable,
+  prepareToyWorld,
+  prepareWeakJudge,
+  renderExperimentReport,
+  summariseArms,
+} from '@verdict/recipes';
+import { startMessaging } from './messaging.js';
+import { runArm } from './run-arm.js';
+
+export interface RunExperimentOptions {
+  readonly config: ExperimentConfig;
+  readonly arms: readonly ArmSpec[];
+  readonly seeds: readonly number[];
+  readonly outDir: string;
+  readonly cacheDir: string;
+  readonly transport: 'auto' | 'memory' | 'nats';
+  readonly threads: number;
+  readonly logLevel: string;
+  readonly progress: (line: string) => void;
+}
+
+export interface ExperimentOutput {
+  readonly result: ExperimentResult;
+  readonly table: string;
+  readonly files: { readonly json: string; readonly html: string; readonly table: string };
+  readonly seconds: number;
+  readonly transport: string;
+}
+
+/**
+ * The main job: toy world (cached), then every arm × seed through one messaging backbone and a
+ * fresh set of services per arm, then the table, results.json and report.html. The output folder's
+ * run state is wiped first, so a rerun with the same seeds recomputes everything from the same start.
+ */
+export async function runExperiment(o: RunExperimentOptions): Promise<ExperimentOutput> {
+  const t0 = performance.now();
+  const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)} s`;
+  const say = (line: string) => o.progress(`${elapsed().padStart(6)}  ${line}`);
+  const { config } = o;
+  for (const sub of ['runs', 'nats', 'evaluator', 'curves'])
+    rmSync(join(o.outDir, sub), { recursive: true, force: true });
+  mkdirSync(o.outDir, { recursive: true });
+
+  const world = await prepareToyWorld({
+    cacheDir: o.cacheDir,
+    budget: config.toyBudget,
+    seed: 0,
+    threads: o.threads,
+    onProgress: say,
+  });
+  const wm = world.manifest.metrics;
+  say(
+    `toy world ${world.manifest.hash}: student ${(100 * wm.student.accuracyId).toFixed(1)}% in-domain, judge AUROC ${wm.judge.auroc.toFixed(3)}`,
+  );
+  const weak = o.arms.some((a) => a.judge === 'weak')
+    ? await prepareWeakJudge(world, config.weakJudge, { seed: 0, threads: o.threads, onProgress: say })
+    : undefined;
+
+  const messaging = await startMessaging({ transport: o.transport, storeDir: join(o.outDir, 'nats') });
+  say(`messaging: ${messaging.transport} (${messaging.url})`);
+  const runs: ArmSeedResult[] = [];
+  const total = o.seeds.length * o.arms.length;
+  try {
+    for (const seed of o.seeds) {
+      // The shadow slice: held-out labeled problems (their own seed: not training, not the test suites).
+      const shadowProblems = generateToyProblems(config.shadow.problems, {
+        seed: `shadow:${seed}`,
+        split: 'id',
+      });
+      for (const arm of o.arms) {
+        say(`arm ${runs.length + 1}/${total}: ${arm.label}, seed ${seed}`);
+        const result = await runArm({
+          arm,
+          seed,
+          config,
+          messagingUrl: messaging.url,
+          workDir: o.outDir,
+          studentDir: world.studentDir,
+          judgeDir: arm.judge === 'weak' && weak ? weak.dir : world.judgeDir,
+          judgeModelId: arm.judge === 'weak' ? 'toy-judge-weak' : 'toy-judge',
+          shadowProblems,
+          logLevel: o.logLevel,
+          progress: say,
+        });
+        runs.push(result);
+        mkdirSync(join(o.outDir, 'curves'), { recursive: true });
+        writeFileSync(
+          join(o.outDir, 'curves', `${result.runId}.jsonl`),
+          `${result.curve.map((p) => JSON.stringify(p)).join('\n')}\n`,
+        );
+      }
+    }
+  } finally {
+    await messaging.stop();
+  }
+
+  const summary = summariseArms(o.arms, runs);
+  const result: ExperimentResult = {
+    format: EXPERIMENT_RESULT_FORMAT,
+    config,
+    seeds: o.seeds,
+    toyWorld: {
+      hash: world.manifest.hash,
+      budget: world.manifest.config.budget,
+      studentAccuracyId: wm.student.accuracyId,
+      judgeAuroc: wm.judge.auroc,
+      ...(weak ? { weakJudgeAuroc: weak.aurocCorrectness } : {}),
+    },
+    arms: o.arms,
+    runs,
+    summary,
+    claim: checkClaim(summary),
+  };
+  const table = formatResultsTable(summary, config.eval.samples);
+  const files = {
+    json: join(o.outDir, 'results.json'),
+    html: join(o.outDir, 'report.html'),
+    table: join(o.outDir, 'table.md'),
+  };
+  writeFileSync(files.json, `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(files.html, renderExperimentReport(result));
+  writeFileSync(files.table, `${table}\n`);
+  return { result, table, files, seconds: (performance.now() - t0) / 1000, transport: messaging.transport };
+}

@@ -1,0 +1,110 @@
+import type { ExperimentConfig } from './experiment-config.js';
+
+export type ArmAlgorithm = 'sft' | 'grpo' | 'ppo';
+
+/** One arm of the experiment: what is trained, on which questions, with which reward. */
+export interface ArmSpec {
+  /** Stable id (run ids, file names): `rlvr-grpo`. */
+  readonly id: string;
+  /** Row label of the results table. */
+  readonly label: string;
+  readonly algorithm: ArmAlgorithm;
+  /** λ (verifiable) and μ (judge); λ + μ = 1. SFT: unused. */
+  readonly lambdaVr: number;
+  readonly muJudge: number;
+  /** Which judge scores the rollouts (and the shadow slice). */
+  readonly judge: 'main' | 'weak';
+  /** Questions in the training pool: labeled (gold used) and unlabeled (never). */
+  readonly labeledProblems: number;
+  readonly unlabeledProblems: number;
+  /** True for arms whose guard alarm is the expected outcome (the weak-judge demonstration). */
+  readonly expectAlarm: boolean;
+}
+
+/**
+ * The arms of the paper's central comparison (DESIGN.md §1), all from the same SFT student with the
+ * same seeds and step budget: SFT (no RL), RLVR (λ=1, labeled only), VR + judge (λ=μ=0.5, plus an
+ * unlabeled pool `unlabeledMultiple` times the labeled one) with GRPO and PPO, judge-only (λ=0, the
+ * same questions without their labels), and judge-only with a deliberately weak judge.
+ */
+export function experimentArms(config: ExperimentConfig): ArmSpec[] {
+  const n = config.labeledProblems;
+  const u = n * config.unlabeledMultiple;
+  const arm = (a: Omit<ArmSpec, 'expectAlarm'> & { expectAlarm?: boolean }): ArmSpec => ({
+    expectAlarm: false,
+    ...a,
+  });
+  return [
+    arm({
+      id: 'sft',
+      label: 'SFT (no RL)',
+      algorithm: 'sft',
+      lambdaVr: 0,
+      muJudge: 0,
+      judge: 'main',
+      labeledProblems: 0,
+      unlabeledProblems: 0,
+    }),
+    arm({
+      id: 'rlvr-grpo',
+      label: 'RLVR (λ=1), GRPO',
+      algorithm: 'grpo',
+      lambdaVr: 1,
+      muJudge: 0,
+      judge: 'main',
+      labeledProblems: n,
+      unlabeledProblems: 0,
+    }),
+    arm({
+      id: 'vr-judge-grpo',
+      label: `VR + judge (λ=μ=0.5, +${config.unlabeledMultiple}× unlabeled), GRPO`,
+      algorithm: 'grpo',
+      lambdaVr: 0.5,
+      muJudge: 0.5,
+      judge: 'main',
+      labeledProblems: n,
+      unlabeledProblems: u,
+    }),
+    arm({
+      id: 'vr-judge-ppo',
+      label: `VR + judge (λ=μ=0.5, +${config.unlabeledMultiple}× unlabeled), PPO`,
+      algorithm: 'ppo',
+      lambdaVr: 0.5,
+      muJudge: 0.5,
+      judge: 'main',
+      labeledProblems: n,
+      unlabeledProblems: u,
+    }),
+    arm({
+      id: 'judge-only-grpo',
+      label: 'judge only (λ=0), GRPO',
+      algorithm: 'grpo',
+      lambdaVr: 0,
+      muJudge: 1,
+      judge: 'main',
+      labeledProblems: 0,
+      unlabeledProblems: n + u,
+    }),
+    arm({
+      id: 'weak-judge-grpo',
+      label: 'judge only (λ=0), weak length-biased judge, GRPO',
+      algorithm: 'grpo',
+      lambdaVr: 0,
+      muJudge: 1,
+      judge: 'weak',
+      labeledProblems: 0,
+      unlabeledProblems: n + u,
+      expectAlarm: true,
+    }),
+  ];
+}
+
+/** `--arms a,b` filter; unknown ids are an error naming them. SFT is always kept (the baseline). */
+export function selectArms(arms: readonly ArmSpec[], ids: readonly string[] | undefined): ArmSpec[] {
+  if (ids === undefined || ids.length === 0) return [...arms];
+  const unknown = ids.filter((id) => !arms.some((a) => a.id === id));
+  if (unknown.length > 0) {
+    throw new RangeError(`unknown arm ${unknown.join(', ')} (arms: ${arms.map((a) => a.id).join(', ')})`);
+  }
+  return arms.filter((a) => a.id === 'sft' || ids.includes(a.id));
+}

@@ -1,0 +1,207 @@
+import type { ArmSpec } from './arms.js';
+import type { ExperimentConfig, GuardAction } from './experiment-config.js';
+
+export const EXPERIMENT_RESULT_FORMAT = 'verdict.experiment.v1';
+
+/** Final evaluation of one suite (through the evaluator). */
+export interface SuiteScore {
+  readonly suite: string;
+  readonly n: number;
+  /** Greedy accuracy (flexible extraction: the evaluator's wire numbers). */
+  readonly greedy: number;
+  /** maj@k (flexible extraction); NaN when k <= 1. */
+  readonly majAtK: number;
+  readonly k: number;
+  readonly policyVersion: number;
+}
+
+/**
+ * One point of an arm's learning curves: a learner step (step 0 = the SFT start, shadow probe only)
+ * plus the shadow probe when it ran.
+ */
+export interface CurvePoint {
+  readonly step: number;
+  readonly rewardTotal?: number;
+  readonly rewardVerifiable?: number;
+  readonly rewardJudge?: number;
+  readonly kl?: number;
+  readonly entropy?: number;
+  readonly responseLength?: number;
+  /** Judge–gold agreement on the step's labeled rollouts (the learner's metric), when any. */
+  readonly rolloutAgreement?: number;
+  /** Shadow probe of the held-out labeled slice (greedy): accuracy, judge mean, judge–gold agreement. */
+  readonly heldOutAccuracy?: number;
+  readonly shadowJudgeMean?: number;
+  readonly shadowAgreement?: number;
+  readonly guardSuspect?: boolean;
+  readonly guardAlarm?: boolean;
+}
+
+export interface GuardEvent {
+  readonly step: number;
+  readonly action: GuardAction;
+  readonly reason: string;
+  /** For `lower-mu`: the weights from this step on. */
+  readonly weights?: { readonly lambdaVr: number; readonly muJudge: number };
+}
+
+export interface ArmSeedResult {
+  readonly armId: string;
+  readonly seed: number;
+  readonly runId: string;
+  readonly status: 'baseline' | 'completed' | 'stopped' | 'failed';
+  readonly message?: string;
+  readonly steps: number;
+  readonly alarmStep: number | null;
+  readonly guardEvents: readonly GuardEvent[];
+  readonly eval: { readonly id: SuiteScore; readonly ood: SuiteScore };
+  readonly curve: readonly CurvePoint[];
+  readonly seconds: number;
+}
+
+export interface Stat {
+  readonly mean: number;
+  /** Sample standard deviation over seeds (0 with one seed). */
+  readonly spread: number;
+  readonly values: readonly number[];
+}
+
+export interface ArmSummary {
+  readonly armId: string;
+  readonly label: string;
+  readonly idGreedy: Stat;
+  readonly idMaj: Stat;
+  readonly oodGreedy: Stat;
+  readonly oodMaj: Stat;
+  /** Seeds whose run raised the reward-hacking alarm. */
+  readonly alarms: number;
+  readonly seeds: number;
+  readonly expectAlarm: boolean;
+}
+
+export interface ClaimCheck {
+  /** VR + judge (GRPO) beats RLVR and SFT on in-domain held-out greedy accuracy by more than the spread. */
+  readonly holds: boolean;
+  readonly vrJudge: Stat;
+  readonly comparisons: readonly {
+    armId: string;
+    stat: Stat;
+    margin: number;
+    spread: number;
+    beats: boolean;
+  }[];
+  /** The guard alarmed on exactly the arms expected to alarm. */
+  readonly guardAsExpected: boolean;
+}
+
+export interface ExperimentResult {
+  readonly format: typeof EXPERIMENT_RESULT_FORMAT;
+  readonly config: ExperimentConfig;
+  readonly seeds: readonly number[];
+  readonly toyWorld: {
+    readonly hash: string;
+    readonly budget: string;
+    readonly studentAccuracyId: number;
+    readonly judgeAuroc: number;
+    readonly weakJudgeAuroc?: number;
+  };
+  readonly arms: readonly ArmSpec[];
+  readonly runs: readonly ArmSeedResult[];
+  readonly summary: readonly ArmSummary[];
+  readonly claim: ClaimCheck | undefined;
+}
+
+export function stat(values: readonly number[]): Stat {
+  const xs = values.filter((x) => Number.isFinite(x));
+  if (xs.length === 0) return { mean: Number.NaN, spread: Number.NaN, values };
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const spread = xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1));
+  return { mean, spread, values };
+}
+
+export function summariseArms(arms: readonly ArmSpec[], runs: readonly ArmSeedResult[]): ArmSummary[] {
+  return arms.map((arm) => {
+    const mine = runs.filter((r) => r.armId === arm.id);
+    return {
+      armId: arm.id,
+      label: arm.label,
+      idGreedy: stat(mine.map((r) => r.eval.id.greedy)),
+      idMaj: stat(mine.map((r) => r.eval.id.majAtK)),
+      oodGreedy: stat(mine.map((r) => r.eval.ood.greedy)),
+      oodMaj: stat(mine.map((r) => r.eval.ood.majAtK)),
+      alarms: mine.filter((r) => r.alarmStep !== null).length,
+      seeds: mine.length,
+      expectAlarm: arm.expectAlarm,
+    };
+  });
+}
+
+/** The paper's claim on these runs, when the arms it compares are present. */
+export function checkClaim(summary: readonly ArmSummary[]): ClaimCheck | undefined {
+  const find = (id: string) => summary.find((s) => s.armId === id);
+  const vr = find('vr-judge-grpo');
+  if (vr === undefined) return undefined;
+  const comparisons = ['rlvr-grpo', 'sft']
+    .map((id) => find(id))
+    .filter((s): s is ArmSummary => s !== undefined)
+    .map((s) => {
+      const margin = vr.idGreedy.mean - s.idGreedy.mean;
+      const spread = Math.max(vr.idGreedy.spread, s.idGreedy.spread);
+      return { armId: s.armId, stat: s.idGreedy, margin, spread, beats: margin > spread && margin > 0 };
+    });
+  return {
+    holds: comparisons.length > 0 && comparisons.every((c) => c.beats),
+    vrJudge: vr.idGreedy,
+    comparisons,
+    guardAsExpected: summary.every((s) => (s.expectAlarm ? s.alarms === s.seeds : s.alarms === 0)),
+  };
+}
+
+function pct(s: Stat): string {
+  if (!Number.isFinite(s.mean)) return '—';
+  const m = (100 * s.mean).toFixed(1);
+  return s.values.length > 1 ? `${m} ± ${(100 * s.spread).toFixed(1)}` : m;
+}
+
+/** The results table in the paper's shape: one row per method, accuracy columns in percent. */
+export function resultsTableRows(summary: readonly ArmSummary[], k: number): string[][] {
+  const header = [
+    'method',
+    'in-domain greedy',
+    `in-domain maj@${k}`,
+    'held-out tmpl greedy',
+    `held-out tmpl maj@${k}`,
+    'hacking alarm',
+  ];
+  const rows = summary.map((s) => [
+    s.label,
+    pct(s.idGreedy),
+    pct(s.idMaj),
+    pct(s.oodGreedy),
+    pct(s.oodMaj),
+    s.armId === 'sft' ? '—' : `${s.alarms}/${s.seeds}${s.expectAlarm ? ' (expected)' : ''}`,
+  ]);
+  return [header, ...rows];
+}
+
+export function formatResultsTable(summary: readonly ArmSummary[], k: number): string {
+  const rows = resultsTableRows(summary, k);
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => [...r[c]!].length)));
+  const line = (r: readonly string[]) =>
+    `| ${r.map((cell, c) => cell + ' '.repeat(widths[c]! - [...cell].length)).join(' | ')} |`;
+  const rule = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`;
+  return [line(rows[0]!), rule, ...rows.slice(1).map(line)].join('\n');
+}
+
+export function describeClaim(claim: ClaimCheck | undefined): string {
+  if (claim === undefined) return 'claim: not checked (the VR + judge GRPO arm did not run)';
+  const parts = claim.comparisons.map(
+    (c) =>
+      `vs ${c.armId}: ${c.margin >= 0 ? '+' : ''}${(100 * c.margin).toFixed(1)} points (spread ${(100 * c.spread).toFixed(1)}) → ${c.beats ? 'beats' : 'does not beat'}`,
+  );
+  return [
+    `claim (VR + judge beats RLVR and SFT on in-domain held-out greedy accuracy by more than the spread): ${claim.holds ? 'HOLDS' : 'DOES NOT HOLD'}`,
+    ...parts.map((p) => `  ${p}`),
+    `guard: ${claim.guardAsExpected ? 'alarmed exactly on the arms expected to alarm' : 'did NOT alarm as expected (see the table)'}`,
+  ].join('\n');
+}
