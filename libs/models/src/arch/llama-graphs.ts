@@ -39,7 +39,8 @@ export function buildLlamaInferenceGraph(
   const params = declareLlamaParams(g, config, weights);
   const { hidden, present } = llamaTrunk(g, config, params, { inputIds, attentionMask, positionIds, past });
   const h = options.logits === 'last' ? g.slice(hidden, { axis: 1, start: -1 }) : hidden;
-  const logits = g.matmul(h, g.transpose(lmHeadWeight(config, params), [1, 0]));
+  // Produced under its output name: no Identity copy of [batch, seq, vocab].
+  const logits = g.node('MatMul', [h, g.transpose(lmHeadWeight(config, params), [1, 0])], {}, ['logits'])[0]!;
   g.output('logits', logits);
   // Generation's logprobs need log_softmax at the sampled id: the LSE in ORT saves a JS pass over the vocabulary.
   if (options.logits === 'last') g.output('logsumexp', g.logSumExp(logits, -1)); // [batch, 1]
