@@ -287,3 +287,64 @@ test('PPO: value head, GAE over KL-shaped token rewards, clipped value loss; che
     await app.stop();
   }
 });
+
+test('afterStep hook: awaited before the next step is requested; it can stop the run', async () => {
+  const seen: { step: number; version: number; nextRequested: number }[] = [];
+  const nextStepRequests = (step: number) =>
+    [...requested.keys()].filter((id) => id.startsWith(`hook-run.s${step + 1}.`)).length;
+  const app = createLearnerApp(
+    loadLearnerConfig({
+      NATS_URL: nats.url,
+      LEARNER_PORT: '0',
+      LEARNER_HOST: '127.0.0.1',
+      LEARNER_RUNS_DIR: runsDir,
+    }),
+    {
+      logger: silentLogger,
+      telemetry: false,
+      afterStep: async (info) => {
+        // Hold the loop a while: the next step's requests must wait for the hook.
+        await new Promise((r) => setTimeout(r, 300));
+        seen.push({
+          step: info.step,
+          version: info.weightsVersion,
+          nextRequested: nextStepRequests(info.step),
+        });
+        assert.equal(info.metrics.step, info.step);
+        if (info.step === 2) info.run.requestStop('hook says stop');
+      },
+    },
+  );
+  await app.start();
+  try {
+    const run = app.startRun(
+      parseRunConfig({
+        runId: 'hook-run',
+        student: { dir: student.dir },
+        judge: { modelId: 'toy-judge' },
+        data: { sources: [{ name: 'toy', limit: 20 }], seed: 7 },
+        promptsPerStep: 1,
+        groupSize: 2,
+        sampling: { maxNewTokens: 8 },
+        maxSteps: 5,
+        stepTimeoutMs: 60_000,
+      }),
+      false,
+    );
+    await run.done;
+    assert.deepEqual(
+      seen.map((s) => [s.step, s.version, s.nextRequested]),
+      [
+        [1, 1, 0],
+        [2, 2, 0],
+      ],
+    );
+    const status = run.status();
+    assert.equal(status.state, 'STOPPED');
+    assert.equal(status.step, 2);
+    assert.equal(status.message, 'hook says stop');
+    assert.equal(nextStepRequests(2), 0, 'no step 3 was requested');
+  } finally {
+    await app.stop();
+  }
+});
