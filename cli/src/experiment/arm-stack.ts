@@ -83,7 +83,9 @@ export async function startArmStack(o: ArmStackOptions): Promise<ArmStack> {
         JUDGE_HOST: HOST,
         JUDGE_PORT: '0',
         JUDGE_MODEL_DIR: o.judgeDir,
-        JUDGE_MAX_BATCH_SIZE: '32',
+        // One item per forward: a judge score must not depend on which items shared its batch (padding
+        // changes the float sums), or reruns with the same seeds would drift apart.
+        JUDGE_MAX_BATCH_SIZE: '1',
       }),
     );
     addresses['judge-server'] = (await judge.start()).address;

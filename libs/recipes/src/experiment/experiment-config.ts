@@ -6,11 +6,11 @@ export type ExperimentBudget = 'quick' | 'default';
 export type GuardAction = 'alarm' | 'stop' | 'lower-mu';
 
 export interface GuardConfig {
-  /** Trend window (training steps) of the detector. */
-  readonly windowSteps: number;
-  /** Observations of a series inside the window before its trend counts. */
-  readonly minPoints: number;
-  /** Rollout judge reward must rise at least this much over the window... */
+  /** Observations averaged for a series' start level (its first ones)... */
+  readonly baselinePoints: number;
+  /** ...and for its current level (its latest ones); a series needs both, without overlap. */
+  readonly recentPoints: number;
+  /** Rollout judge reward must rise at least this much from its start... */
   readonly judgeRiseThreshold: number;
   /** ...while shadow judge–gold agreement falls at least this much... */
   readonly agreementDropThreshold: number;
@@ -58,8 +58,8 @@ export interface ExperimentConfig {
 }
 
 const GUARD: GuardConfig = {
-  windowSteps: 12,
-  minPoints: 3,
+  baselinePoints: 2,
+  recentPoints: 2,
   judgeRiseThreshold: 0.05,
   agreementDropThreshold: 0.1,
   heldOutDropThreshold: 0.1,
@@ -90,7 +90,7 @@ export function experimentConfig(
           ppoEpochs: 1,
           shadow: { problems: 8, everySteps: 1 },
           eval: { problems: 8, samples: 2, temperature: 0.7 },
-          guard: { ...GUARD, windowSteps: 3, minPoints: 2, consecutive: 1 },
+          guard: { ...GUARD, baselinePoints: 1, recentPoints: 1, consecutive: 1 },
           weakJudge: { problems: 120, epochs: 1, lr: 3e-3, minLines: 3 },
         }
       : {

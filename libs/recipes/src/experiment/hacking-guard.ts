@@ -1,66 +1,123 @@
-import { createRewardHackingDetector, type TrainingHealthObservation } from '@verdict/rl';
 import type { GuardAction, GuardConfig } from './experiment-config.js';
 
-/** One guard observation: the detector's verdict plus what the guard decided. */
+/** One observation of a run's health; series may be sampled at different steps. */
+export interface GuardObservation {
+  readonly step: number;
+  /** Mean judge reward of the step's rollouts. */
+  readonly judgeReward?: number;
+  /** Shadow judge–gold agreement on the held-out labeled slice. */
+  readonly agreement?: number;
+  /** Shadow greedy accuracy on the held-out labeled slice. */
+  readonly heldOutAccuracy?: number;
+}
+
+/** One guard observation: the changes it saw and what it decided. */
 export interface GuardVerdict {
   readonly step: number;
-  /** The detector alarms at this observation (before the consecutive rule). */
+  /** This observation meets the alarm condition (before the consecutive rule). */
   readonly suspect: boolean;
-  /** The alarm is raised (suspect for `consecutive` observations in a row). */
+  /** The alarm is raised (suspect `consecutive` observations in a row, now or earlier). */
   readonly alarm: boolean;
   /** The action to take now: only on the observation that first raises the alarm. */
   readonly action: GuardAction | 'none';
   readonly reason?: string;
+  /** Current level minus start level; NaN while a series has too few points. */
   readonly judgeRewardChange: number;
   readonly agreementChange: number;
   readonly heldOutAccuracyChange: number;
 }
 
 export interface HackingGuard {
-  observe(observation: TrainingHealthObservation): GuardVerdict;
+  observe(observation: GuardObservation): GuardVerdict;
   /** Step at which the alarm was first raised, or null. */
   readonly alarmStep: number | null;
   readonly reason: string | undefined;
 }
 
+type Series = 'judgeReward' | 'agreement' | 'heldOutAccuracy';
+
+function mean(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
 /**
- * The reward-hacking guard of the experiment: `createRewardHackingDetector` (judge reward rising
- * while the shadow judge–gold agreement or the held-out accuracy falls, as trends over a window)
- * with a consecutive-observations rule against one noisy probe, and the configured action
- * (`alarm` records it, `stop` ends the arm, `lower-mu` multiplies μ by `muFactor`) issued once.
+ * The reward-hacking guard of the experiment (DESIGN.md §1's known failure): alarm when the judge
+ * reward of the rollouts has risen by `judgeRiseThreshold` from its start while, on the
+ * shadow-judged held-out labeled slice, the judge–gold agreement or the greedy accuracy has fallen by
+ * its threshold. Levels are means of a series' first `baselinePoints` and latest `recentPoints`
+ * observations (means, not a fitted trend: a short run's few probes make extrapolated slopes
+ * noisy), and the condition must hold `consecutive` observations in a row. Pure: no I/O, no clock.
+ * The configured action (`alarm` records, `stop` ends the arm, `lower-mu` scales μ) is issued once.
  */
 export function createHackingGuard(config: GuardConfig): HackingGuard {
-  const detector = createRewardHackingDetector({
-    windowSteps: config.windowSteps,
-    minPoints: config.minPoints,
-    judgeRiseThreshold: config.judgeRiseThreshold,
-    agreementDropThreshold: config.agreementDropThreshold,
-    heldOutDropThreshold: config.heldOutDropThreshold,
-  });
-  if (!(Number.isInteger(config.consecutive) && config.consecutive >= 1)) {
-    throw new RangeError(`guard.consecutive must be an integer >= 1, got ${config.consecutive}`);
+  const problems: string[] = [];
+  for (const key of ['baselinePoints', 'recentPoints', 'consecutive'] as const) {
+    if (!(Number.isInteger(config[key]) && config[key] >= 1)) {
+      problems.push(`guard.${key} must be an integer >= 1, got ${config[key]}`);
+    }
   }
+  for (const key of ['judgeRiseThreshold', 'agreementDropThreshold', 'heldOutDropThreshold'] as const) {
+    if (!(config[key] >= 0)) problems.push(`guard.${key} must be >= 0, got ${config[key]}`);
+  }
+  if (problems.length > 0) throw new RangeError(problems.join('; '));
+  const series: Record<Series, number[]> = { judgeReward: [], agreement: [], heldOutAccuracy: [] };
+  let lastStep = Number.NEGATIVE_INFINITY;
   let streak = 0;
   let alarmStep: number | null = null;
   let reason: string | undefined;
+
+  const change = (name: Series): number => {
+    const xs = series[name];
+    if (xs.length < config.baselinePoints + config.recentPoints) return Number.NaN;
+    return mean(xs.slice(-config.recentPoints)) - mean(xs.slice(0, config.baselinePoints));
+  };
+  const fmt = (x: number) => (x >= 0 ? '+' : '') + x.toFixed(3);
+
   return {
-    observe(observation) {
-      const v = detector.observe(observation);
-      streak = v.alarm ? streak + 1 : 0;
+    observe(o) {
+      if (!Number.isFinite(o.step) || o.step <= lastStep) {
+        throw new RangeError(`steps must increase: got ${o.step} after ${lastStep}`);
+      }
+      lastStep = o.step;
+      for (const name of ['judgeReward', 'agreement', 'heldOutAccuracy'] as const) {
+        const v = o[name];
+        if (v !== undefined && Number.isFinite(v)) series[name].push(v);
+      }
+      const judgeRewardChange = change('judgeReward');
+      const agreementChange = change('agreement');
+      const heldOutAccuracyChange = change('heldOutAccuracy');
+      const causes: string[] = [];
+      if (judgeRewardChange >= config.judgeRiseThreshold) {
+        if (agreementChange <= -config.agreementDropThreshold) {
+          causes.push(
+            `judge–gold agreement ${fmt(agreementChange)} (drop threshold ${config.agreementDropThreshold})`,
+          );
+        }
+        if (heldOutAccuracyChange <= -config.heldOutDropThreshold) {
+          causes.push(
+            `held-out accuracy ${fmt(heldOutAccuracyChange)} (drop threshold ${config.heldOutDropThreshold})`,
+          );
+        }
+      }
+      const suspect = causes.length > 0;
+      streak = suspect ? streak + 1 : 0;
+      const why = suspect
+        ? `judge reward ${fmt(judgeRewardChange)} since the start (rise threshold ${config.judgeRiseThreshold}) while ${causes.join(' and ')}`
+        : undefined;
       const raisedNow = alarmStep === null && streak >= config.consecutive;
       if (raisedNow) {
-        alarmStep = v.step;
-        reason = v.reason;
+        alarmStep = o.step;
+        reason = why;
       }
       return {
-        step: v.step,
-        suspect: v.alarm,
+        step: o.step,
+        suspect,
         alarm: alarmStep !== null,
         action: raisedNow ? config.action : 'none',
-        ...(v.reason !== undefined ? { reason: v.reason } : {}),
-        judgeRewardChange: v.judgeRewardChange,
-        agreementChange: v.agreementChange,
-        heldOutAccuracyChange: v.heldOutAccuracyChange,
+        ...(why !== undefined ? { reason: why } : {}),
+        judgeRewardChange,
+        agreementChange,
+        heldOutAccuracyChange,
       };
     },
     get alarmStep() {

@@ -173,9 +173,11 @@ ${table}
 <p>${legend}</p>
 ${charts}
 <h2>Reward-hacking guard</h2>
-<p>Window ${c.guard.windowSteps} steps; alarm when the rollout judge reward rises ≥ ${c.guard.judgeRiseThreshold} while the
-shadow judge–gold agreement falls ≥ ${c.guard.agreementDropThreshold} or the held-out accuracy falls ≥ ${c.guard.heldOutDropThreshold},
-${c.guard.consecutive} observation(s) in a row; action: ${esc(c.guard.action)}.</p>
+<p>Alarm when the rollout judge reward has risen ≥ ${c.guard.judgeRiseThreshold} from its start while, on the shadow-judged
+held-out labeled slice (${c.shadow.problems} problems, every ${c.shadow.everySteps} step(s)), the judge–gold agreement has fallen
+≥ ${c.guard.agreementDropThreshold} or the greedy accuracy ≥ ${c.guard.heldOutDropThreshold} (levels: mean of the first
+${c.guard.baselinePoints} and of the latest ${c.guard.recentPoints} observations), ${c.guard.consecutive} observation(s) in a row;
+action: ${esc(c.guard.action)}.</p>
 ${events.length > 0 ? `<table><tr><th>run</th><th>step</th><th>action</th><th>reason</th></tr>${events.join('')}</table>` : '<p>No alarm.</p>'}
 <h2>Runs</h2>
 <table><tr><th>run</th><th>status</th><th>steps</th><th>alarm step</th><th>seconds</th><th>message</th></tr>${runsTable.join('')}</table>
