@@ -14,6 +14,7 @@ import { VerdictError } from '../errors/index.js';
 import { type BlobExpectations, type BlobInfo, createBlobStore } from './blobs.js';
 import { type ConsumeOptions, type ConsumeStats, runConsumeLoop } from './consume.js';
 import { buildPublishHeaders, type MessageHeaderHooks } from './headers.js';
+import { type OrderedSubscribeOptions, type OrderedSubscription, subscribeOrderedNats } from './ordered.js';
 import { openSmallState, type SmallState } from './small-state.js';
 import {
   type ConsumerSpec,
@@ -76,17 +77,27 @@ export interface PublishResult {
   duplicate: boolean;
 }
 
-/** The NATS surface services use; the raw connection stays reachable for anything else. */
+/**
+ * The messaging surface services use, on NATS JetStream (`connectNats`) or in process
+ * (`connectMessaging` with a `mem://` URL): services need nothing beyond it.
+ */
 export interface Messaging {
+  /** Which implementation this is (logs, health). */
+  readonly transport: 'nats' | 'memory';
+  /** Raw NATS handles for tests and tools: the in-memory transport throws UNIMPLEMENTED. */
   readonly connection: NatsConnection;
   readonly jetstream: JetStreamClient;
   readonly jetstreamManager: JetStreamManager;
+  /** True after close() (NATS: also when the connection gave up reconnecting). */
+  isClosed(): boolean;
   setHeaderHooks(hooks: MessageHeaderHooks | undefined): void;
   ensureStream(spec: StreamSpec): Promise<EnsureResult>;
   ensureConsumer(spec: ConsumerSpec): Promise<EnsureResult>;
   publish(subject: string, data: Uint8Array | string, options?: PublishOptions): Promise<PublishResult>;
   /** Runs until options.signal aborts; resolves after in-flight messages are settled. */
   consume(options: ConsumeOptions): Promise<ConsumeStats>;
+  /** Every message of a stream (filtered), in order, without acks: each caller sees them all. */
+  subscribeOrdered(options: OrderedSubscribeOptions): Promise<OrderedSubscription>;
   putBlob(bucket: string, name: string, bytes: Uint8Array): Promise<BlobInfo>;
   getBlob(bucket: string, name: string, expect?: BlobExpectations): Promise<Uint8Array>;
   smallState(bucket: string): Promise<SmallState>;
@@ -140,9 +151,11 @@ export async function connectNats(options: NatsConnectOptions): Promise<Messagin
   let closing: Promise<void> | undefined;
 
   return {
+    transport: 'nats',
     connection: nc,
     jetstream: js,
     jetstreamManager: jsm,
+    isClosed: () => nc.isClosed(),
     setHeaderHooks(next) {
       hooks = next;
     },
@@ -164,6 +177,7 @@ export async function connectNats(options: NatsConnectOptions): Promise<Messagin
       return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
     },
     consume: (consumeOptions) => runConsumeLoop(js, () => nc.flush(), consumeOptions, hooks),
+    subscribeOrdered: (orderedOptions) => subscribeOrderedNats(js, orderedOptions, hooks),
     putBlob: (bucket, name, bytes) => blobs.putBlob(bucket, name, bytes),
     getBlob: (bucket, name, expect) => blobs.getBlob(bucket, name, expect),
     smallState: (bucket) => openSmallState(kvm, bucket),

@@ -63,7 +63,7 @@ export interface ConsumeStats {
 
 const NATS_MSG_ID = 'Nats-Msg-Id';
 
-function toContext(m: JsMsg, hooks: MessageHeaderHooks | undefined): MessageContext {
+export function toContext(m: JsMsg, hooks: MessageHeaderHooks | undefined): MessageContext {
   const headers = wrapHeaders(m.headers);
   return {
     subject: m.subject,

@@ -1,5 +1,6 @@
 export type { BlobExpectations, BlobInfo, BlobIntegrityReason } from './blobs.js';
 export { BlobIntegrityError, sha256Hex } from './blobs.js';
+export * from './connect-messaging.js';
 export type {
   Messaging,
   NatsConnectOptions,
@@ -18,6 +19,7 @@ export type {
 } from './consume.js';
 export { isRetryableError, retryDelayMs } from './consume.js';
 export type { MessageHeaderHooks, MessageHeaders, TracedDelivery } from './headers.js';
+export type { OrderedMessage, OrderedSubscribeOptions, OrderedSubscription } from './ordered.js';
 export type { SmallState } from './small-state.js';
 export type { ConsumerSpec, EnsureResult, StreamRetention, StreamSpec } from './streams.js';
 export {
