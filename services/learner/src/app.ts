@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { learnerV1 } from '@verdict/proto';
 import {
-  connectNats,
+  connectMessaging,
   createGrpcMetricsObserver,
   createGrpcServer,
   createLifecycle,
@@ -106,7 +106,7 @@ export function createLearnerApp(config: LearnerConfig, deps: LearnerDeps = {}):
   lifecycle.register({
     name: 'nats',
     start: async () => {
-      messaging = await connectNats({
+      messaging = await connectMessaging({
         servers: config.natsUrl,
         name: 'learner',
         headerHooks: natsTraceHooks,

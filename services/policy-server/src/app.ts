@@ -2,7 +2,7 @@ import { basename, resolve } from 'node:path';
 import { type CausalLm, type LlamaModel, loadLlamaModel } from '@verdict/models';
 import { policyV1 } from '@verdict/proto';
 import {
-  connectNats,
+  connectMessaging,
   createGrpcMetricsObserver,
   createGrpcServer,
   createLifecycle,
@@ -117,7 +117,7 @@ export function createPolicyApp(config: PolicyConfig, deps: PolicyAppDeps = {}):
     lifecycle.register({
       name: 'nats',
       async start() {
-        messaging = await connectNats({
+        messaging = await connectMessaging({
           servers: natsUrl,
           name: 'policy-server',
           headerHooks: natsTraceHooks,
@@ -202,7 +202,7 @@ export function createPolicyApp(config: PolicyConfig, deps: PolicyAppDeps = {}):
         state,
         ready: state === 'SERVING' && holder.version !== undefined,
         loadedVersion: holder.version,
-        natsConnected: messaging !== undefined && !messaging.connection.isClosed(),
+        natsConnected: messaging !== undefined && !messaging.isClosed(),
       };
     },
     get generatorStats() {

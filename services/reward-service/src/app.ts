@@ -1,7 +1,7 @@
 import { commonV1, rewardV1 } from '@verdict/proto';
 import {
   type ConsumeStats,
-  connectNats,
+  connectMessaging,
   createGrpcMetricsObserver,
   createGrpcServer,
   createLifecycle,
@@ -109,7 +109,7 @@ export function createRewardServiceApp(
   lifecycle.register({
     name: 'nats',
     start: async () => {
-      messaging = await connectNats({
+      messaging = await connectMessaging({
         servers: config.natsUrl,
         name: 'reward-service',
         headerHooks: natsTraceHooks,

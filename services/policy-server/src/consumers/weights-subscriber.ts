@@ -23,21 +23,21 @@ export interface WeightsSubscriber {
 export async function startWeightsSubscriber(options: WeightsSubscriberOptions): Promise<WeightsSubscriber> {
   const { messaging, logger } = options;
   await messaging.ensureStream(WEIGHTS_STREAM);
-  const consumer = await messaging.jetstream.consumers.get(WEIGHTS_STREAM.name, {
-    filter_subjects: SUBJECTS.weightsPublished,
-    deliver_policy: 'last',
+  const messages = await messaging.subscribeOrdered({
+    stream: WEIGHTS_STREAM.name,
+    filterSubject: SUBJECTS.weightsPublished,
+    deliverPolicy: 'last',
   });
-  const messages = await consumer.consume();
   const loop = (async () => {
     for await (const m of messages) {
       let published: weightsV1.WeightsPublished;
       try {
         published = weightsV1.WeightsPublished.decode(m.data);
       } catch (error) {
-        logger.error('undecodable WeightsPublished message', { seq: m.seq, error });
+        logger.error('undecodable WeightsPublished message', { seq: m.streamSequence, error });
         continue;
       }
-      if (m.info.pending > 0) {
+      if (m.pending > 0) {
         logger.info('weights announcement superseded by a newer one; skipping', {
           version: published.version.toString(),
         });
