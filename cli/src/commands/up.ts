@@ -48,6 +48,15 @@ async function writeToyModel(
   return dir;
 }
 
+/** The process-wide in-process broker every embedded service shares when no nats-server runs. */
+const IN_PROCESS_URL = 'mem://verdict';
+/** Satisfies the services' nats:/tls: URL rule; replaced by IN_PROCESS_URL before use. */
+const CONFIG_PLACEHOLDER_URL = 'nats://in-process.invalid:4222';
+
+function withMessagingUrl<T extends { natsUrl: string }>(config: T, url: string): T {
+  return { ...config, natsUrl: url };
+}
+
 /** Resolves on the first SIGINT/SIGTERM (a second one is left to the default handler: exit now). */
 function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolveSignal) => {
@@ -63,7 +72,8 @@ function untilSignal(): Promise<NodeJS.Signals> {
 
 export default defineCommand({
   name: 'up',
-  summary: 'the whole stack on this machine: nats-server + the five services on free ports; Ctrl-C drains',
+  summary:
+    'the whole stack on this machine: nats-server (or, without one, the in-process messaging transport) + the five services on free ports; Ctrl-C drains',
   flags: {
     student: { type: 'string', description: 'student (policy) model folder; required unless --toy' },
     judge: { type: 'string', description: 'judge model folder; required unless --toy' },
@@ -76,7 +86,11 @@ export default defineCommand({
       default: '.verdict/up',
       description: 'NATS store, runs, reports, toy models, up.json',
     },
-    natsUrl: { type: 'string', description: 'use this NATS server instead of starting nats-server' },
+    natsUrl: {
+      type: 'string',
+      description:
+        'use this NATS server instead of starting nats-server (mem://NAME: the in-process transport)',
+    },
     policyReplicas: { type: 'int', default: 1, min: 1, max: 16, description: 'policy-server replicas' },
     lambdaVr: { type: 'number', default: 0.5, min: 0, max: 1, description: 'reward-service λ (verifiable)' },
     muJudge: { type: 'number', default: 0.5, min: 0, max: 1, description: 'reward-service μ (judge)' },
@@ -125,6 +139,7 @@ export default defineCommand({
     const log = ctx.json ? 'warn' : 'info';
     const base = { LOG_LEVEL: log };
     const host = flags.host;
+    let messagingTransport: 'nats' | 'memory' = 'nats';
     const stopAll = async () => {
       for (const s of [...running].reverse()) {
         ctx.progress(`stopping ${s.name}`);
@@ -133,23 +148,40 @@ export default defineCommand({
     };
     try {
       let natsUrl = flags.natsUrl;
+      let transport: 'nats' | 'memory' = 'nats';
+      if (natsUrl?.startsWith('mem://')) transport = 'memory';
       if (natsUrl === undefined) {
         const { findNatsServerBinary, startNatsServer } = await import('@verdict/runtime/testing');
+        let bin: string | undefined;
         try {
-          findNatsServerBinary();
-        } catch {
-          // The in-process transport with JetStream semantics is not built yet.
-          throw new UsageError(
-            'nats-server not found: install it (apt-get install nats-server) or pass --nats-url',
-          );
+          bin = findNatsServerBinary();
+        } catch (error) {
+          // No nats-server: every service runs in this process, so they can share the
+          // in-process broker (same JetStream semantics, nothing persisted across restarts).
+          ctx.progress(`${(error as Error).message}; using the in-process messaging transport`);
         }
-        const storeDir = join(workDir, 'nats');
-        mkdirSync(storeDir, { recursive: true });
-        const server = await startNatsServer({ storeDir });
-        running.push({ name: 'nats-server', stop: () => server.stop() });
-        natsUrl = server.url;
+        if (bin === undefined) {
+          transport = 'memory';
+          natsUrl = IN_PROCESS_URL;
+        } else {
+          const storeDir = join(workDir, 'nats');
+          mkdirSync(storeDir, { recursive: true });
+          const server = await startNatsServer({ storeDir, bin });
+          running.push({ name: 'nats-server', stop: () => server.stop() });
+          natsUrl = server.url;
+        }
       }
+      ctx.progress(
+        transport === 'memory'
+          ? `messaging: in-process transport (${natsUrl})`
+          : `messaging: NATS JetStream at ${natsUrl}`,
+      );
       addresses['nats'] = natsUrl;
+      messagingTransport = transport;
+      const messagingUrl = natsUrl;
+      // Service configs accept nats:/tls: URLs only: load them with a placeholder and put the
+      // mem:// URL in afterwards (connectMessaging routes it to the in-process broker).
+      const configUrl = transport === 'memory' ? CONFIG_PLACEHOLDER_URL : messagingUrl;
 
       const judge = createJudgeServerApp(
         loadJudgeServerConfig({ ...base, JUDGE_HOST: host, JUDGE_PORT: '0', JUDGE_MODEL_DIR: judgeDir }),
@@ -158,30 +190,35 @@ export default defineCommand({
       running.push({ name: 'judge-server', stop: () => judge.stop() });
 
       const rewardApp = reward.createRewardServiceApp(
-        reward.loadRewardServiceConfig({
-          ...base,
-          NATS_URL: natsUrl,
-          REWARD_HOST: host,
-          REWARD_PORT: '0',
-          JUDGE_ADDRESS: addresses['judge-server'],
-          REWARD_LAMBDA_VR: String(flags.lambdaVr),
-          REWARD_MU_JUDGE: String(flags.muJudge),
-        }),
+        withMessagingUrl(
+          reward.loadRewardServiceConfig({
+            ...base,
+            NATS_URL: configUrl,
+            REWARD_HOST: host,
+            REWARD_PORT: '0',
+            JUDGE_ADDRESS: addresses['judge-server'],
+            REWARD_LAMBDA_VR: String(flags.lambdaVr),
+            REWARD_MU_JUDGE: String(flags.muJudge),
+          }),
+          messagingUrl,
+        ),
       );
       addresses['reward-service'] = (await rewardApp.start()).address;
       running.push({ name: 'reward-service', stop: () => rewardApp.stop() });
 
       for (let i = 0; i < flags.policyReplicas; i++) {
-        const p = policy.createPolicyApp(
-          policy.loadPolicyConfig({
-            ...base,
-            NATS_URL: natsUrl,
-            POLICY_HOST: host,
-            POLICY_PORT: '0',
-            POLICY_MODEL_DIR: studentDir,
-            POLICY_INSTANCE_ID: `policy-${i}`,
-          }),
-        );
+        const policyConfig = policy.loadPolicyConfig({
+          ...base,
+          NATS_URL: configUrl,
+          POLICY_HOST: host,
+          POLICY_PORT: '0',
+          POLICY_MODEL_DIR: studentDir,
+          POLICY_INSTANCE_ID: `policy-${i}`,
+        });
+        const p = policy.createPolicyApp({
+          ...policyConfig,
+          nats: { ...policyConfig.nats, url: messagingUrl },
+        });
         addresses[`policy-server-${i}`] = (await p.start()).address;
         running.push({ name: `policy-server-${i}`, stop: () => p.stop() });
       }
@@ -199,14 +236,17 @@ export default defineCommand({
       running.push({ name: 'evaluator', stop: () => evalApp.stop() });
 
       const learnerApp = learner.createLearnerApp(
-        learner.loadLearnerConfig({
-          ...base,
-          NATS_URL: natsUrl,
-          LEARNER_HOST: host,
-          LEARNER_PORT: '0',
-          LEARNER_RUNS_DIR: join(workDir, 'runs'),
-          ...(flags.runConfig ? { LEARNER_RUN_CONFIG: resolve(flags.runConfig) } : {}),
-        }),
+        withMessagingUrl(
+          learner.loadLearnerConfig({
+            ...base,
+            NATS_URL: configUrl,
+            LEARNER_HOST: host,
+            LEARNER_PORT: '0',
+            LEARNER_RUNS_DIR: join(workDir, 'runs'),
+            ...(flags.runConfig ? { LEARNER_RUN_CONFIG: resolve(flags.runConfig) } : {}),
+          }),
+          messagingUrl,
+        ),
       );
       addresses['learner'] = (await learnerApp.start()).address;
       running.push({ name: 'learner', stop: () => learnerApp.stop() });
@@ -218,13 +258,13 @@ export default defineCommand({
     const upFile = join(workDir, 'up.json');
     writeFileSync(
       upFile,
-      `${JSON.stringify({ pid: process.pid, addresses, studentDir, judgeDir }, null, 2)}\n`,
+      `${JSON.stringify({ pid: process.pid, addresses, transport: messagingTransport, studentDir, judgeDir }, null, 2)}\n`,
     );
     for (const [name, address] of Object.entries(addresses)) ctx.progress(`${name.padEnd(16)} ${address}`);
     ctx.progress(`ready (addresses in ${upFile}); Ctrl-C drains and stops`);
     const signal = await untilSignal();
     ctx.progress(`${signal}: draining`);
     await stopAll();
-    return { addresses, studentDir, judgeDir, workDir, stoppedBy: signal };
+    return { addresses, transport: messagingTransport, studentDir, judgeDir, workDir, stoppedBy: signal };
   },
 });
