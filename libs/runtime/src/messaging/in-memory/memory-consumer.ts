@@ -49,6 +49,8 @@ export class MemoryConsumer {
   config: ResolvedConsumerSpec;
   private nextSeq: number;
   private readonly pending = new Map<number, PendingEntry>();
+  /** Sequences of pending entries in state 'ready' (so take() need not scan all of pending). */
+  private readonly ready = new Set<number>();
   private readonly waiters = new Set<() => void>();
   private readonly unsubscribe: () => void;
   private deleted = false;
@@ -79,14 +81,16 @@ export class MemoryConsumer {
   /** Takes the next message to deliver (redeliveries first), or undefined when none is due. */
   take(): MemoryDelivery | undefined {
     if (this.deleted) return undefined;
-    const ready = [...this.pending].filter(([, e]) => e.state === 'ready').sort(([a], [b]) => a - b);
-    for (const [seq, entry] of ready) {
-      const message = this.stream.get(seq);
-      if (message === undefined) {
-        this.pending.delete(seq);
-        continue;
+    if (this.ready.size > 0) {
+      for (const seq of [...this.ready].sort((a, b) => a - b)) {
+        const entry = this.pending.get(seq);
+        const message = this.stream.get(seq);
+        if (entry === undefined || message === undefined) {
+          this.drop(seq);
+          continue;
+        }
+        return this.handOut(message, entry);
       }
-      return this.handOut(message, entry);
     }
     if (this.pending.size >= this.config.maxAckPending && this.config.maxAckPending > 0) return undefined;
     while (this.nextSeq <= this.stream.lastSequence) {
@@ -166,12 +170,14 @@ export class MemoryConsumer {
     this.unsubscribe();
     for (const entry of this.pending.values()) clearTimeout(entry.timer);
     this.pending.clear();
+    this.ready.clear();
     this.notify();
   }
 
   private handOut(message: StoredMessage, entry: PendingEntry): MemoryDelivery {
     entry.deliveryCount++;
     entry.state = 'out';
+    this.ready.delete(message.seq);
     const backoff = this.config.backoffMs;
     const waitMs =
       backoff !== undefined && backoff.length > 0
@@ -194,6 +200,7 @@ export class MemoryConsumer {
     if (this.pending.get(seq) !== entry) return;
     entry.state = 'ready';
     entry.timer = undefined;
+    this.ready.add(seq);
     this.notify();
   }
 
@@ -217,6 +224,7 @@ export class MemoryConsumer {
   private drop(seq: number): void {
     clearTimeout(this.pending.get(seq)?.timer);
     this.pending.delete(seq);
+    this.ready.delete(seq);
     this.notify();
   }
 }
