@@ -98,7 +98,9 @@ for (const transport of [natsTransport(), memoryTransport()]) {
       // Without expectations the sha256 recorded at put time is checked.
       assert.equal((await m.getBlob('conf-blobs', 'weights-v1.safetensors')).length, data.length);
       await assert.rejects(
-        m.getBlob('conf-blobs', 'weights-v1.safetensors', { expectedSha256: sha256Hex(Buffer.from('other')) }),
+        m.getBlob('conf-blobs', 'weights-v1.safetensors', {
+          expectedSha256: sha256Hex(Buffer.from('other')),
+        }),
         integrityReason('checksum-mismatch'),
       );
       await assert.rejects(
@@ -107,7 +109,8 @@ for (const transport of [natsTransport(), memoryTransport()]) {
       );
       await assert.rejects(
         m.getBlob('conf-blobs', 'missing'),
-        (err: unknown) => integrityReason('not-found')(err) && (err as BlobIntegrityError).code === 'NOT_FOUND',
+        (err: unknown) =>
+          integrityReason('not-found')(err) && (err as BlobIntegrityError).code === 'NOT_FOUND',
       );
       // A second put under the same name replaces the blob.
       const v2 = await m.putBlob('conf-blobs', 'weights-v1.safetensors', Buffer.from('tiny'));
@@ -227,7 +230,12 @@ for (const transport of [natsTransport(), memoryTransport()]) {
           fetchExpiresMs: 1_000,
           signal: stop.signal,
           handler: (msg) => {
-            seen = { headers: msg.headers.toRecord(), msgId: msg.msgId, ctx: msg.traceContext, text: msg.text() };
+            seen = {
+              headers: msg.headers.toRecord(),
+              msgId: msg.msgId,
+              ctx: msg.traceContext,
+              text: msg.text(),
+            };
             stop.abort();
             return 'ack';
           },
@@ -238,7 +246,9 @@ for (const transport of [natsTransport(), memoryTransport()]) {
         assert.equal(seen.msgId, 'hdr-1');
         assert.equal(seen.headers['x-run'], 'run-9');
         assert.equal(seen.headers['Nats-Msg-Id'], 'hdr-1');
-        assert.deepEqual(seen.ctx, { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+        assert.deepEqual(seen.ctx, {
+          traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        });
         assert.deepEqual(calls, ['publish conf.hdr.x', 'consume conf.hdr.x false']);
       } finally {
         await traced.close();
