@@ -59,7 +59,7 @@ for (const transport of ['nats', 'memory'] as const) {
         handler: async () => {
           getTracer('test').startSpan('handle').end();
           stop.abort();
-          return 'ack';
+          return 'ack' as const;
         },
       });
       assert.equal(stats.acked, 1);
