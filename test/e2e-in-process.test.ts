@@ -26,8 +26,6 @@ const G = 4;
 const TOTAL = STEPS * PROMPTS * G;
 const BROKER = `e2e-in-process-${process.pid}`;
 const MEM_URL = `mem://${BROKER}`;
-// Service configs accept nats:/tls: only; the apps get the mem:// URL after loading.
-const PLACEHOLDER = 'nats://in-process.invalid:4222';
 
 let student: { dir: string; cleanup: () => void };
 let judge: { dir: string; cleanup: () => void };
@@ -42,7 +40,7 @@ before(async () => {
   judge = writeToyJudge();
   work = mkdtempSync(join(tmpdir(), 'verdict-e2e-mem-'));
   const o: StackOptions = {
-    natsUrl: PLACEHOLDER,
+    natsUrl: MEM_URL,
     studentDir: student.dir,
     judgeDir: judge.dir,
     runsDir: join(work, 'runs'),
@@ -63,23 +61,16 @@ before(async () => {
   );
   const judgeAddress = (await judgeApp.start()).address;
   started.push(judgeApp);
-  const reward = createRewardServiceApp(
-    { ...loadRewardServiceConfig(rewardEnv(o, judgeAddress)), natsUrl: MEM_URL },
-    deps,
-  );
+  const reward = createRewardServiceApp(loadRewardServiceConfig(rewardEnv(o, judgeAddress)), deps);
   await reward.start();
   started.push(reward);
   for (let i = 0; i < o.policyReplicas; i++) {
-    const config = loadPolicyConfig(policyEnv(o, `policy-${i}`));
-    const p = createPolicyApp(
-      { ...config, nats: { ...config.nats, url: MEM_URL } },
-      { logger: silentLogger },
-    );
+    const p = createPolicyApp(loadPolicyConfig(policyEnv(o, `policy-${i}`)), { logger: silentLogger });
     await p.start();
     started.push(p);
     policies.push(p);
   }
-  const learner = createLearnerApp({ ...loadLearnerConfig(learnerEnv(o)), natsUrl: MEM_URL }, deps);
+  const learner = createLearnerApp(loadLearnerConfig(learnerEnv(o)), deps);
   learnerAddress = (await learner.start()).address;
   started.push(learner);
   m = await connectMessaging({ servers: MEM_URL, name: 'e2e-in-process-audit' });

@@ -50,12 +50,6 @@ async function writeToyModel(
 
 /** The process-wide in-process broker every embedded service shares when no nats-server runs. */
 const IN_PROCESS_URL = 'mem://verdict';
-/** Satisfies the services' nats:/tls: URL rule; replaced by IN_PROCESS_URL before use. */
-const CONFIG_PLACEHOLDER_URL = 'nats://in-process.invalid:4222';
-
-function withMessagingUrl<T extends { natsUrl: string }>(config: T, url: string): T {
-  return { ...config, natsUrl: url };
-}
 
 /** Resolves on the first SIGINT/SIGTERM (a second one is left to the default handler: exit now). */
 function untilSignal(): Promise<NodeJS.Signals> {
@@ -179,9 +173,8 @@ export default defineCommand({
       addresses['nats'] = natsUrl;
       messagingTransport = transport;
       const messagingUrl = natsUrl;
-      // Service configs accept nats:/tls: URLs only: load them with a placeholder and put the
-      // mem:// URL in afterwards (connectMessaging routes it to the in-process broker).
-      const configUrl = transport === 'memory' ? CONFIG_PLACEHOLDER_URL : messagingUrl;
+      // Service configs accept nats:, tls: and mem: URLs; connectMessaging routes mem:// to the
+      // in-process broker every embedded service shares.
 
       const judge = createJudgeServerApp(
         loadJudgeServerConfig({ ...base, JUDGE_HOST: host, JUDGE_PORT: '0', JUDGE_MODEL_DIR: judgeDir }),
@@ -190,18 +183,15 @@ export default defineCommand({
       running.push({ name: 'judge-server', stop: () => judge.stop() });
 
       const rewardApp = reward.createRewardServiceApp(
-        withMessagingUrl(
-          reward.loadRewardServiceConfig({
-            ...base,
-            NATS_URL: configUrl,
-            REWARD_HOST: host,
-            REWARD_PORT: '0',
-            JUDGE_ADDRESS: addresses['judge-server'],
-            REWARD_LAMBDA_VR: String(flags.lambdaVr),
-            REWARD_MU_JUDGE: String(flags.muJudge),
-          }),
-          messagingUrl,
-        ),
+        reward.loadRewardServiceConfig({
+          ...base,
+          NATS_URL: messagingUrl,
+          REWARD_HOST: host,
+          REWARD_PORT: '0',
+          JUDGE_ADDRESS: addresses['judge-server'],
+          REWARD_LAMBDA_VR: String(flags.lambdaVr),
+          REWARD_MU_JUDGE: String(flags.muJudge),
+        }),
       );
       addresses['reward-service'] = (await rewardApp.start()).address;
       running.push({ name: 'reward-service', stop: () => rewardApp.stop() });
@@ -209,16 +199,13 @@ export default defineCommand({
       for (let i = 0; i < flags.policyReplicas; i++) {
         const policyConfig = policy.loadPolicyConfig({
           ...base,
-          NATS_URL: configUrl,
+          NATS_URL: messagingUrl,
           POLICY_HOST: host,
           POLICY_PORT: '0',
           POLICY_MODEL_DIR: studentDir,
           POLICY_INSTANCE_ID: `policy-${i}`,
         });
-        const p = policy.createPolicyApp({
-          ...policyConfig,
-          nats: { ...policyConfig.nats, url: messagingUrl },
-        });
+        const p = policy.createPolicyApp(policyConfig);
         addresses[`policy-server-${i}`] = (await p.start()).address;
         running.push({ name: `policy-server-${i}`, stop: () => p.stop() });
       }
@@ -236,17 +223,14 @@ export default defineCommand({
       running.push({ name: 'evaluator', stop: () => evalApp.stop() });
 
       const learnerApp = learner.createLearnerApp(
-        withMessagingUrl(
-          learner.loadLearnerConfig({
-            ...base,
-            NATS_URL: configUrl,
-            LEARNER_HOST: host,
-            LEARNER_PORT: '0',
-            LEARNER_RUNS_DIR: join(workDir, 'runs'),
-            ...(flags.runConfig ? { LEARNER_RUN_CONFIG: resolve(flags.runConfig) } : {}),
-          }),
-          messagingUrl,
-        ),
+        learner.loadLearnerConfig({
+          ...base,
+          NATS_URL: messagingUrl,
+          LEARNER_HOST: host,
+          LEARNER_PORT: '0',
+          LEARNER_RUNS_DIR: join(workDir, 'runs'),
+          ...(flags.runConfig ? { LEARNER_RUN_CONFIG: resolve(flags.runConfig) } : {}),
+        }),
       );
       addresses['learner'] = (await learnerApp.start()).address;
       running.push({ name: 'learner', stop: () => learnerApp.stop() });

@@ -11,7 +11,10 @@ export const learnerConfigSchema = defineConfig({
       description: 'gRPC port (0 = any free port)',
     }),
   },
-  natsUrl: env.url('NATS_URL', { protocols: ['nats:', 'tls:'], description: 'NATS server (JetStream)' }),
+  natsUrl: env.url('NATS_URL', {
+    protocols: ['nats:', 'tls:', 'mem:'],
+    description: 'NATS server (JetStream); mem://NAME = in-process transport',
+  }),
   runsDir: env.string('LEARNER_RUNS_DIR', {
     default: 'runs',
     minLength: 1,

@@ -75,7 +75,10 @@ export const policyConfigSchema = defineConfig({
   },
   nats: {
     url: env.optional(
-      env.url('NATS_URL', { protocols: ['nats:', 'tls:'], description: 'NATS server; unset = gRPC only' }),
+      env.url('NATS_URL', {
+        protocols: ['nats:', 'tls:', 'mem:'],
+        description: 'NATS server; mem://NAME = in-process; unset = gRPC only',
+      }),
     ),
     rolloutConsumer: env.string('POLICY_ROLLOUT_CONSUMER', {
       default: 'policy-server',

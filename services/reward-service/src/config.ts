@@ -5,7 +5,10 @@ const schema = defineConfig({
     host: env.string('REWARD_HOST', { default: '0.0.0.0', description: 'gRPC bind address' }),
     port: env.int('REWARD_PORT', { default: 50053, min: 0, max: 65535, description: 'gRPC port (0 = any)' }),
   },
-  natsUrl: env.url('NATS_URL', { protocols: ['nats:', 'tls:'], description: 'NATS server' }),
+  natsUrl: env.url('NATS_URL', {
+    protocols: ['nats:', 'tls:', 'mem:'],
+    description: 'NATS server; mem://NAME = in-process transport',
+  }),
   judgeAddress: env.optional(
     env.string('JUDGE_ADDRESS', { description: 'judge-server host:port (needed when μ or ρ > 0)' }),
   ),
