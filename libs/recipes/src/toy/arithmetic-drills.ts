@@ -13,11 +13,18 @@ const SYMBOL = { add: '+', sub: '-', mul: '*', div: '/' } as const;
  */
 export function arithmeticDrillSequences(
   tokenizer: ModelTokenizer,
-  options: { readonly sequences: number; readonly perSequence: number; readonly seed: string },
+  options: {
+    readonly sequences: number;
+    readonly perSequence: number;
+    readonly seed: string;
+    /** Draw the facts from problems of this difficulty only (small numbers at 1). Default mixed. */
+    readonly difficulty?: 1 | 2 | 3 | 4 | 'mixed';
+  },
 ): WeightedSequence[] {
   const problems = generateToyProblems(Math.ceil((options.sequences * options.perSequence) / 2.5), {
     seed: options.seed,
     split: 'id',
+    difficulty: options.difficulty ?? 'mixed',
   });
   const facts = problems.flatMap((p) =>
     p.spec.steps.map((s) => ({

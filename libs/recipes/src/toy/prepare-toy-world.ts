@@ -90,7 +90,7 @@ export interface PrepareToyWorldOptions {
   readonly budget?: ToyBudget;
   /** Retrain even when the cache holds this recipe. */
   readonly force?: boolean;
-  /** ORT intra-op threads (default 2). Not part of the cache key. */
+  /** ORT intra-op threads per session (default 1: the student and judge sessions run concurrently). Not part of the cache key. */
   readonly threads?: number;
   /** Overrides the preset (tests, experiments); the hash covers the final config. */
   readonly config?: ToyRecipeConfig;
@@ -134,7 +134,7 @@ function judgeItemsFromSamples(samples: readonly StudentSample[]): JudgeTrainIte
  */
 export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<ToyWorld> {
   const say = options.onProgress ?? (() => {});
-  const threads = options.threads ?? 2;
+  const threads = options.threads ?? 1;
   const config = options.config ?? toyRecipeConfig(options.budget ?? 'full', options.seed ?? 0, threads);
   const hash = toyRecipeHash(config);
   const dir = join(options.cacheDir, 'toy', hash);
@@ -156,11 +156,12 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
   const p = paths(work);
   const timings: Record<string, number> = {};
   const t0 = performance.now();
-  let mark = t0;
-  const lap = (name: string): void => {
+  // The two pipelines overlap, so each keeps its own mark; judge_training counts from the start.
+  const marks = { student: t0, judge: t0 };
+  const lap = (name: string, pipeline: keyof typeof marks = 'student'): void => {
     const now = performance.now();
-    timings[name] = (now - mark) / 1000;
-    mark = now;
+    timings[name] = (now - marks[pipeline]) / 1000;
+    marks[pipeline] = now;
     say(`toy: ${name} done in ${formatSeconds(timings[name]!)}`);
   };
   const { seed } = config;
@@ -168,120 +169,145 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
   writeToyTokenizer(p.tokenizerDir);
   const tokenizer: ModelTokenizer = loadModelTokenizer(p.tokenizerDir);
 
-  // Student: small model, small labeled set, so it stays weak.
+  // The student pipeline (SFT → eval → samples) and the judge's phase 1 (synthetic data) run at
+  // the same time, each session in its own worker; the judge's phase 2 waits for the samples.
   const studentConfig = toyLlamaConfig(config.student.dims);
   const studentTrain = generateToyProblems(config.student.trainProblems, {
     seed: `student:${seed}`,
     split: 'id',
   });
-  say(
-    `toy: student ${countParams(studentConfig)} params, SFT on ${studentTrain.length} problems × ${config.student.train.epochs} epochs`,
-  );
-  const student = await trainOnSequences({
-    label: 'toy: student sft',
-    config: studentConfig,
-    params: createRandomLlamaWeights(studentConfig, seed),
-    sequences: studentSftSequences(tokenizer, studentConfig, studentTrain),
-    train: config.student.train,
-    seed,
-    threads,
-    onProgress: say,
-  });
-  saveModel(p.studentDir, studentConfig, student.params, p.tokenizerDir);
-  lap('student_sft');
-
-  const studentModel = createLlamaModel(studentConfig, student.params, tokenizer, {
-    intraOpThreads: threads,
-  });
-  let accuracyId: number;
-  let accuracyOod: number;
-  let trainSamples: StudentSample[];
-  let evalSamples: StudentSample[];
-  try {
-    const n = config.eval.studentProblems;
-    const greedy = { samplesPerProblem: 1, temperature: 0, maxNewTokens: config.sampling.maxNewTokens, seed };
-    const id = await sampleStudent(
-      studentModel,
-      generateToyProblems(n, { seed: TOY_EVAL_SEED, split: 'id' }),
-      {
-        ...greedy,
-        label: 'toy: student eval (in-domain)',
-        onProgress: say,
-      },
-    );
-    const ood = await sampleStudent(
-      studentModel,
-      generateToyProblems(n, { seed: TOY_EVAL_SEED, split: 'ood' }),
-      {
-        ...greedy,
-        label: 'toy: student eval (held-out templates)',
-        onProgress: say,
-      },
-    );
-    accuracyId = mean(id.map((s) => (s.correct ? 1 : 0)));
-    accuracyOod = mean(ood.map((s) => (s.correct ? 1 : 0)));
-    say(
-      `toy: student greedy accuracy in-domain ${(100 * accuracyId).toFixed(1)}%, held-out ${(100 * accuracyOod).toFixed(1)}%`,
-    );
-    lap('student_eval');
-    const sampling = { temperature: config.sampling.temperature, maxNewTokens: config.sampling.maxNewTokens };
-    trainSamples = await sampleStudent(
-      studentModel,
-      generateToyProblems(config.judge.studentSampleProblems, { seed: `judge-student:${seed}`, split: 'id' }),
-      {
-        ...sampling,
-        samplesPerProblem: config.judge.samplesPerProblem,
-        seed: seed + 1,
-        label: 'toy: student samples for the judge',
-        onProgress: say,
-      },
-    );
-    evalSamples = await sampleStudent(
-      studentModel,
-      generateToyProblems(config.eval.judgeProblems, { seed: `judge-eval:${seed}`, split: 'id' }),
-      {
-        ...sampling,
-        samplesPerProblem: config.eval.judgeSamplesPerProblem,
-        seed: seed + 2,
-        label: 'toy: fresh student samples (judge eval)',
-        onProgress: say,
-      },
-    );
-    lap('student_sampling');
-  } finally {
-    await studentModel.close();
-  }
-
-  // Judge: larger model; synthetic right/wrong solutions plus the student's own labeled samples.
   const judgeConfig = toyLlamaConfig(config.judge.dims);
-  const synthetic = generateVerifierData(
-    generateToyProblems(config.judge.syntheticProblems, { seed: `judge:${seed}`, split: 'id' }),
-    { seed, wrongPerProblem: config.judge.wrongPerProblem },
-  );
-  const judgeItems = shuffle(
-    [
-      ...synthetic.map((e) => ({ question: e.question, solution: e.solution, label: e.label })),
-      ...judgeItemsFromSamples(trainSamples),
-    ],
+  const synthetic = shuffle(
+    generateVerifierData(
+      generateToyProblems(config.judge.syntheticProblems, { seed: `judge:${seed}`, split: 'id' }),
+      { seed, wrongPerProblem: config.judge.wrongPerProblem },
+    ).map((e) => ({ question: e.question, solution: e.solution, label: e.label })),
     `judge-items:${seed}`,
   );
+  const replay = synthetic.slice(0, config.judge.replayExamples);
+  const phase2Count = replay.length + config.judge.studentSampleProblems * config.judge.samplesPerProblem;
   say(
-    `toy: judge ${countParams(judgeConfig)} params on ${judgeItems.length} examples ` +
-      `(${synthetic.length} synthetic, ${trainSamples.length} student samples, ` +
-      `${judgeItems.filter((x) => x.label).length} labeled Yes)`,
+    `toy: student ${countParams(studentConfig)} params, SFT on ${studentTrain.length} problems × ` +
+      `${config.student.train.epochs} epochs; judge ${countParams(judgeConfig)} params, ` +
+      `${synthetic.length} synthetic examples × ${config.judge.syntheticEpochs} then ${phase2Count} ` +
+      `(student samples + ${replay.length} replayed)`,
   );
-  const judged = await trainOnSequences({
+
+  const studentPipeline = (async () => {
+    const student = await trainOnSequences({
+      label: 'toy: student sft',
+      config: studentConfig,
+      params: createRandomLlamaWeights(studentConfig, seed),
+      phases: [
+        {
+          sequences: studentSftSequences(tokenizer, studentConfig, studentTrain),
+          count: studentTrain.length,
+          epochs: config.student.train.epochs,
+        },
+      ],
+      train: config.student.train,
+      seed,
+      threads,
+      onProgress: say,
+    });
+    saveModel(p.studentDir, studentConfig, student.params, p.tokenizerDir);
+    lap('student_sft');
+    const model = createLlamaModel(studentConfig, student.params, tokenizer, { intraOpThreads: threads });
+    try {
+      const n = config.eval.studentProblems;
+      const greedy = {
+        samplesPerProblem: 1,
+        temperature: 0,
+        maxNewTokens: config.sampling.maxNewTokens,
+        seed,
+        onProgress: say,
+      };
+      const id = await sampleStudent(model, generateToyProblems(n, { seed: TOY_EVAL_SEED, split: 'id' }), {
+        ...greedy,
+        label: 'toy: student eval (in-domain)',
+      });
+      const ood = await sampleStudent(model, generateToyProblems(n, { seed: TOY_EVAL_SEED, split: 'ood' }), {
+        ...greedy,
+        label: 'toy: student eval (held-out templates)',
+      });
+      const accuracyId = mean(id.map((x) => (x.correct ? 1 : 0)));
+      const accuracyOod = mean(ood.map((x) => (x.correct ? 1 : 0)));
+      say(
+        `toy: student greedy accuracy in-domain ${(100 * accuracyId).toFixed(1)}%, ` +
+          `held-out templates ${(100 * accuracyOod).toFixed(1)}%`,
+      );
+      lap('student_eval');
+      const sampling = {
+        temperature: config.sampling.temperature,
+        maxNewTokens: config.sampling.maxNewTokens,
+        onProgress: say,
+      };
+      const trainSamples = await sampleStudent(
+        model,
+        generateToyProblems(config.judge.studentSampleProblems, {
+          seed: `judge-student:${seed}`,
+          split: 'id',
+        }),
+        {
+          ...sampling,
+          samplesPerProblem: config.judge.samplesPerProblem,
+          seed: seed + 1,
+          label: 'toy: student samples for the judge',
+        },
+      );
+      const evalSamples = await sampleStudent(
+        model,
+        generateToyProblems(config.eval.judgeProblems, { seed: `judge-eval:${seed}`, split: 'id' }),
+        {
+          ...sampling,
+          samplesPerProblem: config.eval.judgeSamplesPerProblem,
+          seed: seed + 2,
+          label: 'toy: fresh student samples (judge eval)',
+        },
+      );
+      lap('student_sampling');
+      return { summary: student.summary, accuracyId, accuracyOod, trainSamples, evalSamples };
+    } finally {
+      await model.close();
+    }
+  })();
+
+  const judgePipeline = trainOnSequences({
     label: 'toy: judge training',
     config: judgeConfig,
     params: createRandomLlamaWeights(judgeConfig, seed + 7),
-    sequences: judgeSequences(tokenizer, judgeItems, config.judge.lmLossWeight),
+    phases: [
+      {
+        sequences: judgeSequences(tokenizer, synthetic, config.judge.lmLossWeight),
+        count: synthetic.length,
+        epochs: config.judge.syntheticEpochs,
+      },
+      {
+        sequences: studentPipeline.then((s) =>
+          judgeSequences(
+            tokenizer,
+            [...judgeItemsFromSamples(s.trainSamples), ...replay],
+            config.judge.lmLossWeight,
+          ),
+        ),
+        count: phase2Count,
+        epochs: 1,
+      },
+    ],
     train: config.judge.train,
     seed: seed + 7,
     threads,
     onProgress: say,
   });
+  // Both settle before anything is reported, so a failure in one never leaves the other running.
+  const [studentOutcome, judgeOutcome] = await Promise.allSettled([studentPipeline, judgePipeline]);
+  if (studentOutcome.status === 'rejected') throw studentOutcome.reason;
+  if (judgeOutcome.status === 'rejected') throw judgeOutcome.reason;
+  const { accuracyId, accuracyOod, trainSamples, evalSamples } = studentOutcome.value;
+  const judged = judgeOutcome.value;
+  const student = { summary: studentOutcome.value.summary };
   saveModel(p.judgeDir, judgeConfig, judged.params, p.tokenizerDir);
-  lap('judge_training');
+  lap('judge_training', 'judge');
 
   const judgeModel = createLlamaModel(judgeConfig, judged.params, tokenizer, { intraOpThreads: threads });
   let scores: number[];
@@ -309,7 +335,7 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
     `toy: judge on ${scores.length} fresh student samples: accuracy ${(100 * judgeMetrics.accuracy).toFixed(1)}%, ` +
       `AUROC ${judgeMetrics.auroc.toFixed(3)}`,
   );
-  lap('judge_eval');
+  lap('judge_eval', 'judge');
   timings['total'] = (performance.now() - t0) / 1000;
 
   const manifest: ToyWorldManifest = {

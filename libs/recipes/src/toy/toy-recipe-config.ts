@@ -15,6 +15,8 @@ export interface ToyTrainConfig {
   readonly epochs: number;
   readonly batchSize: number;
   readonly lr: number;
+  /** AdamW β2 (default 0.999); 0.99 adapts faster in short runs. */
+  readonly beta2?: number;
 }
 
 /** Everything that decides what `prepareToyWorld` produces; its hash keys the cache. */
@@ -29,18 +31,24 @@ export interface ToyRecipeConfig {
   };
   readonly judge: {
     readonly dims: ToyModelDims;
-    /** Problems whose correct + corrupted solutions (generateVerifierData) the judge sees. */
+    /**
+     * Phase 1 (runs while the student trains and samples): correct + corrupted solutions of this
+     * many problems (generateVerifierData), for `syntheticEpochs`.
+     */
     readonly syntheticProblems: number;
     readonly wrongPerProblem: number;
-    /** Problems the student samples on for the judge's training set (labeled by the answer checker). */
+    readonly syntheticEpochs: number;
+    /** Phase 2: the student's own samples on this many fresh problems, labeled by the answer checker... */
     readonly studentSampleProblems: number;
     readonly samplesPerProblem: number;
+    /** ...mixed with this many phase-1 examples replayed (so phase 2 does not forget them). */
+    readonly replayExamples: number;
     /**
      * Weight of the auxiliary LM loss on the solution tokens of correct solutions, relative to the
      * verdict token (weight 1 per example): teaches the judge the arithmetic it has to check.
      */
     readonly lmLossWeight: number;
-    readonly train: ToyTrainConfig;
+    readonly train: Omit<ToyTrainConfig, 'epochs'>;
   };
   readonly sampling: {
     readonly temperature: number;
@@ -53,7 +61,10 @@ export interface ToyRecipeConfig {
     readonly judgeProblems: number;
     readonly judgeSamplesPerProblem: number;
   };
-  /** ORT intra-op threads for training and inference sessions. */
+  /**
+   * ORT intra-op threads per session. The student's and the judge's sessions run at the same time
+   * in two workers, so 1 each uses both cores of a 2-core machine.
+   */
   readonly threads: number;
   /** Recorded so a template change invalidates the cache. */
   readonly templates: { readonly student: string; readonly judge: string };
@@ -63,7 +74,7 @@ const STUDENT_DIMS: ToyModelDims = { hiddenSize: 128, numLayers: 4, numHeads: 4,
 const JUDGE_DIMS: ToyModelDims = { hiddenSize: 192, numLayers: 4, numHeads: 6, intermediateSize: 512 };
 
 /** The recipe presets: `full` is what `verdict toy prepare` runs, `quick` what the tests run. */
-export function toyRecipeConfig(budget: ToyBudget, seed = 0, threads = 2): ToyRecipeConfig {
+export function toyRecipeConfig(budget: ToyBudget, seed = 0, threads = 1): ToyRecipeConfig {
   const templates = { student: PLAIN_TEMPLATE.version, judge: JUDGE_TEMPLATE.version };
   if (budget === 'quick') {
     return {
@@ -75,13 +86,15 @@ export function toyRecipeConfig(budget: ToyBudget, seed = 0, threads = 2): ToyRe
         train: { epochs: 2, batchSize: 16, lr: 3e-3 },
       },
       judge: {
-        dims: { hiddenSize: 64, numLayers: 2, numHeads: 2, intermediateSize: 192 },
-        syntheticProblems: 200,
+        dims: { hiddenSize: 96, numLayers: 2, numHeads: 3, intermediateSize: 256 },
+        syntheticProblems: 800,
         wrongPerProblem: 1,
+        syntheticEpochs: 2,
         studentSampleProblems: 32,
         samplesPerProblem: 2,
+        replayExamples: 64,
         lmLossWeight: 0.5,
-        train: { epochs: 1, batchSize: 16, lr: 3e-3 },
+        train: { batchSize: 16, lr: 3e-3 },
       },
       sampling: { temperature: 1, maxNewTokens: 96 },
       eval: { studentProblems: 32, judgeProblems: 32, judgeSamplesPerProblem: 2 },
@@ -92,18 +105,20 @@ export function toyRecipeConfig(budget: ToyBudget, seed = 0, threads = 2): ToyRe
   return {
     budget,
     seed,
-    student: { dims: STUDENT_DIMS, trainProblems: 3000, train: { epochs: 3, batchSize: 16, lr: 3e-3 } },
+    student: { dims: STUDENT_DIMS, trainProblems: 6000, train: { epochs: 3, batchSize: 16, lr: 3e-3 } },
     judge: {
       dims: JUDGE_DIMS,
-      syntheticProblems: 3000,
+      syntheticProblems: 6000,
       wrongPerProblem: 1,
-      studentSampleProblems: 750,
+      syntheticEpochs: 1,
+      studentSampleProblems: 500,
       samplesPerProblem: 4,
-      lmLossWeight: 0.5,
-      train: { epochs: 1, batchSize: 32, lr: 2e-3 },
+      replayExamples: 1000,
+      lmLossWeight: 2,
+      train: { batchSize: 32, lr: 2e-3 },
     },
     sampling: { temperature: 1, maxNewTokens: 96 },
-    eval: { studentProblems: 300, judgeProblems: 200, judgeSamplesPerProblem: 4 },
+    eval: { studentProblems: 300, judgeProblems: 400, judgeSamplesPerProblem: 4 },
     threads,
     templates,
   };
@@ -120,9 +135,13 @@ function canonical(value: unknown): string {
 }
 
 /** Recipe version: bump when the code changes what a config produces. */
-export const TOY_RECIPE_VERSION = 1;
+export const TOY_RECIPE_VERSION = 2;
 
-/** First 16 hex digits of sha256 over the canonical config (threads excluded: they do not change results... */
+/**
+ * First 16 hex digits of sha256 over the canonical config and TOY_RECIPE_VERSION. Threads are left
+ * out: they only change float summation order (results are reproducible for a fixed count), and a
+ * cache should not be rebuilt for them.
+ */
 export function toyRecipeHash(config: ToyRecipeConfig): string {
   const { threads: _threads, ...rest } = config;
   return createHash('sha256')

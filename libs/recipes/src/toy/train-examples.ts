@@ -55,36 +55,56 @@ export interface TrainSummary {
   readonly seconds: number;
 }
 
+/** A stretch of training data; `sequences` may still be in the making (a promise). */
+export interface TrainPhase {
+  readonly sequences: readonly WeightedSequence[] | Promise<readonly WeightedSequence[]>;
+  /** Number of sequences (known up front, so the LR schedule spans every phase). */
+  readonly count: number;
+  readonly epochs: number;
+}
+
+function batchesOf(
+  sequences: readonly WeightedSequence[],
+  batchSize: number,
+  seed: number,
+): WeightedSequence[][] {
+  const order = shuffle(sequences, seed);
+  // Sort windows of 16 batches by length: similar lengths share a batch, order stays random.
+  const window = batchSize * 16;
+  const batches: WeightedSequence[][] = [];
+  for (let w = 0; w < order.length; w += window) {
+    const chunk = order.slice(w, w + window).sort((a, b) => a.ids.length - b.ids.length);
+    for (let i = 0; i < chunk.length; i += batchSize) batches.push(chunk.slice(i, i + batchSize));
+  }
+  return shuffle(batches, seed + 500);
+}
+
 /**
- * Trains `params` on the sequences for `train.epochs` (AdamW, warmup then cosine to 10%, clip 1)
- * and returns the trained parameters. Batches are grouped by length within a shuffled window so
- * padding stays small.
+ * Trains `params` through the phases in order (AdamW, warmup then cosine to 10% over all phases,
+ * clip 1) and returns the trained parameters. A phase whose data is a promise is awaited when
+ * reached, so training on ready data overlaps with producing the rest (the judge trains on
+ * synthetic data while the student is still sampling). Batches group similar lengths.
  */
 export async function trainOnSequences(options: {
   readonly label: string;
   readonly config: LlamaFamilyConfig;
   readonly params: ParamMap;
-  readonly sequences: readonly WeightedSequence[];
-  readonly train: ToyTrainConfig;
+  /** The data in phases; or `sequences` for one phase of `train.epochs` (default 1). */
+  readonly phases?: readonly TrainPhase[];
+  readonly sequences?: readonly WeightedSequence[];
+  readonly train: Omit<ToyTrainConfig, 'epochs'> & { readonly epochs?: number };
   readonly seed: number;
   readonly threads: number;
   readonly onProgress: (line: string) => void;
 }): Promise<{ params: ParamMap; summary: TrainSummary }> {
-  const { train, sequences } = options;
-  const epochBatches = (epoch: number): WeightedSequence[][] => {
-    const order = shuffle(sequences, options.seed * 1000 + epoch);
-    // Sort windows of 16 batches by length: similar lengths share a batch, order stays random.
-    const window = train.batchSize * 16;
-    const batches: WeightedSequence[][] = [];
-    for (let w = 0; w < order.length; w += window) {
-      const chunk = order.slice(w, w + window).sort((a, b) => a.ids.length - b.ids.length);
-      for (let i = 0; i < chunk.length; i += train.batchSize)
-        batches.push(chunk.slice(i, i + train.batchSize));
-    }
-    return shuffle(batches, options.seed * 1000 + epoch + 500);
-  };
-  const stepsPerEpoch = Math.ceil(sequences.length / train.batchSize);
-  const totalSteps = stepsPerEpoch * train.epochs;
+  const { train } = options;
+  const phases: readonly TrainPhase[] =
+    options.phases ??
+    (options.sequences === undefined
+      ? []
+      : [{ sequences: options.sequences, count: options.sequences.length, epochs: train.epochs ?? 1 }]);
+  if (phases.length === 0) throw new RangeError(`${options.label}: no training data (phases or sequences)`);
+  const totalSteps = phases.reduce((n, p) => n + p.epochs * Math.ceil(p.count / train.batchSize), 0);
   const trainer = createTrainer({
     config: options.config,
     params: options.params,
@@ -96,30 +116,39 @@ export async function trainOnSequences(options: {
       totalSteps,
       minLr: train.lr * 0.1,
     },
-    optimizer: { weightDecay: 0.01 },
+    optimizer: { weightDecay: 0.01, beta2: train.beta2 ?? 0.999 },
     maxGradNorm: 1,
     intraOpThreads: options.threads,
   });
   const meter = createProgressMeter(options.label, totalSteps, 'steps', options.onProgress);
-  const started = performance.now();
+  let started = performance.now();
   let tokens = 0;
   let firstLoss = Number.NaN;
   let lossEma = Number.NaN;
   let lastLoss = Number.NaN;
+  let waitedMs = 0;
   try {
-    for (let epoch = 0; epoch < train.epochs; epoch++) {
-      for (const group of epochBatches(epoch)) {
-        const batch = weightedBatch(group);
-        const r = await trainer.trainStep([batch]);
-        for (let i = 0; i < batch.attentionMask.length; i++) tokens += batch.attentionMask[i]!;
-        if (Number.isNaN(firstLoss)) firstLoss = r.loss;
-        lastLoss = r.loss;
-        lossEma = Number.isNaN(lossEma) ? r.loss : 0.9 * lossEma + 0.1 * r.loss;
-        const elapsed = (performance.now() - started) / 1000;
-        meter.update(
-          r.step,
-          `epoch ${epoch + 1}/${train.epochs} loss ${lossEma.toFixed(4)} tok/s ${Math.round(tokens / elapsed)}`,
-        );
+    for (const [phaseIndex, phase] of phases.entries()) {
+      const waitStart = performance.now();
+      const sequences = await phase.sequences;
+      waitedMs += performance.now() - waitStart;
+      if (phaseIndex === 0) started = performance.now();
+      for (let epoch = 0; epoch < phase.epochs; epoch++) {
+        const seed = options.seed * 1000 + phaseIndex * 100 + epoch;
+        for (const group of batchesOf(sequences, train.batchSize, seed)) {
+          if (trainer.step >= totalSteps) break;
+          const batch = weightedBatch(group);
+          const r = await trainer.trainStep([batch]);
+          for (let i = 0; i < batch.attentionMask.length; i++) tokens += batch.attentionMask[i]!;
+          if (Number.isNaN(firstLoss)) firstLoss = r.loss;
+          lastLoss = r.loss;
+          lossEma = Number.isNaN(lossEma) ? r.loss : 0.9 * lossEma + 0.1 * r.loss;
+          const elapsed = (performance.now() - started - waitedMs) / 1000;
+          meter.update(
+            r.step,
+            `phase ${phaseIndex + 1}/${phases.length} loss ${lossEma.toFixed(4)} tok/s ${Math.round(tokens / elapsed)}`,
+          );
+        }
       }
     }
     const params: ParamMap = new Map([...trainer.params].map(([n, d]) => [n, d.slice()]));

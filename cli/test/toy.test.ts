@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Runs the real `npx verdict` from the repository root, as users do. */
+function verdict(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const r = spawnSync('npx', ['--no-install', 'verdict', ...args], { cwd: repoRoot, encoding: 'utf8', env });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('verdict toy prepare (spawned)', () => {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'verdict-toy-cli-'));
+  after(() => rmSync(cacheDir, { recursive: true, force: true }));
+
+  for (const args of [
+    ['--seed', '-1'],
+    ['--seed', 'x'],
+    ['--threads', '0'],
+    ['--bogus'],
+    ['--quick', '--quick'],
+  ]) {
+    it(`bad flags ${args.join(' ')} → exit 2 with one line naming the flag`, () => {
+      const r = verdict(['toy', 'prepare', '--cache-dir', cacheDir, ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      const flag = args[0]!;
+      assert.match(r.stderr, new RegExp(flag));
+      assert.equal(r.stdout, '');
+    });
+  }
+
+  it('--quick --json prints one document; VERDICT_CACHE_DIR is the default cache; a rerun is cached', () => {
+    const env = { ...process.env, VERDICT_CACHE_DIR: cacheDir };
+    const first = verdict(['toy', 'prepare', '--quick', '--seed', '5', '--json'], env);
+    assert.equal(first.code, 0, first.stderr);
+    const doc = JSON.parse(first.stdout);
+    assert.equal(doc.cached, false);
+    for (const x of [
+      doc.student.accuracy_id,
+      doc.student.accuracy_ood,
+      doc.judge.accuracy,
+      doc.judge.auroc,
+    ]) {
+      assert.equal(typeof x, 'number');
+    }
+    assert.ok(doc.paths.dir.startsWith(join(cacheDir, 'toy')));
+    for (const p of [doc.paths.student, doc.paths.judge, doc.paths.manifest]) assert.ok(existsSync(p), p);
+    assert.match(first.stderr, /student sft .* eta /);
+
+    const second = verdict(['toy', 'prepare', '--quick', '--seed', '5', '--cache-dir', cacheDir]);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, /reusing cached recipe/);
+    assert.match(second.stdout, /cached/);
+    assert.match(second.stdout, /AUROC on student samples/);
+  });
+});

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { generateToyProblems, generateVerifierData, JUDGE_TEMPLATE, PLAIN_TEMPLATE } from '@verdict/data';
+import { generate, judge, loadLlamaModel } from '@verdict/models';
+import {
+  prepareToyWorld,
+  TOY_MANIFEST_FORMAT,
+  type ToyWorld,
+  toyRecipeConfig,
+  toyRecipeHash,
+} from '../src/index.js';
+
+describe('prepareToyWorld (quick recipe)', () => {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'verdict-toy-'));
+  const lines: string[] = [];
+  let world: ToyWorld;
+
+  before(async () => {
+    world = await prepareToyWorld({ cacheDir, budget: 'quick', seed: 3, onProgress: (l) => lines.push(l) });
+  });
+  after(() => rmSync(cacheDir, { recursive: true, force: true }));
+
+  it('trains fresh the first time, keyed by the recipe hash, with progress lines', () => {
+    assert.equal(world.cached, false);
+    const hash = toyRecipeHash(toyRecipeConfig('quick', 3));
+    assert.equal(world.dir, join(cacheDir, 'toy', hash));
+    assert.ok(lines.some((l) => /student sft \d+\/\d+ steps .* steps\/s eta /.test(l)));
+    assert.ok(lines.some((l) => /judge training \d+\/\d+ steps/.test(l)));
+  });
+
+  it('writes the manifest with metrics, seeds, template versions and timings', () => {
+    const m = JSON.parse(readFileSync(join(world.dir, 'manifest.json'), 'utf8'));
+    assert.equal(m.format, TOY_MANIFEST_FORMAT);
+    assert.equal(m.config.seed, 3);
+    assert.deepEqual(m.templates, { student: PLAIN_TEMPLATE.version, judge: JUDGE_TEMPLATE.version });
+    for (const x of [m.metrics.student.accuracyId, m.metrics.student.accuracyOod, m.metrics.judge.accuracy]) {
+      assert.ok(x >= 0 && x <= 1, `metric ${x} in [0, 1]`);
+    }
+    assert.ok(m.timings.total > 0);
+    assert.equal(m.metrics.judge.samples, m.config.eval.judgeProblems * m.config.eval.judgeSamplesPerProblem);
+    assert.ok(m.training.student.finalLoss < m.training.student.firstLoss, 'student loss went down');
+    assert.ok(m.training.judge.finalLoss < m.training.judge.firstLoss, 'judge loss went down');
+  });
+
+  it('the student folder loads with loadLlamaModel and generates', async () => {
+    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) {
+      assert.ok(existsSync(join(world.studentDir, f)), f);
+    }
+    const model = loadLlamaModel(world.studentDir);
+    try {
+      const [g] = await generate(
+        model,
+        ['Question: Sam has 3 apples. How many apples does Sam have?\nAnswer:'],
+        {
+          maxNewTokens: 12,
+        },
+      );
+      assert.ok(g !== undefined && g.ids.length > 0);
+      assert.ok(g.text.length > 0);
+    } finally {
+      await model.close();
+    }
+  });
+
+  it('the judge loads and scores correct solutions above wrong ones on average', async () => {
+    const problems = generateToyProblems(40, { seed: 'recipes-test', split: 'id' });
+    const data = generateVerifierData(problems, { seed: 'recipes-test' });
+    const model = loadLlamaModel(world.judgeDir);
+    try {
+      const scores = await judge(
+        model,
+        data.map((d) => ({ question: d.question, answer: d.solution })),
+        { template: 'plain' },
+      );
+      const mean = (label: boolean) => {
+        const s = scores.filter((_, i) => data[i]!.label === label).map((r) => r.score);
+        return s.reduce((a, b) => a + b, 0) / s.length;
+      };
+      assert.ok(mean(true) > mean(false), `correct ${mean(true)} > wrong ${mean(false)}`);
+    } finally {
+      await model.close();
+    }
+  });
+
+  it('a second call reuses the cache and says so; nothing is retrained', async () => {
+    const again: string[] = [];
+    const second = await prepareToyWorld({
+      cacheDir,
+      budget: 'quick',
+      seed: 3,
+      onProgress: (l) => again.push(l),
+    });
+    assert.equal(second.cached, true);
+    assert.equal(second.dir, world.dir);
+    assert.deepEqual(second.manifest, world.manifest);
+    assert.ok(again.some((l) => /reusing cached recipe/.test(l)));
+    assert.ok(!again.some((l) => /student sft/.test(l)), 'nothing retrained');
+  });
+
+  it('another seed is another recipe folder', () => {
+    assert.notEqual(toyRecipeHash(toyRecipeConfig('quick', 4)), toyRecipeHash(toyRecipeConfig('quick', 3)));
+    assert.notEqual(toyRecipeHash(toyRecipeConfig('full', 3)), toyRecipeHash(toyRecipeConfig('quick', 3)));
+    // Thread count is not part of the key: the same recipe with other threads reuses the cache.
+    assert.equal(
+      toyRecipeHash(toyRecipeConfig('quick', 3, 1)),
+      toyRecipeHash(toyRecipeConfig('quick', 3, 2)),
+    );
+  });
+});
