@@ -54,6 +54,10 @@ export default defineCommand({
       type: 'string',
       description: 'toy world cache root (default $VERDICT_CACHE_DIR or ~/.cache/verdict)',
     },
+    toyWorld: {
+      type: 'string',
+      description: 'use this prepared toy world folder (<cache>/toy/<hash>) instead of the current recipe',
+    },
     transport: {
       type: 'string',
       default: 'auto',
@@ -103,6 +107,7 @@ export default defineCommand({
       seeds,
       outDir,
       cacheDir: resolve(flags.cacheDir ?? defaultCacheDir()),
+      ...(flags.toyWorld !== undefined ? { toyWorldDir: resolve(flags.toyWorld) } : {}),
       transport: flags.transport as 'auto' | 'memory' | 'nats',
       threads: flags.threads,
       logLevel: flags.verbose ? 'info' : 'warn',

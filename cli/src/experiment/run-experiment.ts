@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateToyProblems } from '@verdict/data';
 import {
@@ -13,6 +13,8 @@ import {
   prepareWeakJudge,
   renderExperimentReport,
   summariseArms,
+  type ToyWorld,
+  type ToyWorldManifest,
 } from '@verdict/recipes';
 import { startMessaging } from './messaging.js';
 import { runArm } from './run-arm.js';
@@ -23,10 +25,31 @@ export interface RunExperimentOptions {
   readonly seeds: readonly number[];
   readonly outDir: string;
   readonly cacheDir: string;
+  /** A prepared toy world folder (`<cache>/toy/<hash>`) to use as is, instead of the current recipe. */
+  readonly toyWorldDir?: string;
   readonly transport: 'auto' | 'memory' | 'nats';
   readonly threads: number;
   readonly logLevel: string;
   readonly progress: (line: string) => void;
+}
+
+/** A toy world prepared earlier (its manifest and model folders), used whatever the current recipe is. */
+function loadToyWorld(dir: string): ToyWorld {
+  const manifestPath = join(dir, 'manifest.json');
+  if (!existsSync(manifestPath)) {
+    throw Object.assign(new Error(`--toy-world ${dir}: no manifest.json (run verdict toy prepare)`), {
+      code: 'NOT_FOUND',
+    });
+  }
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as ToyWorldManifest;
+  return {
+    dir,
+    studentDir: join(dir, manifest.models.student.dir),
+    judgeDir: join(dir, manifest.models.judge.dir),
+    tokenizerDir: join(dir, manifest.models.tokenizer.dir),
+    manifest,
+    cached: true,
+  };
 }
 
 export interface ExperimentOutput {
@@ -51,13 +74,16 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
     rmSync(join(o.outDir, sub), { recursive: true, force: true });
   mkdirSync(o.outDir, { recursive: true });
 
-  const world = await prepareToyWorld({
-    cacheDir: o.cacheDir,
-    budget: config.toyBudget,
-    seed: 0,
-    threads: o.threads,
-    onProgress: say,
-  });
+  const world =
+    o.toyWorldDir !== undefined
+      ? loadToyWorld(o.toyWorldDir)
+      : await prepareToyWorld({
+          cacheDir: o.cacheDir,
+          budget: config.toyBudget,
+          seed: 0,
+          threads: o.threads,
+          onProgress: say,
+        });
   const wm = world.manifest.metrics;
   say(
     `toy world ${world.manifest.hash}: student ${(100 * wm.student.accuracyId).toFixed(1)}% in-domain, judge AUROC ${wm.judge.auroc.toFixed(3)}`,

@@ -91,7 +91,7 @@ export function experimentConfig(
           shadow: { problems: 8, everySteps: 1 },
           eval: { problems: 8, samples: 2, temperature: 0.7 },
           guard: { ...GUARD, baselinePoints: 1, recentPoints: 1, consecutive: 1 },
-          weakJudge: { problems: 120, epochs: 1, lr: 3e-3, minLines: 3 },
+          weakJudge: { problems: 120, epochs: 1, lr: 3e-3, minLines: 4 },
         }
       : {
           budget,
@@ -100,8 +100,8 @@ export function experimentConfig(
           unlabeledMultiple: 4,
           steps: 24,
           promptsPerStep: 8,
-          groupSize: 4,
-          learningRate: 2e-4,
+          groupSize: 8,
+          learningRate: 3e-4,
           klCoef: 0.01,
           temperature: 1,
           maxNewTokens: 96,
@@ -109,7 +109,7 @@ export function experimentConfig(
           shadow: { problems: 96, everySteps: 2 },
           eval: { problems: 200, samples: 4, temperature: 0.7 },
           guard: GUARD,
-          weakJudge: { problems: 600, epochs: 1, lr: 3e-3, minLines: 3 },
+          weakJudge: { problems: 600, epochs: 1, lr: 3e-3, minLines: 4 },
         };
   return { ...base, ...overrides };
 }
