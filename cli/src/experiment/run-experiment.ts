@@ -94,6 +94,13 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
 
   const messaging = await startMessaging({ transport: o.transport, storeDir: join(o.outDir, 'nats') });
   say(`messaging: ${messaging.transport} (${messaging.url})`);
+  // Ctrl-C / SIGTERM: take the nats-server child down with us (services are in this process).
+  const onSignal = (signal: NodeJS.Signals) => {
+    say(`${signal}: stopping`);
+    void messaging.stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const runs: ArmSeedResult[] = [];
   const total = o.seeds.length * o.arms.length;
   try {
@@ -127,6 +134,8 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
       }
     }
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await messaging.stop();
   }
 
