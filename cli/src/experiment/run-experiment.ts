@@ -70,7 +70,7 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
   const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)} s`;
   const say = (line: string) => o.progress(`${elapsed().padStart(6)}  ${line}`);
   const { config } = o;
-  for (const sub of ['runs', 'nats', 'evaluator', 'curves'])
+  for (const sub of ['runs', 'nats', 'evaluator', 'curves', 'results.json', 'report.html', 'table.md'])
     rmSync(join(o.outDir, sub), { recursive: true, force: true });
   mkdirSync(o.outDir, { recursive: true });
 
@@ -92,6 +92,40 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
     ? await prepareWeakJudge(world, config.weakJudge, { seed: 0, threads: o.threads, onProgress: say })
     : undefined;
 
+  const runs: ArmSeedResult[] = [];
+  const files = {
+    json: join(o.outDir, 'results.json'),
+    html: join(o.outDir, 'report.html'),
+    table: join(o.outDir, 'table.md'),
+  };
+  /** Writes the results of the runs so far (after every arm, so a long run shows progress on disk). */
+  const writeResults = (): { result: ExperimentResult; table: string } => {
+    const summary = summariseArms(
+      o.arms.filter((a) => runs.some((r) => r.armId === a.id)),
+      runs,
+    );
+    const result: ExperimentResult = {
+      format: EXPERIMENT_RESULT_FORMAT,
+      config,
+      seeds: o.seeds,
+      toyWorld: {
+        hash: world.manifest.hash,
+        budget: world.manifest.config.budget,
+        studentAccuracyId: wm.student.accuracyId,
+        judgeAuroc: wm.judge.auroc,
+        ...(weak ? { weakJudgeAuroc: weak.aurocCorrectness } : {}),
+      },
+      arms: o.arms,
+      runs,
+      summary,
+      claim: checkClaim(summary),
+    };
+    const table = formatResultsTable(summary, config.eval.samples);
+    writeFileSync(files.json, `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(files.html, renderExperimentReport(result));
+    writeFileSync(files.table, `${table}\n`);
+    return { result, table };
+  };
   const messaging = await startMessaging({ transport: o.transport, storeDir: join(o.outDir, 'nats') });
   say(`messaging: ${messaging.transport} (${messaging.url})`);
   // Ctrl-C / SIGTERM: take the nats-server child down with us (services are in this process).
@@ -101,7 +135,6 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const runs: ArmSeedResult[] = [];
   const total = o.seeds.length * o.arms.length;
   try {
     for (const seed of o.seeds) {
@@ -131,6 +164,7 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
           join(o.outDir, 'curves', `${result.runId}.jsonl`),
           `${result.curve.map((p) => JSON.stringify(p)).join('\n')}\n`,
         );
+        writeResults();
       }
     }
   } finally {
@@ -139,31 +173,6 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
     await messaging.stop();
   }
 
-  const summary = summariseArms(o.arms, runs);
-  const result: ExperimentResult = {
-    format: EXPERIMENT_RESULT_FORMAT,
-    config,
-    seeds: o.seeds,
-    toyWorld: {
-      hash: world.manifest.hash,
-      budget: world.manifest.config.budget,
-      studentAccuracyId: wm.student.accuracyId,
-      judgeAuroc: wm.judge.auroc,
-      ...(weak ? { weakJudgeAuroc: weak.aurocCorrectness } : {}),
-    },
-    arms: o.arms,
-    runs,
-    summary,
-    claim: checkClaim(summary),
-  };
-  const table = formatResultsTable(summary, config.eval.samples);
-  const files = {
-    json: join(o.outDir, 'results.json'),
-    html: join(o.outDir, 'report.html'),
-    table: join(o.outDir, 'table.md'),
-  };
-  writeFileSync(files.json, `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(files.html, renderExperimentReport(result));
-  writeFileSync(files.table, `${table}\n`);
+  const { result, table } = writeResults();
   return { result, table, files, seconds: (performance.now() - t0) / 1000, transport: messaging.transport };
 }
