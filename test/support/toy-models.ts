@@ -1,14 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildToyVocab, writeToyTokenizer } from '@verdict/data';
-import {
-  createRandomLlamaWeights,
-  llamaConfigToJson,
-  parseLlamaFamilyConfig,
-  toWeightMap,
-  writeSafetensors,
-} from '@verdict/models';
+import { writeRandomToyModel } from '@verdict/recipes';
 
 export interface ToyModelOptions {
   readonly hiddenSize: number;
@@ -18,35 +11,9 @@ export interface ToyModelOptions {
   readonly scale: number;
 }
 
-/**
- * A random-weight tiny Llama with the toy word-level tokenizer (single-token " Yes"/" No"), written
- * as a Hugging Face folder so in-process apps and child processes load it the same way.
- */
+/** A random-weight tiny Llama with the toy tokenizer in a temp folder (see writeRandomToyModel). */
 export function writeToyModel(prefix: string, o: ToyModelOptions): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), `verdict-e2e-${prefix}-`));
-  writeToyTokenizer(dir);
-  const config = parseLlamaFamilyConfig({
-    architectures: ['LlamaForCausalLM'],
-    model_type: 'llama',
-    vocab_size: buildToyVocab().size,
-    hidden_size: o.hiddenSize,
-    intermediate_size: o.hiddenSize * 2,
-    num_hidden_layers: o.layers,
-    num_attention_heads: 2,
-    num_key_value_heads: 1,
-    rms_norm_eps: 1e-5,
-    rope_theta: 10000,
-    max_position_embeddings: o.maxPositions,
-    tie_word_embeddings: true,
-    bos_token_id: 1,
-    eos_token_id: 2,
-    pad_token_id: 0,
-  });
-  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(llamaConfigToJson(config), null, 2)}\n`);
-  writeSafetensors(
-    join(dir, 'model.safetensors'),
-    toWeightMap(config, createRandomLlamaWeights(config, o.seed, o.scale)),
-  );
+  const dir = writeRandomToyModel(mkdtempSync(join(tmpdir(), `verdict-e2e-${prefix}-`)), o);
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -8,46 +8,6 @@ interface Stoppable {
   stop(): Promise<void>;
 }
 
-/** A random-weight tiny Llama with the toy tokenizer (the `--toy` student and judge). */
-async function writeToyModel(
-  dir: string,
-  o: { hidden: number; layers: number; positions: number; seed: number; scale: number },
-) {
-  const { buildToyVocab, writeToyTokenizer } = await import('@verdict/data');
-  const {
-    createRandomLlamaWeights,
-    llamaConfigToJson,
-    parseLlamaFamilyConfig,
-    toWeightMap,
-    writeSafetensors,
-  } = await import('@verdict/models');
-  mkdirSync(dir, { recursive: true });
-  writeToyTokenizer(dir);
-  const config = parseLlamaFamilyConfig({
-    architectures: ['LlamaForCausalLM'],
-    model_type: 'llama',
-    vocab_size: buildToyVocab().size,
-    hidden_size: o.hidden,
-    intermediate_size: o.hidden * 2,
-    num_hidden_layers: o.layers,
-    num_attention_heads: 2,
-    num_key_value_heads: 1,
-    rms_norm_eps: 1e-5,
-    rope_theta: 10000,
-    max_position_embeddings: o.positions,
-    tie_word_embeddings: true,
-    bos_token_id: 1,
-    eos_token_id: 2,
-    pad_token_id: 0,
-  });
-  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(llamaConfigToJson(config), null, 2)}\n`);
-  writeSafetensors(
-    join(dir, 'model.safetensors'),
-    toWeightMap(config, createRandomLlamaWeights(config, o.seed, o.scale)),
-  );
-  return dir;
-}
-
 /** The process-wide in-process broker every embedded service shares when no nats-server runs. */
 const IN_PROCESS_URL = 'mem://verdict';
 
@@ -100,20 +60,11 @@ export default defineCommand({
     let studentDir = flags.student;
     let judgeDir = flags.judge;
     if (flags.toy) {
-      studentDir ??= await writeToyModel(join(workDir, 'toy-student'), {
-        hidden: 16,
-        layers: 1,
-        positions: 256,
-        seed: 3,
-        scale: 0.5,
-      });
-      judgeDir ??= await writeToyModel(join(workDir, 'toy-judge'), {
-        hidden: 32,
-        layers: 2,
-        positions: 512,
-        seed: 11,
-        scale: 1.5,
-      });
+      const { writeRandomToyModel } = await import('@verdict/recipes');
+      const student = { hiddenSize: 16, layers: 1, maxPositions: 256, seed: 3, scale: 0.5 };
+      const judge = { hiddenSize: 32, layers: 2, maxPositions: 512, seed: 11, scale: 1.5 };
+      studentDir ??= writeRandomToyModel(join(workDir, 'toy-student'), student);
+      judgeDir ??= writeRandomToyModel(join(workDir, 'toy-judge'), judge);
     }
     if (studentDir === undefined) throw new UsageError('--student DIR is required (or --toy)');
     if (judgeDir === undefined) throw new UsageError('--judge DIR is required (or --toy)');

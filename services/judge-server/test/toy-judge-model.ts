@@ -1,48 +1,20 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildToyVocab, writeToyTokenizer } from '@verdict/data';
-import {
-  createRandomLlamaWeights,
-  llamaConfigToJson,
-  parseLlamaFamilyConfig,
-  toWeightMap,
-  writeSafetensors,
-} from '@verdict/models';
+import { writeRandomToyModel } from '@verdict/recipes';
 
-/**
- * A random-weight tiny Llama with the toy word-level tokenizer (single-token " Yes"/" No"),
- * written as a Hugging Face folder so both in-process apps and child processes can load it.
- */
+/** A random-weight tiny judge with the toy tokenizer (single-token " Yes"/" No") in a temp folder. */
 export function writeToyJudgeModel(
   options: { maxPositions?: number; seed?: number; hiddenSize?: number; layers?: number } = {},
-): {
-  dir: string;
-  cleanup: () => void;
-} {
-  const dir = mkdtempSync(join(tmpdir(), 'verdict-toy-judge-'));
-  writeToyTokenizer(dir);
-  const config = parseLlamaFamilyConfig({
-    architectures: ['LlamaForCausalLM'],
-    model_type: 'llama',
-    vocab_size: buildToyVocab().size,
-    hidden_size: options.hiddenSize ?? 32,
-    intermediate_size: 2 * (options.hiddenSize ?? 32),
-    num_hidden_layers: options.layers ?? 2,
-    num_attention_heads: 4,
-    num_key_value_heads: 2,
-    rms_norm_eps: 1e-5,
-    rope_theta: 10000,
-    max_position_embeddings: options.maxPositions ?? 128,
-    tie_word_embeddings: true,
-    bos_token_id: 1,
-    eos_token_id: 2,
-    pad_token_id: 0,
+): { dir: string; cleanup: () => void } {
+  const dir = writeRandomToyModel(mkdtempSync(join(tmpdir(), 'verdict-toy-judge-')), {
+    hiddenSize: options.hiddenSize ?? 32,
+    layers: options.layers ?? 2,
+    maxPositions: options.maxPositions ?? 128,
+    seed: options.seed ?? 11,
+    scale: 1.5,
+    numHeads: 4,
+    numKvHeads: 2,
   });
-  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(llamaConfigToJson(config), null, 2)}\n`);
-  writeSafetensors(
-    join(dir, 'model.safetensors'),
-    toWeightMap(config, createRandomLlamaWeights(config, options.seed ?? 11, 1.5)),
-  );
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -1,4 +1,5 @@
 export * from './prepare-toy-world.js';
 export * from './progress.js';
+export * from './random-toy-model.js';
 export * from './toy-model.js';
 export * from './toy-recipe-config.js';
