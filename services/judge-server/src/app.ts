@@ -15,8 +15,7 @@ import {
   createTracingServerInterceptor,
   type Lifecycle,
   type RuntimeLogger,
-  startTelemetry,
-  type Telemetry,
+  telemetryComponent,
 } from '@verdict/runtime';
 import type { JudgeServerConfig } from './config.js';
 import { type BatchReport, createDynamicBatcher, type DynamicBatcher } from './domain/dynamic-batcher.js';
@@ -77,7 +76,6 @@ export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServe
   let model: JudgeModel | undefined = deps.model;
   let ownedModel: LlamaModel | undefined;
   let engine: JudgeEngine | undefined;
-  let telemetry: Telemetry | undefined;
   let lastDepth = 0;
 
   const batcher: DynamicBatcher<JudgeInput, EngineResult> = createDynamicBatcher({
@@ -135,21 +133,14 @@ export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServe
   );
   server.health.setReady(JUDGE_SERVICE_NAME, false);
 
-  const wantTelemetry =
-    deps.telemetry ?? (config.otlpEndpoint !== undefined || config.metricsPort !== undefined);
-  if (wantTelemetry) {
-    lifecycle.register({
-      name: 'telemetry',
-      start: async () => {
-        telemetry = await startTelemetry({
-          serviceName: 'judge-server',
-          ...(config.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.otlpEndpoint }),
-          ...(config.metricsPort === undefined ? {} : { prometheusPort: config.metricsPort }),
-        });
-      },
-      stop: () => telemetry?.shutdown(),
-    });
-  }
+  lifecycle.register(
+    telemetryComponent({
+      serviceName: 'judge-server',
+      otlpEndpoint: config.otlpEndpoint,
+      prometheusPort: config.metricsPort,
+      enabled: deps.telemetry,
+    }),
+  );
   // Stop order is the reverse of registration: the loader (nothing to stop), then the gRPC
   // server (in-flight calls finish, which needs the batcher), then the batcher and the model.
   lifecycle.register({

@@ -11,8 +11,7 @@ import {
   type Messaging,
   natsTraceHooks,
   type RuntimeLogger,
-  startTelemetry,
-  type Telemetry,
+  telemetryComponent,
 } from '@verdict/runtime';
 import type { LearnerConfig } from './config.js';
 import { ScoredInbox } from './consumers/scored-inbox.js';
@@ -53,7 +52,6 @@ export function createLearnerApp(config: LearnerConfig, deps: LearnerDeps = {}):
   const inbox = new ScoredInbox(logger, (runId) => RunStore.isCompleted(runsDir, runId));
   let messaging: Messaging | undefined;
   let runs: RunManager | undefined;
-  let telemetry: Telemetry | undefined;
   const consumeAbort = new AbortController();
   let consuming: Promise<unknown> | undefined;
   let closeEvaluator: (() => void) | undefined;
@@ -82,26 +80,9 @@ export function createLearnerApp(config: LearnerConfig, deps: LearnerDeps = {}):
     return runs;
   }
 
-  const wantTelemetry =
-    deps.telemetry ??
-    (config.telemetry.otlpEndpoint !== undefined || config.telemetry.prometheusPort !== undefined);
-  if (wantTelemetry) {
-    lifecycle.register({
-      name: 'telemetry',
-      start: async () => {
-        telemetry = await startTelemetry({
-          serviceName: 'learner',
-          ...(config.telemetry.otlpEndpoint === undefined
-            ? {}
-            : { otlpEndpoint: config.telemetry.otlpEndpoint }),
-          ...(config.telemetry.prometheusPort === undefined
-            ? {}
-            : { prometheusPort: config.telemetry.prometheusPort }),
-        });
-      },
-      stop: () => telemetry?.shutdown(),
-    });
-  }
+  lifecycle.register(
+    telemetryComponent({ serviceName: 'learner', ...config.telemetry, enabled: deps.telemetry }),
+  );
   // Stop order is the reverse: runs finish their step (and checkpoint) before NATS closes.
   lifecycle.register({
     name: 'nats',

@@ -12,8 +12,7 @@ import {
   type Messaging,
   natsTraceHooks,
   type RuntimeLogger,
-  startTelemetry,
-  type Telemetry,
+  telemetryComponent,
 } from '@verdict/runtime';
 import { createJudgeAsker, type JudgeAsker } from './clients/judge-asker.js';
 import type { RewardServiceConfig } from './config.js';
@@ -66,7 +65,6 @@ export function createRewardServiceApp(
   };
   let judge: JudgeAsker | undefined;
   let messaging: Messaging | undefined;
-  let telemetry: Telemetry | undefined;
   let consumeStats: ConsumeStats | undefined;
   let consumeLoop: Promise<ConsumeStats> | undefined;
   const stopConsuming = new AbortController();
@@ -91,19 +89,14 @@ export function createRewardServiceApp(
   server.addService(rewardV1.RewardServiceService, createRewardHandlers({ defaults, score, maxItems: 1024 }));
   server.health.setReady(REWARD_SERVICE_NAME, false);
 
-  if (deps.telemetry ?? (config.otlpEndpoint !== undefined || config.metricsPort !== undefined)) {
-    lifecycle.register({
-      name: 'telemetry',
-      start: async () => {
-        telemetry = await startTelemetry({
-          serviceName: 'reward-service',
-          ...(config.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.otlpEndpoint }),
-          ...(config.metricsPort === undefined ? {} : { prometheusPort: config.metricsPort }),
-        });
-      },
-      stop: () => telemetry?.shutdown(),
-    });
-  }
+  lifecycle.register(
+    telemetryComponent({
+      serviceName: 'reward-service',
+      otlpEndpoint: config.otlpEndpoint,
+      prometheusPort: config.metricsPort,
+      enabled: deps.telemetry,
+    }),
+  );
   // Stop runs in reverse: the consumer settles in-flight messages (publishing needs NATS and
   // the judge), then the gRPC server drains, then the judge client and NATS close.
   lifecycle.register({

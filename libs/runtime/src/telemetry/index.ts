@@ -20,4 +20,5 @@ export type { HeaderCarrier } from './propagation.js';
 export { extractTraceContext, injectTraceHeaders, verdictPropagator } from './propagation.js';
 export type { Telemetry, TelemetryOptions } from './start-telemetry.js';
 export { startTelemetry } from './start-telemetry.js';
+export { type TelemetryComponentOptions, telemetryComponent } from './telemetry-component.js';
 export { getMeter, getTraceLogFields, getTracer, TRACER_NAME } from './tracer.js';
