@@ -101,8 +101,9 @@ export function experimentConfig(
           steps: 24,
           promptsPerStep: 8,
           groupSize: 8,
-          learningRate: 3e-4,
-          klCoef: 0.01,
+          // 3e-4 / KL 0.01 drifted to KL ≈ 1 in 24 steps with no accuracy gain (measured): slower, tighter.
+          learningRate: 1e-4,
+          klCoef: 0.05,
           temperature: 1,
           maxNewTokens: 96,
           ppoEpochs: 2,
