@@ -38,9 +38,10 @@ export default defineCommand({
     force: { type: 'boolean', description: 'retrain even when the cache holds this recipe' },
     threads: {
       type: 'int',
-      default: 2,
+      default: 1,
       min: 1,
-      description: 'ORT intra-op threads (not part of the cache key)',
+      description:
+        'ORT intra-op threads per session; student and judge train concurrently (not in the cache key)',
     },
   },
   async run(flags, ctx): Promise<ToyPrepareResult> {

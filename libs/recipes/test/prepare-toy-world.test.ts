@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,13 +18,18 @@ describe('prepareToyWorld (quick recipe)', () => {
   const lines: string[] = [];
   let world: ToyWorld;
 
+  // A folder left by a run that died midway (no process has this pid): removed, never reused.
+  const abandoned = join(cacheDir, 'toy', `${toyRecipeHash(toyRecipeConfig('quick', 3))}.tmp-4194305`);
+
   before(async () => {
+    mkdirSync(abandoned, { recursive: true });
     world = await prepareToyWorld({ cacheDir, budget: 'quick', seed: 3, onProgress: (l) => lines.push(l) });
   });
   after(() => rmSync(cacheDir, { recursive: true, force: true }));
 
   it('trains fresh the first time, keyed by the recipe hash, with progress lines', () => {
     assert.equal(world.cached, false);
+    assert.equal(existsSync(abandoned), false, 'abandoned work folder removed');
     const hash = toyRecipeHash(toyRecipeConfig('quick', 3));
     assert.equal(world.dir, join(cacheDir, 'toy', hash));
     assert.ok(lines.some((l) => /student sft \d+\/\d+ steps .* steps\/s eta /.test(l)));

@@ -1,11 +1,12 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import {
   generateToyProblems,
   generateVerifierData,
   JUDGE_TEMPLATE,
   PLAIN_TEMPLATE,
   TOY_EVAL_SEED,
+  type ToyDifficulty,
   writeToyTokenizer,
 } from '@verdict/data';
 import {
@@ -112,6 +113,29 @@ function readManifest(dir: string): ToyWorldManifest | undefined {
   }
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Deletes `<hash>.tmp-<pid>` folders of runs that died midway (their process is gone). */
+function removeAbandonedWork(dir: string): void {
+  const parent = dirname(dir);
+  if (!existsSync(parent)) return;
+  const prefix = `${basename(dir)}.tmp-`;
+  for (const name of readdirSync(parent)) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid)) {
+      rmSync(join(parent, name), { recursive: true, force: true });
+    }
+  }
+}
+
 function mean(xs: readonly number[]): number {
   return xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
 }
@@ -150,6 +174,7 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
     return { dir, ...paths(dir), manifest: existing, cached: true };
   }
 
+  removeAbandonedWork(dir);
   const work = `${dir}.tmp-${process.pid}`;
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
@@ -179,7 +204,13 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
   const judgeConfig = toyLlamaConfig(config.judge.dims);
   const synthetic = shuffle(
     generateVerifierData(
-      generateToyProblems(config.judge.syntheticProblems, { seed: `judge:${seed}`, split: 'id' }),
+      config.judge.syntheticDifficultyMix.flatMap((share, i) =>
+        generateToyProblems(Math.round(share * config.judge.syntheticProblems), {
+          seed: `judge:${seed}:d${i + 1}`,
+          split: 'id',
+          difficulty: (i + 1) as ToyDifficulty,
+        }),
+      ),
       { seed, wrongPerProblem: config.judge.wrongPerProblem },
     ).map((e) => ({ question: e.question, solution: e.solution, label: e.label })),
     `judge-items:${seed}`,
@@ -190,7 +221,7 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
     `toy: student ${countParams(studentConfig)} params, SFT on ${studentTrain.length} problems × ` +
       `${config.student.train.epochs} epochs; judge ${countParams(judgeConfig)} params, ` +
       `${synthetic.length} synthetic examples × ${config.judge.syntheticEpochs} then ${phase2Count} ` +
-      `(student samples + ${replay.length} replayed)`,
+      `(student samples + ${replay.length} replayed) × ${config.judge.studentSampleEpochs}`,
   );
 
   const studentPipeline = (async () => {
@@ -291,7 +322,7 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
           ),
         ),
         count: phase2Count,
-        epochs: 1,
+        epochs: config.judge.studentSampleEpochs,
       },
     ],
     train: config.judge.train,

@@ -36,13 +36,20 @@ export interface ToyRecipeConfig {
      * many problems (generateVerifierData), for `syntheticEpochs`.
      */
     readonly syntheticProblems: number;
+    /**
+     * Share of synthetic problems per difficulty 1–4. Skewed to easy problems: that is where the
+     * student's correct answers are, and where checking the arithmetic is learnable in budget.
+     */
+    readonly syntheticDifficultyMix: readonly [number, number, number, number];
     readonly wrongPerProblem: number;
     readonly syntheticEpochs: number;
     /** Phase 2: the student's own samples on this many fresh problems, labeled by the answer checker... */
     readonly studentSampleProblems: number;
     readonly samplesPerProblem: number;
-    /** ...mixed with this many phase-1 examples replayed (so phase 2 does not forget them). */
+    /** ...mixed with this many phase-1 examples replayed (so phase 2 does not forget them)... */
     readonly replayExamples: number;
+    /** ...for this many passes (the student's distribution is the one the judge is graded on). */
+    readonly studentSampleEpochs: number;
     /**
      * Weight of the auxiliary LM loss on the solution tokens of correct solutions, relative to the
      * verdict token (weight 1 per example): teaches the judge the arithmetic it has to check.
@@ -88,11 +95,13 @@ export function toyRecipeConfig(budget: ToyBudget, seed = 0, threads = 1): ToyRe
       judge: {
         dims: { hiddenSize: 96, numLayers: 2, numHeads: 3, intermediateSize: 256 },
         syntheticProblems: 800,
+        syntheticDifficultyMix: [0.25, 0.25, 0.25, 0.25],
         wrongPerProblem: 1,
         syntheticEpochs: 2,
         studentSampleProblems: 32,
         samplesPerProblem: 2,
         replayExamples: 64,
+        studentSampleEpochs: 1,
         lmLossWeight: 0.5,
         train: { batchSize: 16, lr: 3e-3 },
       },
@@ -109,12 +118,14 @@ export function toyRecipeConfig(budget: ToyBudget, seed = 0, threads = 1): ToyRe
     judge: {
       dims: JUDGE_DIMS,
       syntheticProblems: 6000,
+      syntheticDifficultyMix: [0.5, 0.3, 0.1, 0.1],
       wrongPerProblem: 1,
       syntheticEpochs: 1,
-      studentSampleProblems: 500,
+      studentSampleProblems: 750,
       samplesPerProblem: 4,
       replayExamples: 1000,
-      lmLossWeight: 2,
+      studentSampleEpochs: 1,
+      lmLossWeight: 1,
       train: { batchSize: 32, lr: 2e-3 },
     },
     sampling: { temperature: 1, maxNewTokens: 96 },

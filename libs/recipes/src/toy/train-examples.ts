@@ -131,8 +131,9 @@ export async function trainOnSequences(options: {
     for (const [phaseIndex, phase] of phases.entries()) {
       const waitStart = performance.now();
       const sequences = await phase.sequences;
-      waitedMs += performance.now() - waitStart;
+      // Time spent waiting for a later phase's data is not training time (tok/s).
       if (phaseIndex === 0) started = performance.now();
+      else waitedMs += performance.now() - waitStart;
       for (let epoch = 0; epoch < phase.epochs; epoch++) {
         const seed = options.seed * 1000 + phaseIndex * 100 + epoch;
         for (const group of batchesOf(sequences, train.batchSize, seed)) {
