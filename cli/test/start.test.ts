@@ -56,6 +56,7 @@ describe('npm start -- --quick (spawned)', () => {
   it('runs every arm through the services and writes the table, results.json and report.html', async () => {
     const r = await npmStart(['--quick', '--out-dir', out1]);
     assert.equal(r.code, 0, r.stderr.slice(-4000));
+    assert.match(r.stdout, /\(memory\)$/m, 'the default transport is in-process');
     // The table on stdout in the paper's shape, one row per arm.
     assert.match(r.stdout, /\| method +\| in-domain greedy \| in-domain maj@2 \| held-out tmpl greedy/);
     for (const label of [
@@ -116,13 +117,14 @@ describe('npm start -- --quick (spawned)', () => {
     assert.match(html, /Reward-hacking guard/);
   });
 
-  it('a rerun with the same seed reproduces every metric (timings aside)', async () => {
+  it('a rerun with the same seed, over a real nats-server this time, reproduces every metric (timings aside)', async () => {
     assert.ok(first, 'the first run completed');
     const out2 = join(work, 'run2');
-    const r = await npmStart(['--quick', '--out-dir', out2, '--json']);
+    const r = await npmStart(['--quick', '--out-dir', out2, '--transport', 'nats', '--json']);
     assert.equal(r.code, 0, r.stderr.slice(-4000));
-    const doc = JSON.parse(r.stdout) as { budget: string; files: { json: string } };
+    const doc = JSON.parse(r.stdout) as { budget: string; transport: string; files: { json: string } };
     assert.equal(doc.budget, 'quick');
+    assert.equal(doc.transport, 'nats');
     const second = JSON.parse(readFileSync(doc.files.json, 'utf8')) as Results;
     assert.deepEqual(withoutTimings(second), withoutTimings(first));
   });

@@ -62,7 +62,7 @@ export default defineCommand({
       type: 'string',
       default: 'auto',
       choices: ['auto', 'memory', 'nats'],
-      description: 'messaging: nats-server (when installed) or the in-process transport',
+      description: 'messaging: the in-process mem:// transport (auto) or a nats-server it starts',
     },
     threads: {
       type: 'int',
