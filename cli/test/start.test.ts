@@ -113,7 +113,7 @@ describe('npm start -- --quick (spawned)', () => {
     }
     const html = readFileSync(join(out1, 'report.html'), 'utf8');
     assert.match(html, /<table>/);
-    assert.equal((html.match(/<svg /g) ?? []).length, 8);
+    assert.equal((html.match(/<svg /g) ?? []).length, 9);
     assert.match(html, /Reward-hacking guard/);
   });
 

@@ -215,7 +215,7 @@ describe('results', () => {
       claim: checkClaim(summary),
     });
     assert.match(html, /^<!doctype html>/);
-    assert.equal((html.match(/<svg /g) ?? []).length, 8, 'one chart per curve');
+    assert.equal((html.match(/<svg /g) ?? []).length, 9, 'one chart per curve');
     assert.match(html, /held-out accuracy/);
     assert.match(html, /judge–gold agreement/);
     assert.match(html, /KL to the reference/);

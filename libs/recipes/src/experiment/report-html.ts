@@ -96,6 +96,7 @@ export function lineChartSvg(title: string, series: readonly Series[], yLabel = 
 const CHARTS: readonly { title: string; pick: (p: CurvePoint) => number | undefined }[] = [
   { title: 'held-out accuracy (shadow slice, greedy)', pick: (p) => p.heldOutAccuracy },
   { title: 'judge–gold agreement (shadow slice)', pick: (p) => p.shadowAgreement },
+  { title: 'judge–gold agreement (labeled rollouts, per step)', pick: (p) => p.rolloutAgreement },
   { title: 'judge score on the shadow slice', pick: (p) => p.shadowJudgeMean },
   { title: 'reward: total (rollouts)', pick: (p) => p.rewardTotal },
   { title: 'reward: verifiable (rollouts)', pick: (p) => p.rewardVerifiable },
