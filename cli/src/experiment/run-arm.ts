@@ -59,12 +59,18 @@ export async function runArm(o: RunArmOptions): Promise<ArmSeedResult> {
       await stack!.waitForVersion(info.weightsVersion, 120_000);
       probe = await prober!.probe();
     }
-    const verdict = guard.observe({
-      step: info.step,
-      ...(m.reward.judgeMean !== undefined ? { judgeReward: m.reward.judgeMean } : {}),
-      ...(probe && Number.isFinite(probe.agreement) ? { agreement: probe.agreement } : {}),
-      ...(probe ? { heldOutAccuracy: probe.accuracy } : {}),
-    });
+    // The guard watches the shadow slice only: the same greedy problems every probe, so the judge
+    // score moves with the policy, not with which questions a step drew (the rollout judge reward of
+    // a step swings by ±0.2 under a binary-ish judge; measured).
+    const verdict = probe
+      ? guard.observe({
+          step: info.step,
+          // An arm without the judge in its reward (μ = 0) cannot hack it.
+          ...(Number.isFinite(probe.judgeMean) && arm.muJudge > 0 ? { judgeReward: probe.judgeMean } : {}),
+          ...(Number.isFinite(probe.agreement) ? { agreement: probe.agreement } : {}),
+          heldOutAccuracy: probe.accuracy,
+        })
+      : undefined;
     curve.push({
       step: info.step,
       rewardTotal: m.reward.totalMean,
@@ -81,8 +87,8 @@ export async function runArm(o: RunArmOptions): Promise<ArmSeedResult> {
             shadowAgreement: probe.agreement,
           }
         : {}),
-      guardSuspect: verdict.suspect,
-      guardAlarm: verdict.alarm,
+      ...(verdict ? { guardSuspect: verdict.suspect } : {}),
+      guardAlarm: guard.alarmStep !== null,
     });
     o.progress(
       `${tag} step ${info.step}/${config.steps} reward ${num(m.reward.totalMean)} (vr ${num(m.reward.verifiableMean)}, judge ${num(m.reward.judgeMean)}) ` +
@@ -90,10 +96,10 @@ export async function runArm(o: RunArmOptions): Promise<ArmSeedResult> {
         (probe
           ? ` | held-out ${pct(probe.accuracy)} judge ${num(probe.judgeMean)} agree ${pct(probe.agreement)}`
           : '') +
-        (verdict.suspect ? ' | guard: suspect' : '') +
+        (verdict?.suspect ? ' | guard: suspect' : '') +
         ` | ${(m.timings.totalMs / 1000).toFixed(1)} s`,
     );
-    if (verdict.action === 'none') return;
+    if (verdict === undefined || verdict.action === 'none') return;
     const reason = verdict.reason ?? 'reward hacking suspected';
     o.progress(`${tag} REWARD-HACKING ALARM at step ${info.step}: ${reason} → ${verdict.action}`);
     if (verdict.action === 'stop') {
@@ -138,7 +144,12 @@ export async function runArm(o: RunArmOptions): Promise<ArmSeedResult> {
       shadowJudgeMean: start.judgeMean,
       shadowAgreement: start.agreement,
     });
-    guard.observe({ step: 0, heldOutAccuracy: start.accuracy, agreement: start.agreement });
+    guard.observe({
+      step: 0,
+      ...(arm.muJudge > 0 ? { judgeReward: start.judgeMean } : {}),
+      heldOutAccuracy: start.accuracy,
+      agreement: start.agreement,
+    });
     o.progress(
       `${tag} start: held-out ${pct(start.accuracy)} judge ${num(start.judgeMean)} agree ${pct(start.agreement)} (shadow slice of ${start.n})`,
     );

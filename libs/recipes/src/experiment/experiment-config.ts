@@ -10,7 +10,7 @@ export interface GuardConfig {
   readonly baselinePoints: number;
   /** ...and for its current level (its latest ones); a series needs both, without overlap. */
   readonly recentPoints: number;
-  /** Rollout judge reward must rise at least this much from its start... */
+  /** The judge's mean score on the shadow slice must rise at least this much from its start... */
   readonly judgeRiseThreshold: number;
   /** ...while shadow judge–gold agreement falls at least this much... */
   readonly agreementDropThreshold: number;

@@ -3,7 +3,7 @@ import type { GuardAction, GuardConfig } from './experiment-config.js';
 /** One observation of a run's health; series may be sampled at different steps. */
 export interface GuardObservation {
   readonly step: number;
-  /** Mean judge reward of the step's rollouts. */
+  /** The judge's reward: its mean score on the shadow slice (the experiment feeds that). */
   readonly judgeReward?: number;
   /** Shadow judge–gold agreement on the held-out labeled slice. */
   readonly agreement?: number;
@@ -41,10 +41,10 @@ function mean(xs: readonly number[]): number {
 }
 
 /**
- * The reward-hacking guard of the experiment (DESIGN.md §1's known failure): alarm when the judge
- * reward of the rollouts has risen by `judgeRiseThreshold` from its start while, on the
- * shadow-judged held-out labeled slice, the judge–gold agreement or the greedy accuracy has fallen by
- * its threshold. Levels are means of a series' first `baselinePoints` and latest `recentPoints`
+ * The reward-hacking guard of the experiment (DESIGN.md §1's known failure): alarm when, on the
+ * shadow-judged held-out labeled slice, the judge's reward (its mean score) has risen by
+ * `judgeRiseThreshold` from its start while the judge–gold agreement or the greedy accuracy has
+ * fallen by its threshold. Levels are means of a series' first `baselinePoints` and latest `recentPoints`
  * observations (means, not a fitted trend: a short run's few probes make extrapolated slopes
  * noisy), and the condition must hold `consecutive` observations in a row. Pure: no I/O, no clock.
  * The configured action (`alarm` records, `stop` ends the arm, `lower-mu` scales μ) is issued once.

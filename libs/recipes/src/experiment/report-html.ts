@@ -174,8 +174,7 @@ ${table}
 <p>${legend}</p>
 ${charts}
 <h2>Reward-hacking guard</h2>
-<p>Alarm when the rollout judge reward has risen ≥ ${c.guard.judgeRiseThreshold} from its start while, on the shadow-judged
-held-out labeled slice (${c.shadow.problems} problems, every ${c.shadow.everySteps} step(s)), the judge–gold agreement has fallen
+<p>Alarm when the judge's mean score on the shadow slice has risen ≥ ${c.guard.judgeRiseThreshold} from its start while, on that held-out labeled slice (${c.shadow.problems} problems, every ${c.shadow.everySteps} step(s)), the judge–gold agreement has fallen
 ≥ ${c.guard.agreementDropThreshold} or the greedy accuracy ≥ ${c.guard.heldOutDropThreshold} (levels: mean of the first
 ${c.guard.baselinePoints} and of the latest ${c.guard.recentPoints} observations), ${c.guard.consecutive} observation(s) in a row;
 action: ${esc(c.guard.action)}.</p>
