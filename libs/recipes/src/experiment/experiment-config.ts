@@ -63,7 +63,9 @@ const GUARD: GuardConfig = {
   judgeRiseThreshold: 0.05,
   agreementDropThreshold: 0.1,
   heldOutDropThreshold: 0.1,
-  consecutive: 2,
+  // One suspect probe suffices: levels are already 2-probe means on a fixed greedy slice, normal arms
+  // stayed ≤ +0.03 judge rise (threshold 0.05), and a late hack (step 24 of 24) must still alarm.
+  consecutive: 1,
   action: 'stop',
   muFactor: 0.5,
 };
