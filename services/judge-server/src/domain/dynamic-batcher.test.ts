@@ -86,8 +86,19 @@ describe('createDynamicBatcher', () => {
 
   it('batches by group key and turns a failed model call into error outcomes', async () => {
     const r = controlledRunner();
-    const b = createDynamicBatcher({ maxBatchSize: 8, maxWaitMs: 1, maxQueueItems: 10, run: r.run });
+    // A manual clock: on a loaded machine a real millisecond can pass between two submits,
+    // which would (correctly) send 'a' 1 alone before 'a' 3 arrives.
+    let clockMs = 0;
+    const b = createDynamicBatcher({
+      maxBatchSize: 8,
+      maxWaitMs: 1,
+      maxQueueItems: 10,
+      run: r.run,
+      now: () => clockMs,
+    });
     const out = [...b.submit(items('a', 1)), ...b.submit(items('b', 2)), ...b.submit(items('a', 3))];
+    assert.equal(r.calls.length, 0, 'nothing runs before the oldest item has waited maxWaitMs');
+    clockMs = 5;
     await calledTimes(r, 1);
     assert.deepEqual([r.calls[0]!.key, r.calls[0]!.inputs], ['a', [1, 3]]);
     r.calls[0]!.finish(new Error('boom'));
