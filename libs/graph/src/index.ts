@@ -23,6 +23,21 @@ export { GraphCore, type Param } from './graph-core.js';
 export type { AttentionBiasOptions, NormOptions, RotaryOptions } from './nn.js';
 export { getOp, OPS, registerOp } from './ops/registry.js';
 export {
+  describeProviderError,
+  EXECUTION_PROVIDER_FALLBACKS,
+  EXECUTION_PROVIDERS,
+  type ExecutionProvider,
+  type ExecutionProviderFallback,
+  type ExecutionProviderInfo,
+  ExecutionProviderUnavailableError,
+  formatExecutionProvider,
+  type ProviderProbe,
+  probeExecutionProvider,
+  type ResolveProviderNaming,
+  type ResolveProviderOptions,
+  resolveExecutionProvider,
+} from './runtime/execution-provider.js';
+export {
   createSession,
   type OptimizationLevel,
   type RunOptions,

@@ -1,5 +1,11 @@
 import { Worker } from 'node:worker_threads';
 import type { Tensor } from '../types.js';
+import {
+  type ExecutionProvider,
+  type ExecutionProviderFallback,
+  type ExecutionProviderInfo,
+  ExecutionProviderUnavailableError,
+} from './execution-provider.js';
 import type { RunOptions, SessionOptions } from './session.js';
 import { transferList, type WorkerRequest, type WorkerResponse } from './worker-protocol.js';
 
@@ -8,6 +14,10 @@ export interface SessionPoolOptions {
   workers?: number;
   /** Default intraOpThreads for sessions loaded into the pool (default 1). */
   intraOpThreadsPerWorker?: number;
+  /** Default executionProvider of sessions loaded into the pool (default 'cpu'); load options override it. */
+  executionProvider?: ExecutionProvider;
+  /** Default executionProviderFallback (default 'cpu'); load options override it. */
+  executionProviderFallback?: ExecutionProviderFallback;
 }
 
 export interface LoadOptions extends SessionOptions {
@@ -29,6 +39,8 @@ export interface PooledSession {
   readonly outputNames: readonly string[];
   /** Indexes (0-based) of the pool workers holding a copy of this session. */
   readonly workers: readonly number[];
+  /** Requested and active provider; when replicas differ, the first one that fell back. */
+  readonly executionProvider: ExecutionProviderInfo;
   run(feeds: Readonly<Record<string, Tensor>>, opts?: PoolRunOptions): Promise<Record<string, Tensor>>;
   release(): Promise<void>;
 }
@@ -79,6 +91,10 @@ export function createSessionPool(opts: SessionPoolOptions = {}): SessionPool {
       if (!p) return;
       slot.pending.delete(res.id);
       if (res.ok) p.resolve(res);
+      else if (res.unavailable)
+        p.reject(
+          new ExecutionProviderUnavailableError(res.unavailable.requested, res.unavailable.reason, res.error),
+        );
       else p.reject(new Error(res.error));
     });
     const fail = (err: Error) => {
@@ -106,7 +122,14 @@ export function createSessionPool(opts: SessionPoolOptions = {}): SessionPool {
 
   async function load(model: Uint8Array | string, loadOpts: LoadOptions = {}): Promise<PooledSession> {
     const { replicas = 1, ...sessionOpts } = loadOpts;
-    const options: SessionOptions = { intraOpThreads: threads, ...sessionOpts };
+    const options: SessionOptions = {
+      intraOpThreads: threads,
+      ...(opts.executionProvider === undefined ? {} : { executionProvider: opts.executionProvider }),
+      ...(opts.executionProviderFallback === undefined
+        ? {}
+        : { executionProviderFallback: opts.executionProviderFallback }),
+      ...sessionOpts,
+    };
     const chosen = [...slots]
       .filter((s) => !s.dead)
       .sort((a, b) => a.sessions - b.sessions)
@@ -126,9 +149,13 @@ export function createSessionPool(opts: SessionPoolOptions = {}): SessionPool {
       }),
     );
     const meta = (copies[0] as (typeof copies)[number]).res;
+    const providers = copies.map((c) => c.res.executionProvider);
+    const executionProvider = providers.find((p) => p?.fallbackReason !== undefined) ??
+      providers[0] ?? { requested: options.executionProvider ?? 'cpu', active: 'cpu' };
     return {
       inputNames: meta.inputNames ?? [],
       outputNames: meta.outputNames ?? [],
+      executionProvider,
       workers: copies.map((c) => slots.indexOf(c.slot)),
       async run(feeds, runOpts = {}) {
         if (closed) throw new Error('session pool is closed');

@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import type { Tensor } from '../types.js';
+import { ExecutionProviderUnavailableError } from './execution-provider.js';
 import { createSession, type Session } from './session.js';
 import { transferList, type WorkerRequest, type WorkerResponse } from './worker-protocol.js';
 
@@ -36,6 +37,7 @@ async function handle(req: WorkerRequest): Promise<void> {
         handle: h,
         inputNames: [...s.inputNames],
         outputNames: [...s.outputNames],
+        executionProvider: s.executionProvider,
       });
     } else if (req.type === 'run') {
       const s = sessions.get(req.handle);
@@ -48,7 +50,14 @@ async function handle(req: WorkerRequest): Promise<void> {
       reply({ id: req.id, ok: true });
     }
   } catch (err) {
-    reply({ id: req.id, ok: false, error: err instanceof Error ? err.message : String(err) });
+    reply({
+      id: req.id,
+      ok: false,
+      error: err instanceof Error ? err.message : String(err),
+      ...(err instanceof ExecutionProviderUnavailableError
+        ? { unavailable: { requested: err.requested, reason: err.reason } }
+        : {}),
+    });
   }
 }
 

@@ -1,5 +1,14 @@
 import ort from 'onnxruntime-node';
 import type { AnyTypedArray, DType, Tensor } from '../types.js';
+import {
+  describeProviderError,
+  type ExecutionProvider,
+  type ExecutionProviderFallback,
+  type ExecutionProviderInfo,
+  fallBack,
+  ortExecutionProviders,
+  probeExecutionProvider,
+} from './execution-provider.js';
 
 export type OptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
 
@@ -16,6 +25,13 @@ export interface SessionOptions {
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
   /** Debugging: write the optimized model here (shows which fusions ORT applied). */
   optimizedModelPath?: string;
+  /**
+   * Where the session runs (default 'cpu'). 'cuda' is used only when its provider is available
+   * (see probeExecutionProvider); the session's `executionProvider` says what it got.
+   */
+  executionProvider?: ExecutionProvider;
+  /** When the requested provider is unavailable: 'cpu' (default) runs on CPU and says why; 'never' throws. */
+  executionProviderFallback?: ExecutionProviderFallback;
 }
 
 export interface RunOptions {
@@ -27,6 +43,8 @@ export interface RunOptions {
 export interface Session {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /** Requested and active provider (with the fallback reason when they differ). */
+  readonly executionProvider: ExecutionProviderInfo;
   run(feeds: Readonly<Record<string, Tensor>>, opts?: RunOptions): Promise<Record<string, Tensor>>;
   release(): Promise<void>;
 }
@@ -65,16 +83,58 @@ export function sessionOptionsToOrt(opts: SessionOptions): ort.InferenceSession.
   };
 }
 
+function createOrtSession(
+  model: Uint8Array | string,
+  opts: SessionOptions,
+  provider: ExecutionProvider,
+): Promise<ort.InferenceSession> {
+  const ortOpts = { ...sessionOptionsToOrt(opts), executionProviders: ortExecutionProviders(provider) };
+  return typeof model === 'string'
+    ? ort.InferenceSession.create(model, ortOpts)
+    : ort.InferenceSession.create(model, ortOpts);
+}
+
+/**
+ * Creates the ORT session on the requested provider when it is available, else on CPU (or throws
+ * for fallback 'never'). A provider that passed the probe but fails on this model also falls
+ * back; when the CPU session then fails too, the model itself is at fault and its error is thrown.
+ */
+async function createOnProvider(
+  model: Uint8Array | string,
+  opts: SessionOptions,
+): Promise<{ session: ort.InferenceSession; info: ExecutionProviderInfo }> {
+  const requested = opts.executionProvider ?? 'cpu';
+  const fallback = opts.executionProviderFallback ?? 'cpu';
+  if (requested === 'cpu') {
+    return { session: await createOrtSession(model, opts, 'cpu'), info: { requested, active: 'cpu' } };
+  }
+  const probe = await probeExecutionProvider(requested);
+  if (!probe.available) {
+    const info = fallBack(requested, probe.reason, fallback);
+    return { session: await createOrtSession(model, opts, 'cpu'), info };
+  }
+  try {
+    return {
+      session: await createOrtSession(model, opts, requested),
+      info: { requested, active: requested },
+    };
+  } catch (error) {
+    if (fallback === 'never') throw error;
+    const reason = `session creation on ${requested} failed: ${describeProviderError(requested, error)}`;
+    return {
+      session: await createOrtSession(model, opts, 'cpu'),
+      info: fallBack(requested, reason, fallback),
+    };
+  }
+}
+
 /** Creates an in-thread session from model bytes or a .onnx path. */
 export async function createSession(model: Uint8Array | string, opts: SessionOptions = {}): Promise<Session> {
-  const ortOpts = sessionOptionsToOrt(opts);
-  const session =
-    typeof model === 'string'
-      ? await ort.InferenceSession.create(model, ortOpts)
-      : await ort.InferenceSession.create(model, ortOpts);
+  const { session, info } = await createOnProvider(model, opts);
   return {
     inputNames: [...session.inputNames],
     outputNames: [...session.outputNames],
+    executionProvider: info,
     async run(feeds, runOpts = {}) {
       const ortFeeds: Record<string, ort.Tensor> = {};
       for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(t);

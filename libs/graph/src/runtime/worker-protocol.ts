@@ -1,4 +1,5 @@
 import type { Tensor } from '../types.js';
+import type { ExecutionProvider, ExecutionProviderInfo } from './execution-provider.js';
 import type { SessionOptions } from './session.js';
 
 // Messages between the pool (main thread) and session-worker.ts.
@@ -15,9 +16,16 @@ export type WorkerResponse =
       handle?: number;
       inputNames?: string[];
       outputNames?: string[];
+      executionProvider?: ExecutionProviderInfo;
       outputs?: Record<string, Tensor>;
     }
-  | { id: number; ok: false; error: string };
+  | {
+      id: number;
+      ok: false;
+      error: string;
+      /** Set for ExecutionProviderUnavailableError, so the pool can rethrow the same class. */
+      unavailable?: { requested: ExecutionProvider; reason: string };
+    };
 
 /** Buffers worth transferring: whole, non-shared buffers, each once. */
 export function transferList(tensors: Iterable<Tensor>): ArrayBuffer[] {
