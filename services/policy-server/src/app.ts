@@ -1,4 +1,9 @@
 import { basename, resolve } from 'node:path';
+import {
+  type ExecutionProviderInfo,
+  formatExecutionProvider,
+  resolveExecutionProvider,
+} from '@verdict/graph';
 import { type CausalLm, type LlamaModel, loadLlamaModel } from '@verdict/models';
 import { policyV1 } from '@verdict/proto';
 import {
@@ -26,7 +31,7 @@ import { startWeightsSubscriber, type WeightsSubscriber } from './consumers/weig
 import { createModelHolder, type ModelHolder } from './domain/model-holder.js';
 import { createGenerator, type Generator, type GeneratorStats } from './generation/generator.js';
 import { createPolicyService } from './rpc/policy-service.js';
-import { warmUp } from './weights/build-model.js';
+import { modelSessionOptions, warmUp } from './weights/build-model.js';
 import { createHotSwap, type WeightsEvent } from './weights/hot-swap.js';
 
 export const POLICY_SERVICE_NAME = 'verdict.policy.v1.PolicyService';
@@ -45,6 +50,8 @@ export interface PolicyHealth {
   readonly ready: boolean;
   readonly loadedVersion: bigint | undefined;
   readonly natsConnected: boolean;
+  /** Requested and active execution provider (undefined before the model loads). */
+  readonly executionProvider: ExecutionProviderInfo | undefined;
 }
 
 export interface PolicyApp {
@@ -83,6 +90,15 @@ export function createPolicyApp(config: PolicyConfig, deps: PolicyAppDeps = {}):
   let rollouts: RolloutConsumer | undefined;
   let weights: WeightsSubscriber | undefined;
   let server: GrpcServer | undefined;
+  let executionProvider: ExecutionProviderInfo | undefined;
+  const sessions = modelSessionOptions(config);
+
+  /** One line per provider decision; a fallback is a warning, never silent. */
+  const reportProvider = (info: ExecutionProviderInfo, fields: Record<string, unknown> = {}) => {
+    const line = `execution provider: ${formatExecutionProvider(info)}`;
+    if (info.fallbackReason === undefined) logger.info(line, fields);
+    else logger.warn(line, { ...fields, requested: info.requested, active: info.active });
+  };
 
   const setReady = () => server?.health.setReady(POLICY_SERVICE_NAME, holder.version !== undefined);
 
@@ -100,8 +116,20 @@ export function createPolicyApp(config: PolicyConfig, deps: PolicyAppDeps = {}):
             : { prometheusPort: config.telemetry.prometheusPort }),
         });
       }
-      baseModel ??= loadLlamaModel(config.model.dir, { intraOpThreads: config.model.intraOpThreads });
+      // Checked before loading anything: with POLICY_EXECUTION_PROVIDER_FALLBACK=never an
+      // unavailable provider fails the start with an error naming the variables.
+      const resolved = await resolveExecutionProvider(
+        {
+          executionProvider: config.model.executionProvider,
+          executionProviderFallback: config.model.executionProviderFallback,
+        },
+        { variable: 'POLICY_EXECUTION_PROVIDER' },
+      );
+      baseModel ??= loadLlamaModel(config.model.dir, sessions);
       await warmUp(baseModel);
+      // What the warmed session actually got (an injected model reports its own provider).
+      executionProvider = baseModel.executionProvider ?? resolved;
+      reportProvider(executionProvider);
       holder.install(baseModel, deps.initialVersion ?? 0n);
       logger.info('model loaded', { modelId, version: (deps.initialVersion ?? 0n).toString() });
     },
@@ -131,7 +159,14 @@ export function createPolicyApp(config: PolicyConfig, deps: PolicyAppDeps = {}):
             messaging,
             config: base.config,
             tokenizer: base.tokenizer,
-            intraOpThreads: config.model.intraOpThreads,
+            sessions,
+            onExecutionProvider: (info, version) => {
+              // Only a change is news (e.g. a new version's session could not get the GPU).
+              if (formatExecutionProvider(info) === formatExecutionProvider(executionProvider ?? info))
+                return;
+              executionProvider = info;
+              reportProvider(info, { version: version.toString() });
+            },
             runId: config.nats.runId,
             logger,
             onEvent: (e) => {
@@ -181,6 +216,7 @@ export function createPolicyApp(config: PolicyConfig, deps: PolicyAppDeps = {}):
       limits: config.limits,
       modelId,
       maxBatchSize: config.batching.maxBatchSize,
+      executionProvider: () => executionProvider,
     }),
   );
   server.health.setReady(POLICY_SERVICE_NAME, false);
@@ -203,6 +239,7 @@ export function createPolicyApp(config: PolicyConfig, deps: PolicyAppDeps = {}):
         ready: state === 'SERVING' && holder.version !== undefined,
         loadedVersion: holder.version,
         natsConnected: messaging !== undefined && !messaging.isClosed(),
+        executionProvider,
       };
     },
     get generatorStats() {

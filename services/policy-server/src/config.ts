@@ -1,5 +1,9 @@
 import { type ConfigOf, defineConfig, env } from '@verdict/runtime';
 
+// Literal lists (not imported from @verdict/graph, which would load ONNX Runtime with the config).
+const EXECUTION_PROVIDERS = ['cpu', 'cuda'] as const;
+const EXECUTION_PROVIDER_FALLBACKS = ['cpu', 'never'] as const;
+
 /** Every variable the policy-server reads; the README's config table mirrors this. */
 export const policyConfigSchema = defineConfig({
   grpc: {
@@ -26,6 +30,15 @@ export const policyConfigSchema = defineConfig({
       min: 1,
       max: 64,
       description: 'ORT intra-op threads',
+    }),
+    executionProvider: env.enum('POLICY_EXECUTION_PROVIDER', EXECUTION_PROVIDERS, {
+      default: 'cpu',
+      description: 'ONNX Runtime execution provider of the policy sessions',
+    }),
+    executionProviderFallback: env.enum('POLICY_EXECUTION_PROVIDER_FALLBACK', EXECUTION_PROVIDER_FALLBACKS, {
+      default: 'cpu',
+      description:
+        'when the provider is unavailable: cpu = run on CPU and report it (log, GetModelInfo); never = fail to start',
     }),
   },
   batching: {

@@ -1,6 +1,9 @@
 import {
   createSessionPool,
   createTensor,
+  type ExecutionProvider,
+  type ExecutionProviderFallback,
+  type ExecutionProviderInfo,
   type PooledSession,
   type SessionPool,
   type Tensor,
@@ -24,6 +27,8 @@ export interface KvCache {
 export interface LlamaModel extends CausalLm<KvCache>, JudgeModel {
   readonly weights: LlamaWeights;
   compactCache(cache: KvCache, rows: readonly number[], dropPositions: number): KvCache;
+  /** Provider of the first session loaded (generation or judge); undefined until one is loaded. */
+  readonly executionProvider?: ExecutionProviderInfo | undefined;
 }
 
 export interface LlamaModelOptions {
@@ -38,6 +43,10 @@ export interface LlamaModelOptions {
    * gets n workers; a shared pool needs at least n.
    */
   readonly replicas?: number;
+  /** Provider of the model's sessions (default 'cpu'); see @verdict/graph SessionOptions. */
+  readonly executionProvider?: ExecutionProvider;
+  /** When the provider is unavailable: 'cpu' (default, reported on `executionProvider`) or 'never' (load fails). */
+  readonly executionProviderFallback?: ExecutionProviderFallback;
 }
 
 function int64(values: readonly number[]): BigInt64Array {
@@ -75,9 +84,16 @@ export function createLlamaModel(
   const pool =
     options.pool ??
     createSessionPool({ workers: replicas, intraOpThreadsPerWorker: options.intraOpThreads ?? 1 });
-  const loadOpts = options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads };
+  const loadOpts = {
+    ...(options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads }),
+    ...(options.executionProvider === undefined ? {} : { executionProvider: options.executionProvider }),
+    ...(options.executionProviderFallback === undefined
+      ? {}
+      : { executionProviderFallback: options.executionProviderFallback }),
+  };
   let lmSession: Promise<PooledSession> | undefined;
   let judgeSession: Promise<PooledSession> | undefined;
+  let providerInfo: ExecutionProviderInfo | undefined;
   const { numKvHeads: KV, headDim: D, numLayers: L, vocabSize: V } = config;
 
   return {
@@ -85,12 +101,16 @@ export function createLlamaModel(
     tokenizer,
     weights,
     concurrency: replicas,
+    get executionProvider() {
+      return providerInfo;
+    },
     async step(input: StepInput, cache: KvCache | undefined): Promise<StepOutput<KvCache>> {
       lmSession ??= pool.load(toOnnxModel(buildLlamaInferenceGraph(config, weights, { logits: 'last' })), {
         ...loadOpts,
         replicas,
       });
       const session = await lmSession;
+      providerInfo ??= session.executionProvider;
       const { batchSize: B, seqLen: S } = input;
       const pastLen = cache?.length ?? 0;
       checkStep(input, pastLen);
@@ -152,6 +172,7 @@ export function createLlamaModel(
         replicas,
       });
       const session = await judgeSession;
+      providerInfo ??= session.executionProvider;
       const { batchSize: B, seqLen: S } = input;
       checkStep(input, 0);
       for (const id of tokenIds) {

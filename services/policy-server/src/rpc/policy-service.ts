@@ -1,3 +1,4 @@
+import type { ExecutionProviderInfo } from '@verdict/graph';
 import type { CausalLm, FinishReason } from '@verdict/models';
 import { maxSequenceLength } from '@verdict/models';
 import { commonV1, type policyV1 } from '@verdict/proto';
@@ -23,6 +24,13 @@ export interface PolicyServiceDeps {
   readonly limits: RequestLimits;
   readonly modelId: string;
   readonly maxBatchSize: number;
+  /** Requested and active execution provider of the loaded model (undefined before it loads). */
+  readonly executionProvider?: () => ExecutionProviderInfo | undefined;
+}
+
+function providerToWire(info: ExecutionProviderInfo | undefined): commonV1.ExecutionProviderInfo | undefined {
+  if (info === undefined) return undefined;
+  return { requested: info.requested, active: info.active, fallbackReason: info.fallbackReason ?? '' };
 }
 
 /** gRPC PolicyService: wire ↔ generator. Every chunk carries the version its sequence runs on. */
@@ -84,6 +92,7 @@ export function createPolicyService(deps: PolicyServiceDeps) {
           maxContextTokens: 0,
           eosTokenIds: [],
           maxBatchSize: deps.maxBatchSize,
+          executionProvider: providerToWire(deps.executionProvider?.()),
         };
       }
       const eos = new Set([
@@ -97,6 +106,7 @@ export function createPolicyService(deps: PolicyServiceDeps) {
         maxContextTokens: maxSequenceLength(model.config).limit,
         eosTokenIds: [...eos],
         maxBatchSize: deps.maxBatchSize,
+        executionProvider: providerToWire(deps.executionProvider?.()),
       };
     }),
   };

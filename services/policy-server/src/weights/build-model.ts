@@ -6,9 +6,25 @@ import {
   createLlamaModel,
   type LlamaFamilyConfig,
   type LlamaModel,
+  type LlamaModelOptions,
   type ModelTokenizer,
   readSafetensors,
 } from '@verdict/models';
+import type { PolicyConfig } from '../config.js';
+
+/** How the policy's ONNX sessions are created: threads and execution provider. */
+export type ModelSessionOptions = Pick<
+  LlamaModelOptions,
+  'intraOpThreads' | 'executionProvider' | 'executionProviderFallback'
+>;
+
+export function modelSessionOptions(config: PolicyConfig): ModelSessionOptions {
+  return {
+    intraOpThreads: config.model.intraOpThreads,
+    executionProvider: config.model.executionProvider,
+    executionProviderFallback: config.model.executionProviderFallback,
+  };
+}
 
 /**
  * Parses safetensors bytes against the serving config. @verdict/models only reads safetensors
@@ -37,9 +53,9 @@ export async function buildWarmModel(
   config: LlamaFamilyConfig,
   weights: Map<string, Float32Array>,
   tokenizer: ModelTokenizer,
-  intraOpThreads: number,
+  sessions: ModelSessionOptions,
 ): Promise<LlamaModel> {
-  const model = createLlamaModel(config, weights, tokenizer, { intraOpThreads });
+  const model = createLlamaModel(config, weights, tokenizer, sessions);
   try {
     await warmUp(model);
   } catch (error) {

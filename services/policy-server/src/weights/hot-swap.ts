@@ -1,9 +1,10 @@
-import type { CausalLm, LlamaFamilyConfig, ModelTokenizer } from '@verdict/models';
+import type { ExecutionProviderInfo } from '@verdict/graph';
+import type { CausalLm, LlamaFamilyConfig, LlamaModel, ModelTokenizer } from '@verdict/models';
 import { weightsV1 } from '@verdict/proto';
 import type { Messaging, RuntimeLogger } from '@verdict/runtime';
 import type { ModelHolder } from '../domain/model-holder.js';
 import { WEIGHTS_BUCKET } from '../streams.js';
-import { buildWarmModel, parseSafetensorsWeights } from './build-model.js';
+import { buildWarmModel, type ModelSessionOptions, parseSafetensorsWeights } from './build-model.js';
 
 export type WeightsEvent =
   | { readonly kind: 'loaded'; readonly version: bigint; readonly loadMs: number }
@@ -15,10 +16,13 @@ export interface HotSwapOptions {
   readonly messaging: Messaging;
   readonly config: LlamaFamilyConfig;
   readonly tokenizer: ModelTokenizer;
-  readonly intraOpThreads: number;
+  /** Threads and execution provider of the new model's sessions (as for the first model). */
+  readonly sessions: ModelSessionOptions;
   /** Only announcements of this run are loaded (undefined = any run). */
   readonly runId: string | undefined;
   readonly logger: RuntimeLogger;
+  /** The provider the new version's sessions got, reported before it is installed. */
+  readonly onExecutionProvider?: (info: ExecutionProviderInfo, version: bigint) => void;
   readonly onEvent?: (event: WeightsEvent) => void;
 }
 
@@ -69,10 +73,10 @@ export function createHotSwap(
       reject(`blob ${message.objectName} failed verification: ${(error as Error).message}`, error);
       return;
     }
-    let model: CausalLm;
+    let model: LlamaModel;
     try {
       const weights = parseSafetensorsWeights(bytes, options.config);
-      model = await buildWarmModel(options.config, weights, options.tokenizer, options.intraOpThreads);
+      model = await buildWarmModel(options.config, weights, options.tokenizer, options.sessions);
     } catch (error) {
       reject(`weights could not be loaded: ${(error as Error).message}`, error);
       return;
@@ -84,6 +88,8 @@ export function createHotSwap(
       emit({ kind: 'skipped', version, reason: `version ${now} was installed meanwhile` });
       return;
     }
+    if (model.executionProvider !== undefined)
+      options.onExecutionProvider?.(model.executionProvider, version);
     holder.install(model, version);
     const loadMs = performance.now() - started;
     logger.info('weights swapped', {

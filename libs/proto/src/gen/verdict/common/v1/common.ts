@@ -206,6 +206,19 @@ export interface Prompt {
   applyChatTemplate: boolean;
 }
 
+/**
+ * Where a service runs its ONNX Runtime sessions (readiness detail). A requested provider that
+ * is unavailable falls back to CPU only when configured to, and then says why.
+ */
+export interface ExecutionProviderInfo {
+  /** Provider the configuration asked for: "cpu" or "cuda". */
+  requested: string;
+  /** Provider the sessions run on: "cpu" or "cuda". */
+  active: string;
+  /** Why `active` differs from `requested` (the ONNX Runtime error text); "" when it does not. */
+  fallbackReason: string;
+}
+
 function createBaseSamplingParams(): SamplingParams {
   return { temperature: 0, topP: 0, topK: 0, seed: undefined, maxNewTokens: 0, stopTokenIds: [], stopStrings: [] };
 }
@@ -801,6 +814,111 @@ export const Prompt: MessageFns<Prompt> = {
       ? TokenIds.fromPartial(object.tokenIds)
       : undefined;
     message.applyChatTemplate = object.applyChatTemplate ?? false;
+    return message;
+  },
+};
+
+function createBaseExecutionProviderInfo(): ExecutionProviderInfo {
+  return { requested: "", active: "", fallbackReason: "" };
+}
+
+export const ExecutionProviderInfo: MessageFns<ExecutionProviderInfo> = {
+  encode(message: ExecutionProviderInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requested !== "") {
+      writer.uint32(10).string(message.requested);
+    }
+    if (message.active !== "") {
+      writer.uint32(18).string(message.active);
+    }
+    if (message.fallbackReason !== "") {
+      writer.uint32(26).string(message.fallbackReason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExecutionProviderInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExecutionProviderInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requested = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.active = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.fallbackReason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExecutionProviderInfo {
+    return {
+      requested: isSet(object.requested) ? globalThis.String(object.requested) : "",
+      active: isSet(object.active) ? globalThis.String(object.active) : "",
+      fallbackReason: isSet(object.fallbackReason)
+        ? globalThis.String(object.fallbackReason)
+        : isSet(object.fallback_reason)
+        ? globalThis.String(object.fallback_reason)
+        : "",
+    };
+  },
+
+  toJSON(message: ExecutionProviderInfo): unknown {
+    const obj: any = {};
+    if (message.requested !== "") {
+      obj.requested = message.requested;
+    }
+    if (message.active !== "") {
+      obj.active = message.active;
+    }
+    if (message.fallbackReason !== "") {
+      obj.fallbackReason = message.fallbackReason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExecutionProviderInfo>, I>>(base?: I): ExecutionProviderInfo {
+    return ExecutionProviderInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExecutionProviderInfo>, I>>(object: I): ExecutionProviderInfo {
+    const message = createBaseExecutionProviderInfo();
+    message.requested = object.requested ?? "";
+    message.active = object.active ?? "";
+    message.fallbackReason = object.fallbackReason ?? "";
     return message;
   },
 };

@@ -21,6 +21,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import {
+  ExecutionProviderInfo,
   FinishReason,
   finishReasonFromJSON,
   finishReasonToJSON,
@@ -105,6 +106,11 @@ export interface GetModelInfoResponse {
   eosTokenIds: number[];
   /** Largest number of sequences decoded together. */
   maxBatchSize: number;
+  /**
+   * Execution provider requested by POLICY_EXECUTION_PROVIDER and the one the sessions run on
+   * (unset before the model is loaded).
+   */
+  executionProvider?: ExecutionProviderInfo | undefined;
 }
 
 function createBaseGenerateRequest(): GenerateRequest {
@@ -600,7 +606,15 @@ export const GetModelInfoRequest: MessageFns<GetModelInfoRequest> = {
 };
 
 function createBaseGetModelInfoResponse(): GetModelInfoResponse {
-  return { model: undefined, ready: false, vocabSize: 0, maxContextTokens: 0, eosTokenIds: [], maxBatchSize: 0 };
+  return {
+    model: undefined,
+    ready: false,
+    vocabSize: 0,
+    maxContextTokens: 0,
+    eosTokenIds: [],
+    maxBatchSize: 0,
+    executionProvider: undefined,
+  };
 }
 
 export const GetModelInfoResponse: MessageFns<GetModelInfoResponse> = {
@@ -626,6 +640,9 @@ export const GetModelInfoResponse: MessageFns<GetModelInfoResponse> = {
     }
     if (message.maxBatchSize !== 0) {
       writer.uint32(48).uint32(message.maxBatchSize);
+    }
+    if (message.executionProvider !== undefined) {
+      ExecutionProviderInfo.encode(message.executionProvider, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -701,6 +718,14 @@ export const GetModelInfoResponse: MessageFns<GetModelInfoResponse> = {
             message.maxBatchSize = reader.uint32();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.executionProvider = ExecutionProviderInfo.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -737,6 +762,11 @@ export const GetModelInfoResponse: MessageFns<GetModelInfoResponse> = {
         : isSet(object.max_batch_size)
         ? globalThis.Number(object.max_batch_size)
         : 0,
+      executionProvider: isSet(object.executionProvider)
+        ? ExecutionProviderInfo.fromJSON(object.executionProvider)
+        : isSet(object.execution_provider)
+        ? ExecutionProviderInfo.fromJSON(object.execution_provider)
+        : undefined,
     };
   },
 
@@ -760,6 +790,9 @@ export const GetModelInfoResponse: MessageFns<GetModelInfoResponse> = {
     if (message.maxBatchSize !== 0) {
       obj.maxBatchSize = Math.round(message.maxBatchSize);
     }
+    if (message.executionProvider !== undefined) {
+      obj.executionProvider = ExecutionProviderInfo.toJSON(message.executionProvider);
+    }
     return obj;
   },
 
@@ -776,6 +809,9 @@ export const GetModelInfoResponse: MessageFns<GetModelInfoResponse> = {
     message.maxContextTokens = object.maxContextTokens ?? 0;
     message.eosTokenIds = object.eosTokenIds?.map((e) => e) || [];
     message.maxBatchSize = object.maxBatchSize ?? 0;
+    message.executionProvider = (object.executionProvider !== undefined && object.executionProvider !== null)
+      ? ExecutionProviderInfo.fromPartial(object.executionProvider)
+      : undefined;
     return message;
   },
 };
