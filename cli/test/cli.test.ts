@@ -110,7 +110,11 @@ describe('verdict CLI (spawned)', () => {
     const r = verdict(['judge', '--model', dir, '--question', 'What is 2+2?', '--answer', '4', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
-    assert.deepEqual(Object.keys(out), ['score', 'p_yes_full', 'other_mass', 'yes_id', 'no_id']);
+    // The DESIGN.md §6 keys first; status and provenance as the judge-server reports them after.
+    assert.deepEqual(Object.keys(out).slice(0, 5), ['score', 'p_yes_full', 'other_mass', 'yes_id', 'no_id']);
+    assert.equal(out.status, 'OK');
+    assert.equal(out.provenance.template_name, 'chat');
+    assert.match(out.provenance.template_hash, /^[0-9a-f]{64}$/);
     assert.equal(out.yes_id, 9454); // "Yes" at the start of the assistant turn
     assert.equal(out.no_id, 2753);
     assert.ok(out.score > 0 && out.score < 1);

@@ -1,4 +1,5 @@
 import type { Command, CommandContext } from './command.js';
+import { CommandFailure } from './command-failure.js';
 import { type FlagSpec, type FlagSpecs, GLOBAL_FLAGS, kebab, parseFlags } from './flags.js';
 import { UsageError } from './usage-error.js';
 
@@ -104,6 +105,10 @@ export async function runCli(
     if (isBadInput(e)) {
       io.stderr(`verdict ${cmd.name}: ${message}\n`);
       return 2;
+    }
+    if (e instanceof CommandFailure) {
+      io.stderr(`verdict ${cmd.name}: ${message}\n`);
+      return 1;
     }
     io.stderr(`verdict ${cmd.name}: failed: ${e instanceof Error ? (e.stack ?? message) : message}\n`);
     return 1;
