@@ -1,5 +1,10 @@
 import { basename, resolve } from 'node:path';
 import {
+  type ExecutionProviderInfo,
+  formatExecutionProvider,
+  resolveExecutionProvider,
+} from '@verdict/graph';
+import {
   type JudgeResult as EngineResult,
   type JudgeModel,
   type LlamaModel,
@@ -20,6 +25,7 @@ import {
 import type { JudgeServerConfig } from './config.js';
 import { type BatchReport, createDynamicBatcher, type DynamicBatcher } from './domain/dynamic-batcher.js';
 import { createJudgeEngine, type JudgeEngine } from './engine/judge-engine.js';
+import { createJudgeInfoHandlers } from './rpc/judge-info-service.js';
 import { createJudgeServiceHandlers, type JudgeInput } from './rpc/judge-service.js';
 
 export const JUDGE_SERVICE_NAME = 'verdict.judge.v1.JudgeService';
@@ -50,7 +56,14 @@ export interface JudgeServerApp {
   readonly address: string | undefined;
   /** Loaded engine (after start). */
   readonly engine: JudgeEngine | undefined;
+  /** Requested and active execution provider (after start). */
+  readonly executionProvider: ExecutionProviderInfo | undefined;
   stats(): JudgeServerStats;
+}
+
+/** The provider a model's sessions got, when the model tells (LlamaModel does after its first call). */
+function providerOf(model: JudgeModel): ExecutionProviderInfo | undefined {
+  return 'executionProvider' in model ? (model as LlamaModel).executionProvider : undefined;
 }
 
 export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServerDeps = {}): JudgeServerApp {
@@ -65,6 +78,11 @@ export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServe
   const batchDurationHistogram = metrics.histogram('judge_batch_duration_ms', 'duration of one model call');
   const latencyHistogram = metrics.histogram('judge_latency_ms', 'item latency from enqueue to result');
   const itemsCounter = metrics.counter('judge_items_total', 'judged items by status');
+  // The provider as attributes of each model load, so a CPU fallback is visible on dashboards.
+  const modelLoadsCounter = metrics.counter(
+    'judge_model_loads_total',
+    'judge model loads by execution provider (attributes requested, active, fallback)',
+  );
   const stats: JudgeServerStats = {
     batches: 0,
     itemsJudged: 0,
@@ -76,6 +94,7 @@ export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServe
   let model: JudgeModel | undefined = deps.model;
   let ownedModel: LlamaModel | undefined;
   let engine: JudgeEngine | undefined;
+  let executionProvider: ExecutionProviderInfo | undefined;
   let lastDepth = 0;
 
   const batcher: DynamicBatcher<JudgeInput, EngineResult> = createDynamicBatcher({
@@ -131,6 +150,14 @@ export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServe
       },
     }),
   );
+  server.addService(
+    judgeV1.JudgeInfoServiceService,
+    createJudgeInfoHandlers({
+      engine: () => engine,
+      executionProvider: () => executionProvider,
+      maxBatchSize: config.maxBatchSize,
+    }),
+  );
   server.health.setReady(JUDGE_SERVICE_NAME, false);
 
   lifecycle.register(
@@ -154,8 +181,21 @@ export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServe
   lifecycle.register({
     name: 'judge-model-load',
     start: async () => {
+      // Checked before loading anything: with JUDGE_EXECUTION_PROVIDER_FALLBACK=never an
+      // unavailable provider fails the start with an error naming the variables.
+      const resolved = await resolveExecutionProvider(
+        {
+          executionProvider: config.executionProvider,
+          executionProviderFallback: config.executionProviderFallback,
+        },
+        { variable: 'JUDGE_EXECUTION_PROVIDER' },
+      );
       if (model === undefined) {
-        ownedModel = loadLlamaModel(config.modelDir, { intraOpThreads: config.intraOpThreads });
+        ownedModel = loadLlamaModel(config.modelDir, {
+          intraOpThreads: config.intraOpThreads,
+          executionProvider: config.executionProvider,
+          executionProviderFallback: config.executionProviderFallback,
+        });
         model = ownedModel;
       }
       const loaded = createJudgeEngine({
@@ -167,6 +207,17 @@ export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServe
       // Warm-up creates the ONNX session, so the first real request does not pay for it and
       // readiness means "can judge now".
       await loaded.run(loaded.defaultTemplate, [{ question: 'warm up', solution: 'warm up' }]);
+      // What the warmed session actually got (an injected model may not tell: then the config's).
+      const provider = providerOf(model) ?? resolved;
+      executionProvider = provider;
+      const line = `execution provider: ${formatExecutionProvider(provider)}`;
+      if (provider.fallbackReason === undefined) logger.info(line);
+      else logger.warn(line, { requested: provider.requested, active: provider.active });
+      modelLoadsCounter.add(1, {
+        requested: provider.requested,
+        active: provider.active,
+        fallback: String(provider.fallbackReason !== undefined),
+      });
       engine = loaded;
       server.health.setReady(JUDGE_SERVICE_NAME, true);
       logger.info('judge model loaded', {
@@ -188,6 +239,9 @@ export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServe
     },
     get engine() {
       return engine;
+    },
+    get executionProvider() {
+      return executionProvider;
     },
     get address() {
       try {

@@ -1,5 +1,9 @@
 import { type ConfigOf, defineConfig, env } from '@verdict/runtime';
 
+// Literal lists (not imported from @verdict/graph, which would load ONNX Runtime with the config).
+const EXECUTION_PROVIDERS = ['cpu', 'cuda'] as const;
+const EXECUTION_PROVIDER_FALLBACKS = ['cpu', 'never'] as const;
+
 const schema = defineConfig({
   grpc: {
     host: env.string('JUDGE_HOST', { default: '0.0.0.0', description: 'gRPC bind address' }),
@@ -47,6 +51,15 @@ const schema = defineConfig({
     min: 1,
     max: 64,
     description: 'ONNX Runtime intra-op threads',
+  }),
+  executionProvider: env.enum('JUDGE_EXECUTION_PROVIDER', EXECUTION_PROVIDERS, {
+    default: 'cpu',
+    description: 'ONNX Runtime execution provider of the judge sessions',
+  }),
+  executionProviderFallback: env.enum('JUDGE_EXECUTION_PROVIDER_FALLBACK', EXECUTION_PROVIDER_FALLBACKS, {
+    default: 'cpu',
+    description:
+      'when the provider is unavailable: cpu = run on CPU and report it (log, GetJudgeInfo, metric); never = fail to start',
   }),
   graceTimeoutMs: env.durationMs('JUDGE_GRACE_TIMEOUT', {
     default: 30_000,

@@ -20,7 +20,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Provenance } from "../../common/v1/common.js";
+import { ExecutionProviderInfo, Provenance } from "../../common/v1/common.js";
 
 export const protobufPackage = "verdict.judge.v1";
 
@@ -153,6 +153,29 @@ export interface JudgeStreamRequest {
 export interface JudgeStreamResponse {
   /** The result of one previously sent item. */
   result?: JudgeResult | undefined;
+}
+
+/** Request for GetJudgeInfo (no parameters). */
+export interface GetJudgeInfoRequest {
+}
+
+/** What the judge-server has loaded. */
+export interface GetJudgeInfoResponse {
+  /** Whether the judge model is loaded and warm (JudgeService calls are served). */
+  ready: boolean;
+  /** Judge model id, as in Provenance.judge_model_id ("" before the model is loaded). */
+  judgeModelId: string;
+  /** Template used for items with an empty template_name ("plain" or "chat"). */
+  defaultTemplateName: string;
+  /** Longest prompt in tokens (the model's position limit). */
+  maxPromptTokens: number;
+  /** Most items in one model call. */
+  maxBatchSize: number;
+  /**
+   * Execution provider requested by JUDGE_EXECUTION_PROVIDER and the one the sessions run on
+   * (unset before the model is loaded).
+   */
+  executionProvider?: ExecutionProviderInfo | undefined;
 }
 
 function createBaseJudgeItem(): JudgeItem {
@@ -817,6 +840,236 @@ export const JudgeStreamResponse: MessageFns<JudgeStreamResponse> = {
   },
 };
 
+function createBaseGetJudgeInfoRequest(): GetJudgeInfoRequest {
+  return {};
+}
+
+export const GetJudgeInfoRequest: MessageFns<GetJudgeInfoRequest> = {
+  encode(_: GetJudgeInfoRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetJudgeInfoRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetJudgeInfoRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetJudgeInfoRequest {
+    return {};
+  },
+
+  toJSON(_: GetJudgeInfoRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetJudgeInfoRequest>, I>>(base?: I): GetJudgeInfoRequest {
+    return GetJudgeInfoRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetJudgeInfoRequest>, I>>(_: I): GetJudgeInfoRequest {
+    const message = createBaseGetJudgeInfoRequest();
+    return message;
+  },
+};
+
+function createBaseGetJudgeInfoResponse(): GetJudgeInfoResponse {
+  return {
+    ready: false,
+    judgeModelId: "",
+    defaultTemplateName: "",
+    maxPromptTokens: 0,
+    maxBatchSize: 0,
+    executionProvider: undefined,
+  };
+}
+
+export const GetJudgeInfoResponse: MessageFns<GetJudgeInfoResponse> = {
+  encode(message: GetJudgeInfoResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ready !== false) {
+      writer.uint32(8).bool(message.ready);
+    }
+    if (message.judgeModelId !== "") {
+      writer.uint32(18).string(message.judgeModelId);
+    }
+    if (message.defaultTemplateName !== "") {
+      writer.uint32(26).string(message.defaultTemplateName);
+    }
+    if (message.maxPromptTokens !== 0) {
+      writer.uint32(32).uint32(message.maxPromptTokens);
+    }
+    if (message.maxBatchSize !== 0) {
+      writer.uint32(40).uint32(message.maxBatchSize);
+    }
+    if (message.executionProvider !== undefined) {
+      ExecutionProviderInfo.encode(message.executionProvider, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetJudgeInfoResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetJudgeInfoResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.ready = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.judgeModelId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.defaultTemplateName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.maxPromptTokens = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.maxBatchSize = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.executionProvider = ExecutionProviderInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetJudgeInfoResponse {
+    return {
+      ready: isSet(object.ready) ? globalThis.Boolean(object.ready) : false,
+      judgeModelId: isSet(object.judgeModelId)
+        ? globalThis.String(object.judgeModelId)
+        : isSet(object.judge_model_id)
+        ? globalThis.String(object.judge_model_id)
+        : "",
+      defaultTemplateName: isSet(object.defaultTemplateName)
+        ? globalThis.String(object.defaultTemplateName)
+        : isSet(object.default_template_name)
+        ? globalThis.String(object.default_template_name)
+        : "",
+      maxPromptTokens: isSet(object.maxPromptTokens)
+        ? globalThis.Number(object.maxPromptTokens)
+        : isSet(object.max_prompt_tokens)
+        ? globalThis.Number(object.max_prompt_tokens)
+        : 0,
+      maxBatchSize: isSet(object.maxBatchSize)
+        ? globalThis.Number(object.maxBatchSize)
+        : isSet(object.max_batch_size)
+        ? globalThis.Number(object.max_batch_size)
+        : 0,
+      executionProvider: isSet(object.executionProvider)
+        ? ExecutionProviderInfo.fromJSON(object.executionProvider)
+        : isSet(object.execution_provider)
+        ? ExecutionProviderInfo.fromJSON(object.execution_provider)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetJudgeInfoResponse): unknown {
+    const obj: any = {};
+    if (message.ready !== false) {
+      obj.ready = message.ready;
+    }
+    if (message.judgeModelId !== "") {
+      obj.judgeModelId = message.judgeModelId;
+    }
+    if (message.defaultTemplateName !== "") {
+      obj.defaultTemplateName = message.defaultTemplateName;
+    }
+    if (message.maxPromptTokens !== 0) {
+      obj.maxPromptTokens = Math.round(message.maxPromptTokens);
+    }
+    if (message.maxBatchSize !== 0) {
+      obj.maxBatchSize = Math.round(message.maxBatchSize);
+    }
+    if (message.executionProvider !== undefined) {
+      obj.executionProvider = ExecutionProviderInfo.toJSON(message.executionProvider);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetJudgeInfoResponse>, I>>(base?: I): GetJudgeInfoResponse {
+    return GetJudgeInfoResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetJudgeInfoResponse>, I>>(object: I): GetJudgeInfoResponse {
+    const message = createBaseGetJudgeInfoResponse();
+    message.ready = object.ready ?? false;
+    message.judgeModelId = object.judgeModelId ?? "";
+    message.defaultTemplateName = object.defaultTemplateName ?? "";
+    message.maxPromptTokens = object.maxPromptTokens ?? 0;
+    message.maxBatchSize = object.maxBatchSize ?? 0;
+    message.executionProvider = (object.executionProvider !== undefined && object.executionProvider !== null)
+      ? ExecutionProviderInfo.fromPartial(object.executionProvider)
+      : undefined;
+    return message;
+  },
+};
+
 /**
  * Judging is one prefill-only forward pass per item: the reward is read from the next-token
  * logits at the last prompt position. Items are batched dynamically across callers.
@@ -914,6 +1167,58 @@ export const JudgeServiceClient = makeGenericClientConstructor(
 ) as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): JudgeServiceClient;
   service: typeof JudgeServiceService;
+  serviceName: string;
+};
+
+/**
+ * Readiness details of a judge-server. A service of its own (same port as JudgeService) so that
+ * adding it left every existing JudgeService implementation complete.
+ */
+export type JudgeInfoServiceService = typeof JudgeInfoServiceService;
+export const JudgeInfoServiceService = {
+  /** What the judge-server has loaded and where it runs. */
+  getJudgeInfo: {
+    path: "/verdict.judge.v1.JudgeInfoService/GetJudgeInfo" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetJudgeInfoRequest): Buffer => Buffer.from(GetJudgeInfoRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetJudgeInfoRequest => GetJudgeInfoRequest.decode(value),
+    responseSerialize: (value: GetJudgeInfoResponse): Buffer =>
+      Buffer.from(GetJudgeInfoResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetJudgeInfoResponse => GetJudgeInfoResponse.decode(value),
+  },
+} as const;
+
+export interface JudgeInfoServiceServer extends UntypedServiceImplementation {
+  /** What the judge-server has loaded and where it runs. */
+  getJudgeInfo: handleUnaryCall<GetJudgeInfoRequest, GetJudgeInfoResponse>;
+}
+
+export interface JudgeInfoServiceClient extends Client {
+  /** What the judge-server has loaded and where it runs. */
+  getJudgeInfo(
+    request: GetJudgeInfoRequest,
+    callback: (error: ServiceError | null, response: GetJudgeInfoResponse) => void,
+  ): ClientUnaryCall;
+  getJudgeInfo(
+    request: GetJudgeInfoRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetJudgeInfoResponse) => void,
+  ): ClientUnaryCall;
+  getJudgeInfo(
+    request: GetJudgeInfoRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetJudgeInfoResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const JudgeInfoServiceClient = makeGenericClientConstructor(
+  JudgeInfoServiceService,
+  "verdict.judge.v1.JudgeInfoService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): JudgeInfoServiceClient;
+  service: typeof JudgeInfoServiceService;
   serviceName: string;
 };
 
