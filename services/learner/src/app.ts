@@ -1,4 +1,9 @@
 import { resolve } from 'node:path';
+import {
+  type ExecutionProviderInfo,
+  formatExecutionProvider,
+  resolveExecutionProvider,
+} from '@verdict/graph';
 import { learnerV1 } from '@verdict/proto';
 import {
   connectMessaging,
@@ -41,6 +46,8 @@ export interface LearnerApp {
   start(): Promise<{ port: number; address: string }>;
   stop(reason?: string): Promise<void>;
   readonly runs: RunManager | undefined;
+  /** Requested and active execution provider of the training sessions (after start). */
+  readonly executionProvider: ExecutionProviderInfo | undefined;
   /** Starts (or resumes) a run in-process, as StartRun does. */
   startRun(config: RunConfig, resume?: boolean): RunController;
 }
@@ -55,6 +62,26 @@ export function createLearnerApp(config: LearnerConfig, deps: LearnerDeps = {}):
   const consumeAbort = new AbortController();
   let consuming: Promise<unknown> | undefined;
   let closeEvaluator: (() => void) | undefined;
+  let executionProvider: ExecutionProviderInfo | undefined;
+
+  // First to start: with LEARNER_EXECUTION_PROVIDER_FALLBACK=never an unavailable provider fails
+  // the start (naming the variables) before NATS or gRPC; otherwise one line says what runs where.
+  lifecycle.register({
+    name: 'execution-provider',
+    start: async () => {
+      const info = await resolveExecutionProvider(
+        {
+          executionProvider: config.executionProvider,
+          executionProviderFallback: config.executionProviderFallback,
+        },
+        { variable: 'LEARNER_EXECUTION_PROVIDER' },
+      );
+      executionProvider = info;
+      const line = `execution provider: ${formatExecutionProvider(info)}`;
+      if (info.fallbackReason === undefined) logger.info(line);
+      else logger.warn(line, { requested: info.requested, active: info.active });
+    },
+  });
 
   const server = createGrpcServer({
     name: 'learner',
@@ -121,6 +148,10 @@ export function createLearnerApp(config: LearnerConfig, deps: LearnerDeps = {}):
         inbox,
         logger,
         intraOpThreads: config.intraOpThreads,
+        sessions: {
+          executionProvider: config.executionProvider,
+          executionProviderFallback: config.executionProviderFallback,
+        },
         ...(evaluate ? { evaluate, evalLimit: config.evalLimit } : {}),
         ...(deps.createTrainer ? { createTrainer: deps.createTrainer } : {}),
         ...(deps.afterStep ? { afterStep: deps.afterStep } : {}),
@@ -154,6 +185,9 @@ export function createLearnerApp(config: LearnerConfig, deps: LearnerDeps = {}):
     },
     get runs() {
       return runs;
+    },
+    get executionProvider() {
+      return executionProvider;
     },
     startRun(runConfig, resume = true) {
       return requireRuns().start(runConfig, resume);

@@ -1,5 +1,9 @@
 import { type ConfigOf, defineConfig, env } from '@verdict/runtime';
 
+// Literal lists (not imported from @verdict/graph, which would load ONNX Runtime with the config).
+const EXECUTION_PROVIDERS = ['cpu', 'cuda'] as const;
+const EXECUTION_PROVIDER_FALLBACKS = ['cpu', 'never'] as const;
+
 /** Every variable the learner reads; the README's config table mirrors this. */
 export const learnerConfigSchema = defineConfig({
   grpc: {
@@ -62,6 +66,14 @@ export const learnerConfigSchema = defineConfig({
     min: 1,
     max: 64,
     description: 'ORT intra-op threads of the training session',
+  }),
+  executionProvider: env.enum('LEARNER_EXECUTION_PROVIDER', EXECUTION_PROVIDERS, {
+    default: 'cpu',
+    description: 'ONNX Runtime execution provider of the training, scoring and reference sessions',
+  }),
+  executionProviderFallback: env.enum('LEARNER_EXECUTION_PROVIDER_FALLBACK', EXECUTION_PROVIDER_FALLBACKS, {
+    default: 'cpu',
+    description: 'when the provider is unavailable: cpu = train on CPU and log it; never = fail to start',
   }),
   graceTimeoutMs: env.durationMs('LEARNER_GRACE_TIMEOUT', {
     default: 60_000,

@@ -12,7 +12,11 @@ import { type Messaging, type RuntimeLogger, VerdictError } from '@verdict/runti
 import type { ScoredInbox } from '../consumers/scored-inbox.js';
 import { createQuestionPool } from '../domain/question-pool.js';
 import type { RunConfig } from '../run-config/run-config.js';
-import { createPolicyTrainer, type TrainStep } from '../training/policy-trainer.js';
+import {
+  createPolicyTrainer,
+  type PolicyTrainerOptions,
+  type TrainStep,
+} from '../training/policy-trainer.js';
 import type { Evaluate } from './evaluation.js';
 import { type AfterStepHook, RunController } from './run-controller.js';
 import { RunStore } from './run-store.js';
@@ -24,6 +28,8 @@ export interface RunManagerOptions {
   readonly inbox: ScoredInbox;
   readonly logger: RuntimeLogger;
   readonly intraOpThreads: number;
+  /** Execution provider of the trainer's sessions (LEARNER_EXECUTION_PROVIDER[_FALLBACK]). */
+  readonly sessions?: Pick<PolicyTrainerOptions, 'executionProvider' | 'executionProviderFallback'>;
   /** Periodic evaluation through the evaluator (absent = off). */
   readonly evaluate?: Evaluate;
   readonly evalLimit?: number;
@@ -112,12 +118,12 @@ export class RunManager {
     const makeTrainer =
       this.options.createTrainer ??
       ((run: RunConfig, res: { dir: string } | undefined) => {
-        if (res === undefined)
-          return createPolicyTrainer({ run, intraOpThreads: this.options.intraOpThreads });
+        const sessions = { intraOpThreads: this.options.intraOpThreads, ...this.options.sessions };
+        if (res === undefined) return createPolicyTrainer({ run, ...sessions });
         const ckpt = loadTrainingCheckpoint(res.dir);
         return createPolicyTrainer({
           run,
-          intraOpThreads: this.options.intraOpThreads,
+          ...sessions,
           resume: { params: ckpt.params, ...(ckpt.optimizer ? { optimizer: ckpt.optimizer } : {}) },
         });
       });

@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createSessionPool, createTensor, type PooledSession, type Tensor } from '@verdict/graph';
+import {
+  createSessionPool,
+  createTensor,
+  type ExecutionProvider,
+  type ExecutionProviderFallback,
+  type PooledSession,
+  type Tensor,
+} from '@verdict/graph';
 import {
   type LlamaFamilyConfig,
   llamaWeightShapes,
@@ -62,6 +69,10 @@ export interface PolicyTrainerOptions {
   /** Resume state (params + AdamW state) from a checkpoint; default: the student's weights. */
   readonly resume?: { readonly params: ParamMap; readonly optimizer?: AdamWState };
   readonly intraOpThreads?: number;
+  /** Provider of every session of the run (training, scoring, reference); default 'cpu'. */
+  readonly executionProvider?: ExecutionProvider;
+  /** When the provider is unavailable: 'cpu' (default) or 'never' (the first session load fails). */
+  readonly executionProviderFallback?: ExecutionProviderFallback;
 }
 
 function toTrainBatch(b: RowBatch, tokenInputs: Record<string, ArrayLike<number>>): TrainBatch {
@@ -108,7 +119,15 @@ export function createPolicyTrainer(options: PolicyTrainerOptions): TrainStep {
   const referenceConfig = loadLlamaFamilyConfig(run.reference.dir);
   const referenceParams = loadLlamaWeights(run.reference.dir, referenceConfig);
   const threads = options.intraOpThreads ?? 1;
-  const pool = createSessionPool({ workers: 1, intraOpThreadsPerWorker: threads });
+  // Pool-level defaults reach every session loaded into it, also those @verdict/rl loads.
+  const pool = createSessionPool({
+    workers: 1,
+    intraOpThreadsPerWorker: threads,
+    ...(options.executionProvider ? { executionProvider: options.executionProvider } : {}),
+    ...(options.executionProviderFallback
+      ? { executionProviderFallback: options.executionProviderFallback }
+      : {}),
+  });
   const importanceCorrect = run.stalenessPolicy === 'importance-correct';
   const loss: TrainingLossSpec = {
     kind: 'policy',
