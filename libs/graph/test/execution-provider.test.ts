@@ -104,7 +104,7 @@ test('cuda with fallback never throws a clear error', async (t) => {
       assert.ok(err instanceof ExecutionProviderUnavailableError);
       assert.equal(err.requested, 'cuda');
       assert.equal(err.reason, probe.reason);
-      assert.match(err.message, /executionProviderFallback is 'never'/);
+      assert.match(err.message, /executionProviderFallback 'never' forbids falling back to CPU/);
       return true;
     },
   );

@@ -57,7 +57,7 @@ function unavailableMessage(requested: ExecutionProvider, reason: string, variab
       ? `executionProvider '${requested}' was requested`
       : `${variable}=${requested} was requested`;
   const fallback =
-    variable === undefined ? `executionProviderFallback is 'never'` : `${variable}_FALLBACK=never`;
+    variable === undefined ? `executionProviderFallback 'never'` : `${variable}_FALLBACK=never`;
   return `${setting} but the ${requested.toUpperCase()} execution provider is unavailable and ${fallback} forbids falling back to CPU: ${reason}`;
 }
 
