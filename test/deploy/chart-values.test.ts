@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SUITE_NAMES } from '@verdict/data';
+import { parseDocument } from 'yaml';
 import {
   allContainers,
   chartDir,
@@ -185,6 +186,34 @@ describe('rejected values', () => {
     assert.match(r.stderr, /global\.imageTag: Must not validate the schema/);
     assert.match(r.stderr, /Additional property gpus is not allowed/);
     assert.match(r.stderr, /evaluator\.schedule: Does not match pattern/);
+  });
+});
+
+describe('NOTES.txt', () => {
+  const copy = mkdtempSync(join(tmpdir(), 'verdict-notes-'));
+  after(() => rmSync(copy, { recursive: true, force: true }));
+
+  // helm template does not render NOTES.txt (helm 3 needs a cluster for install --dry-run): render
+  // it from a copy of the chart where it is wrapped as a YAML block scalar.
+  test('shows the grpcurl JudgeBatch call, verdict judge --remote and the manual evaluation', () => {
+    const chart = join(copy, 'verdict');
+    cpSync(chartDir, chart, { recursive: true });
+    const notes = readFileSync(join(chart, 'templates/NOTES.txt'), 'utf8');
+    rmSync(join(chart, 'templates/NOTES.txt'));
+    const block = notes
+      .split('\n')
+      .map((l) => `  ${l}`)
+      .join('\n');
+    writeFileSync(join(chart, 'templates/notes-check.yaml'), `notes: |\n${block}\n`);
+    const r = helm(['template', 'verdict', chart, '-n', 'ml', '--show-only', 'templates/notes-check.yaml']);
+    assert.equal(r.status, 0, r.stderr);
+    const text = String((parseDocument(r.stdout).toJS() as { notes: string }).notes);
+    assert.match(text, /port-forward svc\/verdict-judge-server 50052:50052/);
+    assert.match(text, /-proto verdict\/judge\/v1\/judge\.proto/);
+    assert.match(text, /verdict\.judge\.v1\.JudgeService\/JudgeBatch/);
+    assert.match(text, /"items":\[\{"id":"q1","question":/);
+    assert.match(text, /npx verdict judge --remote localhost:50052/);
+    assert.match(text, /kubectl -n ml create job --from=cronjob\/verdict-evaluator eval-manual/);
   });
 });
 
