@@ -4,3 +4,4 @@ export * from './client.js';
 export * from './handlers.js';
 export * from './health.js';
 export * from './server.js';
+export * from './server-tls.js';

@@ -4,7 +4,7 @@
 import {
   type ChannelOptions,
   Server,
-  ServerCredentials,
+  type ServerCredentials,
   type ServerInterceptor,
   type ServiceDefinition,
   type UntypedServiceImplementation,
@@ -16,6 +16,13 @@ import { createStderrLogger, type RuntimeLogger } from '../lifecycle/logger.js';
 import { createCallTracker, createLoggingObserver, type GrpcCallObserver } from './call-observer.js';
 import { bindHandler } from './handlers.js';
 import { createHealthImplementation, HEALTH_SERVICE_NAME, HealthStatusRegistry } from './health.js';
+import {
+  createGrpcServerCredentials,
+  type GrpcServerTlsOptions,
+  type GrpcTransport,
+  grpcTransportOf,
+  resolveGrpcServerTls,
+} from './server-tls.js';
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
@@ -42,7 +49,15 @@ export interface GrpcServerOptions {
   observers?: readonly GrpcCallObserver[];
   /** Raw grpc-js server interceptors, run after the built-in one. */
   interceptors?: readonly ServerInterceptor[];
+  /** TLS (mutual when client certificates are required); read and checked by createGrpcServer. Default plaintext. */
+  tls?: GrpcServerTlsOptions;
+  /** Raw grpc-js credentials instead of `tls` (not both). */
   credentials?: ServerCredentials;
+  /**
+   * Serve this status table instead of a new one: a plaintext health-only server beside a TLS
+   * one (Kubernetes gRPC probes do not speak TLS) reports exactly what the main server does.
+   */
+  health?: HealthStatusRegistry;
   channelOptions?: ChannelOptions;
 }
 
@@ -60,6 +75,8 @@ export interface GrpcServer extends LifecycleComponent {
   /** `host:port` for clients on this machine (0.0.0.0 becomes 127.0.0.1). */
   readonly address: string;
   readonly inFlightCalls: number;
+  /** `plaintext`, `tls (server auth)` or `tls (mutual)`; `custom credentials` when raw credentials were given. */
+  readonly transport: GrpcTransport | 'custom credentials';
   /** Host a service; handlers made with unary()/serverStream()/... get this server's logger. */
   addService(definition: ServiceDefinition, implementation: UntypedServiceImplementation): this;
   start(): Promise<void>;
@@ -80,7 +97,15 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     'grpc.max_send_message_length': options.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     interceptors: [tracker.interceptor, ...(options.interceptors ?? [])],
   });
-  const registry = new HealthStatusRegistry();
+  if (options.tls !== undefined && options.credentials !== undefined) {
+    throw new VerdictError('INVALID_ARGUMENT', `${name}: give tls or credentials, not both`, {
+      field: 'tls',
+    });
+  }
+  const tls = options.tls === undefined ? undefined : resolveGrpcServerTls(options.tls);
+  const credentials = options.credentials ?? createGrpcServerCredentials(tls);
+  const transport = options.credentials === undefined ? grpcTransportOf(tls) : 'custom credentials';
+  const registry = options.health ?? new HealthStatusRegistry();
   const env = { logger };
   let boundPort: number | undefined;
   let startPromise: Promise<void> | undefined;
@@ -106,23 +131,20 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
 
   const start = async (): Promise<void> => {
     boundPort = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(
-        `${host}:${options.port}`,
-        options.credentials ?? ServerCredentials.createInsecure(),
-        (error, port) =>
-          error === null
-            ? resolve(port)
-            : reject(
-                new VerdictError(
-                  'UNAVAILABLE',
-                  `${name}: cannot bind ${host}:${options.port}: ${error.message}`,
-                  { cause: error },
-                ),
+      server.bindAsync(`${host}:${options.port}`, credentials, (error, port) =>
+        error === null
+          ? resolve(port)
+          : reject(
+              new VerdictError(
+                'UNAVAILABLE',
+                `${name}: cannot bind ${host}:${options.port}: ${error.message}`,
+                { cause: error },
               ),
+            ),
       );
     });
     if (options.lifecycle === undefined) registry.setServing(true);
-    logger.info('grpc server listening', { server: name, host, port: boundPort });
+    logger.info('grpc server listening', { server: name, host, port: boundPort, transport });
   };
 
   const stop = async (ctx: Partial<StopContext>): Promise<GrpcServerStopReport> => {
@@ -165,6 +187,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     get inFlightCalls() {
       return tracker.inFlight;
     },
+    transport,
     addService(definition, implementation) {
       addService(definition, implementation);
       return api;
