@@ -18,6 +18,7 @@ import {
   createMetrics,
   createStderrLogger,
   createTracingServerInterceptor,
+  type GrpcServer,
   type Lifecycle,
   type RuntimeLogger,
   telemetryComponent,
@@ -50,7 +51,8 @@ export interface JudgeServerStats {
 
 export interface JudgeServerApp {
   readonly lifecycle: Lifecycle;
-  start(): Promise<{ port: number; address: string }>;
+  /** `healthAddress`: the plaintext health-only port, when JUDGE_HEALTH_PORT is set. */
+  start(): Promise<{ port: number; address: string; healthAddress?: string }>;
   stop(reason?: string): Promise<void>;
   /** `host:port` once the gRPC server is bound (it is bound before the model finishes loading). */
   readonly address: string | undefined;
@@ -132,7 +134,30 @@ export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServe
     graceTimeoutMs: config.graceTimeoutMs,
     interceptors: [createTracingServerInterceptor()],
     observers,
+    ...(config.tls !== undefined
+      ? {
+          tls: {
+            cert: config.tls.cert,
+            key: config.tls.key,
+            ...(config.tls.clientCa !== undefined ? { clientCa: config.tls.clientCa } : {}),
+          },
+        }
+      : {}),
   });
+  // Kubernetes gRPC probes cannot do TLS: a plaintext port with only grpc.health.v1, reading the
+  // same status table (so it reports exactly what the TLS port would).
+  const healthServer: GrpcServer | undefined =
+    config.grpc.healthPort === undefined
+      ? undefined
+      : createGrpcServer({
+          name: 'judge-server-health',
+          host: config.grpc.host,
+          port: config.grpc.healthPort,
+          lifecycle,
+          logger,
+          graceTimeoutMs: config.graceTimeoutMs,
+          health: server.health,
+        });
   server.addService(
     judgeV1.JudgeServiceService,
     createJudgeServiceHandlers({
@@ -169,7 +194,9 @@ export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServe
     }),
   );
   // Stop order is the reverse of registration: the loader (nothing to stop), then the gRPC
-  // server (in-flight calls finish, which needs the batcher), then the batcher and the model.
+  // server (in-flight calls finish, which needs the batcher), then the batcher and the model;
+  // the health port last, so probes see NOT_SERVING (not a refused connection) during the drain.
+  if (healthServer !== undefined) lifecycle.register(healthServer);
   lifecycle.register({
     name: 'judge-model-release',
     stop: async () => {
@@ -231,8 +258,16 @@ export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServe
   return {
     lifecycle,
     async start() {
+      logger.info(`grpc: ${server.transport}`, {
+        port: config.grpc.port,
+        ...(config.grpc.healthPort !== undefined ? { healthPort: config.grpc.healthPort } : {}),
+      });
       await lifecycle.start();
-      return { port: server.port, address: server.address };
+      return {
+        port: server.port,
+        address: server.address,
+        ...(healthServer !== undefined ? { healthAddress: healthServer.address } : {}),
+      };
     },
     async stop(reason = 'stop requested') {
       await lifecycle.stop(reason);
