@@ -9,13 +9,7 @@ import { createJudgeServerApp, type JudgeServerApp, loadJudgeServerConfig } from
 import { writeRandomToyModel } from '@verdict/recipes';
 import { findFreePort } from '@verdict/runtime/testing';
 import { loadCommands, runCli } from '../src/index.js';
-import {
-  haveOpenssl,
-  startTlsJudgeProxy,
-  type TlsFixture,
-  type TlsJudgeProxy,
-  writeTlsFixture,
-} from './tls-fixture.js';
+import { haveOpenssl, type TlsFixture, writeTlsFixture } from './tls-fixture.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const commands = await loadCommands();
@@ -212,17 +206,38 @@ describe('verdict judge --remote', () => {
     assert.doesNotMatch(r.stderr, /\n\s+at /); // one line, no stack trace
   });
 
-  describe('TLS (a grpc-js TLS front with the judge service forwarding to the server)', () => {
+  describe("TLS (the judge-server's own TLS listener: JUDGE_TLS_* variables)", () => {
     let tls: TlsFixture | undefined;
-    let proxy: TlsJudgeProxy | undefined;
+    const tlsApps: JudgeServerApp[] = [];
+    // Ports of two more judge-servers on the same toy model: TLS, and TLS requiring client certificates.
+    const ports = { serverAuthPort: 0, mtlsPort: 0 };
     const skip = haveOpenssl() ? false : 'openssl is not installed: cannot make test certificates';
+
+    const startTlsApp = async (env: Record<string, string>): Promise<number> => {
+      const tlsApp = createJudgeServerApp(
+        loadJudgeServerConfig({
+          JUDGE_MODEL_DIR: modelDir,
+          JUDGE_HOST: '127.0.0.1',
+          JUDGE_PORT: '0',
+          JUDGE_TLS_CERT_FILE: tls!.serverCertFile,
+          JUDGE_TLS_KEY_FILE: tls!.serverKeyFile,
+          ...env,
+        }),
+        { telemetry: false, logger: { debug() {}, info() {}, warn() {}, error() {} } },
+      );
+      tlsApps.push(tlsApp);
+      return (await tlsApp.start()).port;
+    };
 
     before(async () => {
       if (skip) return;
       tls = writeTlsFixture(join(work, 'tls'));
-      proxy = await startTlsJudgeProxy(address, tls);
+      ports.serverAuthPort = await startTlsApp({});
+      ports.mtlsPort = await startTlsApp({ JUDGE_TLS_CLIENT_CA_FILE: tls.caFile });
     });
-    after(() => proxy?.stop());
+    after(async () => {
+      for (const tlsApp of tlsApps) await tlsApp.stop();
+    });
 
     it('server-auth TLS with --ca and --server-name scores like the local model', { skip }, async () => {
       const t = tls!;
@@ -230,7 +245,7 @@ describe('verdict judge --remote', () => {
       const named = await verdict([
         ...base,
         '--remote',
-        `127.0.0.1:${proxy!.serverAuthPort}`,
+        `127.0.0.1:${ports.serverAuthPort}`,
         '--server-name',
         t.serverName,
       ]);
@@ -240,7 +255,7 @@ describe('verdict judge --remote', () => {
       const byIp = await verdict([
         ...base,
         '--remote',
-        `127.0.0.1:${proxy!.serverAuthPort}`,
+        `127.0.0.1:${ports.serverAuthPort}`,
         '--deadline',
         '3s',
       ]);
@@ -252,7 +267,7 @@ describe('verdict judge --remote', () => {
         itemsFile,
         '--tls',
         '--remote',
-        `127.0.0.1:${proxy!.serverAuthPort}`,
+        `127.0.0.1:${ports.serverAuthPort}`,
         '--server-name',
         t.serverName,
         '--deadline',
@@ -265,7 +280,7 @@ describe('verdict judge --remote', () => {
         '--items',
         itemsFile,
         '--remote',
-        `127.0.0.1:${proxy!.serverAuthPort}`,
+        `127.0.0.1:${ports.serverAuthPort}`,
         '--deadline',
         '3s',
       ]);
@@ -285,7 +300,7 @@ describe('verdict judge --remote', () => {
         '--server-name',
         t.serverName,
         '--remote',
-        `127.0.0.1:${proxy!.mtlsPort}`,
+        `127.0.0.1:${ports.mtlsPort}`,
       ];
       const ok = await verdict([...base, '--cert', t.clientCertFile, '--key', t.clientKeyFile]);
       assert.equal(ok.code, 0, ok.stderr);
