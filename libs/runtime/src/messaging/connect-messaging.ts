@@ -2,6 +2,7 @@ import { VerdictError } from '../errors/index.js';
 import { connectNats, type Messaging, type NatsConnectOptions } from './connect-nats.js';
 import { connectInMemory, getInMemoryBroker, type InMemoryBroker } from './in-memory/index.js';
 
+export { redactNatsUrl } from './connect-nats.js';
 export {
   connectInMemory,
   createInMemoryBroker,
@@ -10,6 +11,13 @@ export {
   type InMemoryBroker,
   type InMemoryConnectOptions,
 } from './in-memory/index.js';
+export {
+  type NatsConnectionConfig,
+  type NatsConnectionSettings,
+  natsConnectionEnv,
+  natsConnectionProblems,
+  natsConnectOptionsFromConfig,
+} from './nats-connection-options.js';
 
 export interface MessagingConnectOptions extends NatsConnectOptions {
   /** For `mem://` URLs: this broker instead of the process-wide one named by the URL. */
@@ -49,6 +57,7 @@ export async function connectMessaging(options: MessagingConnectOptions): Promis
       { field: 'servers' },
     );
   }
+  options.logger?.info(`nats: in-process broker ${url.trim()} (auth: none, tls: off)`);
   return connectInMemory({
     broker: options.broker ?? getInMemoryBroker(inMemoryBrokerName(url)),
     ...(options.name !== undefined ? { name: options.name } : {}),

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
@@ -11,6 +11,7 @@ import {
   nkeyAuthenticator,
 } from '@nats-io/transport-node';
 import { VerdictError } from '../errors/index.js';
+import type { RuntimeLogger } from '../lifecycle/logger.js';
 import { type BlobExpectations, type BlobInfo, createBlobStore } from './blobs.js';
 import { type ConsumeOptions, type ConsumeStats, runConsumeLoop } from './consume.js';
 import { buildPublishHeaders, type MessageHeaderHooks } from './headers.js';
@@ -42,6 +43,7 @@ export interface NatsConnectOptions {
   servers: string | string[];
   /** Connection name shown in the server's monitoring (use the service name). */
   name?: string;
+  /** User name; needs `pass` (and excludes token, credsFile and nkeySeed). */
   user?: string;
   pass?: string;
   token?: string;
@@ -49,6 +51,10 @@ export interface NatsConnectOptions {
   nkeySeed?: string;
   /** Path to a `.creds` file (JWT + seed). */
   credsFile?: string;
+  /**
+   * TLS with these files (read when connecting). A `tls://` server URL turns TLS on even
+   * without files (system CAs) and, like any `tls` option, fails against a server without TLS.
+   */
   tls?: NatsTlsOptions;
   reconnect?: NatsReconnectPolicy;
   /** Connect timeout per attempt. */
@@ -59,6 +65,8 @@ export interface NatsConnectOptions {
   jetstreamTimeoutMs?: number;
   /** Trace-context hooks, see MessageHeaderHooks; settable later with setHeaderHooks. */
   headerHooks?: MessageHeaderHooks;
+  /** Gets one `nats: connected to …` line (URL without credentials, auth kind, TLS on/off). */
+  logger?: RuntimeLogger;
 }
 
 export interface PublishOptions {
@@ -107,6 +115,75 @@ export interface Messaging {
   close(): Promise<void>;
 }
 
+type NatsAuthKind = 'user' | 'token' | 'creds' | 'nkey' | 'none';
+
+/** `nats://u:p@host:4222` → `nats://host:4222`: URLs may carry credentials, logs must not. */
+export function redactNatsUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1');
+}
+
+function serverList(servers: string | string[]): string[] {
+  return Array.isArray(servers) ? servers : [servers];
+}
+
+function authKindOf(options: NatsConnectOptions): NatsAuthKind {
+  if (options.user !== undefined) return 'user';
+  if (options.token !== undefined) return 'token';
+  if (options.credsFile !== undefined) return 'creds';
+  if (options.nkeySeed !== undefined) return 'nkey';
+  return 'none';
+}
+
+function wantsTls(options: NatsConnectOptions): boolean {
+  return options.tls !== undefined || serverList(options.servers).some((s) => /^tls:\/\//i.test(s.trim()));
+}
+
+function checkReadable(field: string, path: string): void {
+  try {
+    accessSync(path, fsConstants.R_OK);
+  } catch (err) {
+    const reason = err instanceof Error && 'code' in err ? String(err.code) : 'unreadable';
+    throw new VerdictError('INVALID_ARGUMENT', `NATS ${field} ${path} cannot be read (${reason})`, {
+      field,
+      cause: err,
+    });
+  }
+}
+
+/** Option mistakes are INVALID_ARGUMENT before any socket opens (not an UNAVAILABLE retry loop). */
+function checkConnectOptions(options: NatsConnectOptions): void {
+  if ((options.user === undefined) !== (options.pass === undefined)) {
+    throw new VerdictError(
+      'INVALID_ARGUMENT',
+      `NATS user and pass must be given together (got only ${options.user !== undefined ? 'user' : 'pass'})`,
+      { field: 'user,pass' },
+    );
+  }
+  const methods = (['user', 'token', 'credsFile', 'nkeySeed'] as const).filter(
+    (k) => options[k] !== undefined,
+  );
+  if (methods.length > 1) {
+    throw new VerdictError(
+      'INVALID_ARGUMENT',
+      `NATS auth: give one of user/pass, token, credsFile, nkeySeed (got ${methods.join(', ')})`,
+      {
+        field: methods.join(','),
+      },
+    );
+  }
+  if (options.credsFile !== undefined) checkReadable('credsFile', options.credsFile);
+  const tls = options.tls ?? {};
+  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
+    throw new VerdictError('INVALID_ARGUMENT', 'NATS tls.certFile and tls.keyFile must be given together', {
+      field: 'tls.certFile,tls.keyFile',
+    });
+  }
+  for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
+    const path = tls[key];
+    if (path !== undefined) checkReadable(`tls.${key}`, path);
+  }
+}
+
 function toConnectionOptions(options: NatsConnectOptions): ConnectionOptions {
   const authenticators: Authenticator[] = [];
   if (options.nkeySeed !== undefined) {
@@ -129,19 +206,41 @@ function toConnectionOptions(options: NatsConnectOptions): ConnectionOptions {
   if (options.token !== undefined) out.token = options.token;
   if (options.timeoutMs !== undefined) out.timeout = options.timeoutMs;
   if (authenticators.length > 0) out.authenticator = authenticators;
-  if (options.tls !== undefined) out.tls = { ...options.tls };
+  // An object (even empty) makes nats.js require TLS: a tls:// URL must never fall back to plaintext.
+  if (wantsTls(options)) out.tls = { ...options.tls };
   return out;
 }
 
+/** UNAVAILABLE for network trouble; PERMISSION_DENIED when the server refused the credentials. */
+function connectError(err: unknown, servers: string, auth: NatsAuthKind): VerdictError {
+  const message = err instanceof Error ? err.message : String(err);
+  const name = err instanceof Error ? err.name : '';
+  if (name === 'AuthorizationError' || name === 'UserAuthenticationExpiredError') {
+    return new VerdictError(
+      'PERMISSION_DENIED',
+      `NATS at ${servers} rejected the connection (auth: ${auth}): ${message}`,
+      { cause: err },
+    );
+  }
+  return new VerdictError('UNAVAILABLE', `cannot connect to NATS at ${servers}: ${message}`, { cause: err });
+}
+
 export async function connectNats(options: NatsConnectOptions): Promise<Messaging> {
+  checkConnectOptions(options);
+  const servers = serverList(options.servers).map(redactNatsUrl).join(',');
+  const auth = authKindOf(options);
   let nc: NatsConnection;
   try {
     nc = await connect(toConnectionOptions(options));
   } catch (err) {
-    const servers = Array.isArray(options.servers) ? options.servers.join(',') : options.servers;
-    const message = err instanceof Error ? err.message : String(err);
-    throw new VerdictError('UNAVAILABLE', `cannot connect to NATS at ${servers}: ${message}`, { cause: err });
+    throw connectError(err, servers, auth);
   }
+  const info = nc.info;
+  // nats.js upgrades whenever the server offers TLS (tls_available) unless told not to.
+  const tlsOn = wantsTls(options) || info?.tls_required === true || info?.tls_available === true;
+  options.logger?.info(`nats: connected to ${servers} (auth: ${auth}, tls: ${tlsOn ? 'on' : 'off'})`, {
+    server: nc.getServer(),
+  });
   const jsOptions = options.jetstreamTimeoutMs !== undefined ? { timeout: options.jetstreamTimeoutMs } : {};
   const js = jetstream(nc, jsOptions);
   const jsm = await jetstreamManager(nc, jsOptions);
