@@ -15,6 +15,7 @@ import {
   telemetryComponent,
 } from '@verdict/runtime';
 import { createJudgeAsker, type JudgeAsker } from './clients/judge-asker.js';
+import { judgeTransportOf } from './clients/judge-tls.js';
 import type { RewardServiceConfig } from './config.js';
 import { createGeneratedHandler } from './consumers/generated-consumer.js';
 import { type RewardSettings, type SampleToScore, scoreSample } from './domain/score-sample.js';
@@ -123,7 +124,9 @@ export function createRewardServiceApp(
           address: config.judgeAddress,
           timeoutMs: config.judgeTimeoutMs,
           maxAttempts: config.judgeMaxAttempts,
+          tls: config.judgeTls,
         });
+        logger.info(`judge client: ${judgeTransportOf(config.judgeTls)} to ${config.judgeAddress}`);
       }
     },
     stop: () => judge?.close(),

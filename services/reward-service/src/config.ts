@@ -1,4 +1,5 @@
 import { type ConfigOf, defineConfig, env, VerdictError } from '@verdict/runtime';
+import { judgeTlsProblems } from './clients/judge-tls.js';
 
 const schema = defineConfig({
   grpc: {
@@ -12,6 +13,33 @@ const schema = defineConfig({
   judgeAddress: env.optional(
     env.string('JUDGE_ADDRESS', { description: 'judge-server host:port (needed when μ or ρ > 0)' }),
   ),
+  judgeTls: {
+    enabled: env.bool('REWARD_JUDGE_TLS', { default: false, description: 'TLS to the judge-server' }),
+    caFile: env.optional(
+      env.string('REWARD_JUDGE_TLS_CA_FILE', {
+        minLength: 1,
+        description: 'PEM CA bundle trusted for the judge certificate (unset = system roots)',
+      }),
+    ),
+    serverName: env.optional(
+      env.string('REWARD_JUDGE_TLS_SERVER_NAME', {
+        minLength: 1,
+        description: 'name checked against the judge certificate instead of the JUDGE_ADDRESS host',
+      }),
+    ),
+    certFile: env.optional(
+      env.string('REWARD_JUDGE_TLS_CERT_FILE', {
+        minLength: 1,
+        description: 'PEM client certificate for mutual TLS (with REWARD_JUDGE_TLS_KEY_FILE)',
+      }),
+    ),
+    keyFile: env.optional(
+      env.string('REWARD_JUDGE_TLS_KEY_FILE', {
+        minLength: 1,
+        description: 'PEM private key of REWARD_JUDGE_TLS_CERT_FILE',
+      }),
+    ),
+  },
   lambdaVr: env.number('REWARD_LAMBDA_VR', { default: 0.5, min: 0, max: 1, description: 'λ' }),
   muJudge: env.number('REWARD_MU_JUDGE', { default: 0.5, min: 0, max: 1, description: 'μ' }),
   rhoRerank: env.number('REWARD_RHO_RERANK', { default: 0, min: 0, max: 1, description: 'ρ (must be 0)' }),
@@ -56,6 +84,7 @@ export function loadRewardServiceConfig(source: Record<string, string | undefine
   if (config.muJudge > 0 && config.judgeAddress === undefined) {
     problems.push('JUDGE_ADDRESS is not set: required when REWARD_MU_JUDGE > 0');
   }
+  problems.push(...judgeTlsProblems(config.judgeTls));
   if (problems.length > 0) {
     throw new VerdictError(
       'INVALID_ARGUMENT',

@@ -6,12 +6,15 @@ import {
   isVerdictError,
 } from '@verdict/runtime';
 import type { AskJudge } from '../domain/score-sample.js';
+import { createJudgeChannelSecurity, type JudgeTlsSettings } from './judge-tls.js';
 
 export interface JudgeAskerOptions {
   readonly address: string;
   /** Deadline of one judge call, all retries included; past it the term is TIMEOUT. */
   readonly timeoutMs: number;
   readonly maxAttempts: number;
+  /** TLS to the judge (checked by the config loader); undefined = plaintext. */
+  readonly tls?: JudgeTlsSettings;
 }
 
 export interface JudgeAsker {
@@ -25,6 +28,7 @@ export interface JudgeAsker {
  * inside the deadline. Failures become typed outcomes, never exceptions or a 0.
  */
 export function createJudgeAsker(options: JudgeAskerOptions): JudgeAsker {
+  const security = options.tls !== undefined ? createJudgeChannelSecurity(options.tls) : undefined;
   const client: GrpcClient<judgeV1.JudgeServiceClient> = createGrpcClient(
     judgeV1.JudgeServiceClient,
     options.address,
@@ -33,6 +37,9 @@ export function createJudgeAsker(options: JudgeAskerOptions): JudgeAsker {
       idempotentMethods: ['judgeBatch'],
       retry: { maxAttempts: options.maxAttempts, retryResourceExhausted: true },
       interceptors: [createTracingClientInterceptor()],
+      ...(security !== undefined
+        ? { credentials: security.credentials, channelOptions: security.channelOptions }
+        : {}),
     },
   );
   return {

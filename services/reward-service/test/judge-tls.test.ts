@@ -1,0 +1,264 @@
+// The judge client over TLS: a real judge-server bin with mutual TLS (openssl certificates made
+// at test time), a real nats-server, the reward-service app with REWARD_JUDGE_TLS_*.
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { credentials } from '@grpc/grpc-js';
+import { commonV1, judgeV1, rolloutV1 } from '@verdict/proto';
+import {
+  connectNats,
+  createGrpcClient,
+  isVerdictError,
+  type Messaging,
+  type RuntimeLogger,
+} from '@verdict/runtime';
+import { type NatsServerHandle, startNatsServer } from '@verdict/runtime/testing';
+import { createRewardServiceApp, type RewardServiceApp } from '../src/app.js';
+import { loadRewardServiceConfig } from '../src/config.js';
+import { ROLLOUTS_STREAM } from '../src/streams.js';
+import { generated, JUDGE_BIN, startServiceProcess, waitFor } from './helpers.js';
+import { writeToyJudgeModel } from './toy-judge-model.js';
+
+const ST = commonV1.RewardStatus;
+const SERVER_NAME = 'judge.verdict.test';
+const skip =
+  spawnSync('openssl', ['version']).status === 0
+    ? false
+    : 'openssl is not installed: cannot make test certificates';
+
+interface Pki {
+  dir: string;
+  file: (name: string) => string;
+}
+
+/** A throwaway CA, a server certificate naming SERVER_NAME only, a client certificate (P-256). */
+function makePki(dir: string): Pki {
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=test CA');
+  const leaf = (n: string, ext: string) => {
+    writeFileSync(join(dir, `${n}.ext`), ext);
+    ssl('req', ...ec, '-keyout', `${n}.key`, '-out', `${n}.csr`, '-subj', `/CN=${n}`);
+    const sign = ['-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2'];
+    ssl('x509', '-req', '-in', `${n}.csr`, ...sign, '-out', `${n}.pem`, '-extfile', `${n}.ext`);
+  };
+  leaf('server', `subjectAltName=DNS:${SERVER_NAME}\nextendedKeyUsage=serverAuth\n`);
+  leaf('client', 'extendedKeyUsage=clientAuth\n');
+  return { dir, file: (name) => join(dir, name) };
+}
+
+function configErrorOf(env: Record<string, string>): string {
+  try {
+    loadRewardServiceConfig({ NATS_URL: 'nats://127.0.0.1:4222', JUDGE_ADDRESS: '127.0.0.1:1', ...env });
+  } catch (error) {
+    assert.ok(isVerdictError(error), String(error));
+    assert.equal(error.code, 'INVALID_ARGUMENT');
+    return error.message;
+  }
+  assert.fail('expected a config error');
+}
+
+describe('reward-service judge client over TLS', { skip }, () => {
+  const fixture = writeToyJudgeModel();
+  let pki: Pki;
+  let nats: NatsServerHandle;
+  let judge: { address: string; child: ChildProcess };
+  let m: Messaging;
+  let app: RewardServiceApp | undefined;
+  const scored = new Map<string, rolloutV1.RolloutScored>();
+  const stopCollector = new AbortController();
+  let collector: Promise<unknown>;
+  const logLines: string[] = [];
+  const logger: RuntimeLogger = {
+    debug() {},
+    info: (message) => void logLines.push(message),
+    warn: (message) => void logLines.push(message),
+    error: (message) => void logLines.push(message),
+  };
+
+  const startApp = async (env: Record<string, string>) => {
+    const config = loadRewardServiceConfig({
+      NATS_URL: nats.url,
+      REWARD_HOST: '127.0.0.1',
+      REWARD_PORT: '0',
+      REWARD_ACK_WAIT: '5s',
+      JUDGE_ADDRESS: judge.address,
+      REWARD_LAMBDA_VR: '0',
+      REWARD_MU_JUDGE: '1',
+      ...env,
+    });
+    app = createRewardServiceApp(config, { logger, telemetry: false });
+    await app.start();
+  };
+  const stopApp = async () => {
+    const a = app;
+    app = undefined;
+    await a?.stop();
+  };
+  const scoreOne = async (id: string): Promise<rolloutV1.RolloutScored> => {
+    const g = generated(id, { labeled: false, completion: ' 2 and 2 make 4. #### 4' });
+    await m.publish('verdict.rollout.generated', rolloutV1.RolloutGenerated.encode(g).finish(), {
+      msgId: `${id}:generated`,
+    });
+    await waitFor(() => scored.has(id));
+    return scored.get(id)!;
+  };
+  const tlsEnv = () => ({
+    REWARD_JUDGE_TLS: 'true',
+    REWARD_JUDGE_TLS_CA_FILE: pki.file('ca.pem'),
+    // The judge is dialled by IP; its certificate names SERVER_NAME only.
+    REWARD_JUDGE_TLS_SERVER_NAME: SERVER_NAME,
+  });
+
+  before(async () => {
+    pki = makePki(mkdtempSync(join(tmpdir(), 'verdict-reward-tls-')));
+    [nats, judge] = await Promise.all([
+      startNatsServer(),
+      startServiceProcess(JUDGE_BIN, {
+        JUDGE_MODEL_DIR: fixture.dir,
+        JUDGE_HOST: '127.0.0.1',
+        JUDGE_PORT: '0',
+        JUDGE_DEFAULT_TEMPLATE: 'plain',
+        JUDGE_TLS_CERT_FILE: pki.file('server.pem'),
+        JUDGE_TLS_KEY_FILE: pki.file('server.key'),
+        JUDGE_TLS_CLIENT_CA_FILE: pki.file('ca.pem'),
+        LOG_LEVEL: 'warn',
+      }),
+    ]);
+    m = await connectNats({ servers: nats.url, name: 'test' });
+    await m.ensureStream(ROLLOUTS_STREAM);
+    await m.ensureConsumer({
+      stream: ROLLOUTS_STREAM.name,
+      name: 'test-scored',
+      filterSubject: 'verdict.rollout.scored',
+    });
+    collector = m.consume({
+      stream: ROLLOUTS_STREAM.name,
+      consumer: 'test-scored',
+      signal: stopCollector.signal,
+      handler: (msg) => {
+        const s = rolloutV1.RolloutScored.decode(msg.data);
+        scored.set(s.generated?.request?.rolloutId ?? '?', s);
+        return 'ack';
+      },
+    });
+  });
+
+  after(async () => {
+    await app?.stop();
+    stopCollector.abort();
+    await collector;
+    await m?.close();
+    judge?.child.kill('SIGTERM');
+    await nats?.stop();
+    fixture.cleanup();
+    if (pki !== undefined) rmSync(pki.dir, { recursive: true, force: true });
+  });
+
+  it('mutual TLS with the CA and a client certificate: the rollout is scored by the judge', async () => {
+    await startApp({
+      ...tlsEnv(),
+      REWARD_JUDGE_TLS_CERT_FILE: pki.file('client.pem'),
+      REWARD_JUDGE_TLS_KEY_FILE: pki.file('client.key'),
+    });
+    assert.ok(
+      logLines.includes(`judge client: tls (client certificate) to ${judge.address}`),
+      logLines.join('\n'),
+    );
+    const s = await scoreOne('mtls-1');
+
+    // The same item judged directly over mutual TLS.
+    const direct = createGrpcClient(judgeV1.JudgeServiceClient, judge.address, {
+      credentials: credentials.createSsl(
+        readFileSync(pki.file('ca.pem')),
+        readFileSync(pki.file('client.key')),
+        readFileSync(pki.file('client.pem')),
+      ),
+      channelOptions: { 'grpc.ssl_target_name_override': SERVER_NAME },
+    });
+    const reply = await direct.unary('judgeBatch', {
+      items: [
+        {
+          id: 'x',
+          question: s.generated!.request!.question,
+          solution: s.generated!.completionText,
+          templateName: '',
+        },
+      ],
+    });
+    direct.close();
+    const judgeScore = reply.results[0]!.score;
+
+    assert.equal(s.reward?.status, ST.REWARD_STATUS_OK, s.reward?.message);
+    assert.ok(Math.abs((s.reward?.components?.judge?.value ?? -1) - judgeScore) < 1e-9);
+    assert.ok(Math.abs((s.reward?.total ?? -1) - judgeScore) < 1e-9);
+    assert.equal(s.reward?.provenance?.templateName, 'plain');
+    await stopApp();
+  });
+
+  it('without the client certificate (or without TLS) the judge term is ERROR, published and acked', async () => {
+    const failFast = { REWARD_JUDGE_TIMEOUT: '5s', REWARD_JUDGE_MAX_ATTEMPTS: '2' };
+    await startApp({ ...tlsEnv(), ...failFast });
+    assert.ok(logLines.includes(`judge client: tls to ${judge.address}`), logLines.join('\n'));
+    const noCert = (await scoreOne('nocert-1')).reward!;
+    assert.equal(noCert.status, ST.REWARD_STATUS_ERROR, noCert.message);
+    assert.match(noCert.message, /judge call failed \(UNAVAILABLE\)/);
+    assert.equal(noCert.total, 0);
+    await stopApp();
+
+    await startApp(failFast);
+    const plain = (await scoreOne('plain-1')).reward!;
+    assert.equal(plain.status, ST.REWARD_STATUS_ERROR, plain.message);
+    assert.match(plain.message, /judge call failed \(UNAVAILABLE\)/);
+    const info = await m.jetstreamManager.consumers.info(ROLLOUTS_STREAM.name, 'reward-service');
+    assert.equal(info.num_ack_pending, 0, 'every generated message was acked');
+    assert.equal(info.num_pending, 0);
+    await stopApp();
+  });
+
+  it('TLS config errors name the variables', () => {
+    const half = configErrorOf({
+      REWARD_JUDGE_TLS: 'true',
+      REWARD_JUDGE_TLS_CERT_FILE: pki.file('client.pem'),
+    });
+    assert.match(
+      half,
+      /REWARD_JUDGE_TLS_CERT_FILE and REWARD_JUDGE_TLS_KEY_FILE go together.*set both or neither/,
+    );
+    assert.match(
+      configErrorOf({ REWARD_JUDGE_TLS_CA_FILE: pki.file('ca.pem') }),
+      /REWARD_JUDGE_TLS_CA_FILE set but REWARD_JUDGE_TLS is not true/,
+    );
+    assert.match(
+      configErrorOf({ REWARD_JUDGE_TLS: 'true', REWARD_JUDGE_TLS_CA_FILE: pki.file('missing.pem') }),
+      /REWARD_JUDGE_TLS_CA_FILE .*missing\.pem cannot be read \(ENOENT\)/,
+    );
+    assert.match(
+      configErrorOf({ REWARD_JUDGE_TLS: 'true', REWARD_JUDGE_TLS_CA_FILE: pki.file('client.ext') }),
+      /REWARD_JUDGE_TLS_CA_FILE: not a PEM CA certificate/,
+    );
+    assert.match(
+      configErrorOf({
+        REWARD_JUDGE_TLS: 'true',
+        REWARD_JUDGE_TLS_CERT_FILE: pki.file('client.pem'),
+        REWARD_JUDGE_TLS_KEY_FILE: pki.file('server.key'),
+      }),
+      /REWARD_JUDGE_TLS_CERT_FILE \/ REWARD_JUDGE_TLS_KEY_FILE: not a PEM certificate and matching private key/,
+    );
+    const ok = loadRewardServiceConfig({
+      NATS_URL: 'nats://127.0.0.1:4222',
+      JUDGE_ADDRESS: '127.0.0.1:1',
+      ...tlsEnv(),
+    });
+    assert.deepEqual(ok.judgeTls, {
+      enabled: true,
+      caFile: pki.file('ca.pem'),
+      serverName: SERVER_NAME,
+      certFile: undefined,
+      keyFile: undefined,
+    });
+  });
+});
