@@ -164,7 +164,7 @@ for svc in "${SERVICES[@]}"; do
   name="verdict-smoke-$svc-$$"
   ok=1
   if ! podman image exists "$image"; then
-    rows+=("$image|-|-|-|-|MISSING|${BUILD_S[$svc]:--}")
+    rows+=("$image|-|-|-|-|-|MISSING|${BUILD_S[$svc]:--}")
     failed=$((failed + 1))
     continue
   fi
@@ -184,7 +184,7 @@ for svc in "${SERVICES[@]}"; do
   if ! podman run -d --name "$name" --network host --read-only --read-only-tmpfs=false \
     --tmpfs /tmp:rw,mode=1777 -v "$data:/data" \
     -v "$models:/data/models:ro" "${env_args[@]}" "$image" >/dev/null; then
-    rows+=("$image|$size_mb|$user|-|-|RUN_FAILED|${BUILD_S[$svc]:--}")
+    rows+=("$image|$size_mb|$user|-|-|-|RUN_FAILED|${BUILD_S[$svc]:--}")
     failed=$((failed + 1))
     continue
   fi
@@ -200,8 +200,13 @@ for svc in "${SERVICES[@]}"; do
   else
     rofs=read-only
   fi
+  # The bundled CLI (init steps such as `weights pull` run it from the same image).
+  if podman exec "$name" node /app/verdict.mjs --help >/dev/null 2>&1; then cli=ok; else
+    cli=FAILED
+    ok=0
+  fi
   if [ $ok = 0 ]; then
-    log "$svc failed (health $health, user '$user', uid $uid, root fs $rofs); container log:"
+    log "$svc failed (health $health, user '$user', uid $uid, root fs $rofs, cli $cli); container log:"
     podman logs --tail 40 "$name" >&2 || true
   fi
   podman stop -t 10 "$name" >/dev/null 2>&1 || true
@@ -209,13 +214,13 @@ for svc in "${SERVICES[@]}"; do
   podman rm -f "$name" >/dev/null 2>&1 || true
   running=("${running[@]/$name/}")
   if [ $ok = 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
-  rows+=("$image|$size_mb|$user|$uid|$rofs|$health|${BUILD_S[$svc]:--}")
+  rows+=("$image|$size_mb|$user|$uid|$rofs|$cli|$health|${BUILD_S[$svc]:--}")
 done
 
-printf '\n%-40s %8s %10s %5s %10s %-22s %8s\n' image 'size MB' user uid 'root fs' health 'build s'
+printf '\n%-40s %8s %10s %5s %10s %6s %-22s %8s\n' image 'size MB' user uid 'root fs' cli health 'build s'
 for r in "${rows[@]}"; do
-  IFS='|' read -r image size user uid rofs health build <<<"$r"
-  printf '%-40s %8s %10s %5s %10s %-22s %8s\n' "$image" "$size" "$user" "$uid" "$rofs" "$health" "$build"
+  IFS='|' read -r image size user uid rofs cli health build <<<"$r"
+  printf '%-40s %8s %10s %5s %10s %6s %-22s %8s\n' "$image" "$size" "$user" "$uid" "$rofs" "$cli" "$health" "$build"
 done
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
