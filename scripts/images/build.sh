@@ -16,7 +16,7 @@ cd "$ROOT"
 WORK=${VERDICT_IMAGES_DIR:-$ROOT/.verdict/images}
 TAG=${VERDICT_IMAGES_TAG:-0.1.0}
 BASE_IMAGE=docker.io/library/node:20-bookworm-slim # must equal the Dockerfile's BASE_IMAGE default
-SERVICES=(${VERDICT_IMAGES_SERVICES:-policy-server judge-server reward-service learner evaluator})
+read -r -a SERVICES <<<"${VERDICT_IMAGES_SERVICES:-policy-server judge-server reward-service learner evaluator}"
 STORAGE_DRIVER=${VERDICT_IMAGES_STORAGE_DRIVER:-overlay}
 
 log() { printf '[images %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }

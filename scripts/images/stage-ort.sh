@@ -10,10 +10,10 @@ to=$2
 rm -rf "$to/onnxruntime-node" "$to/onnxruntime-common"
 mkdir -p "$to"
 cp -a "$from/onnxruntime-node" "$from/onnxruntime-common" "$to/"
-ort="$to/onnxruntime-node"
+ort="${to:?}/onnxruntime-node"
 test -f "$ort/bin/napi-v6/linux/x64/onnxruntime_binding.node"
 rm -rf "$ort/bin/napi-v6/darwin" "$ort/bin/napi-v6/win32" "$ort/bin/napi-v6/linux/arm64" \
-  "$ort/lib" "$ort/script" "$to/onnxruntime-common/lib"
+  "${ort:?}/lib" "${ort:?}/script" "$to/onnxruntime-common/lib"
 find "$to/onnxruntime-node" "$to/onnxruntime-common" \( -name '*.map' -o -name '*.d.ts' -o -name '*.md' \) -type f -delete
 # onnxruntime-node's install script needs adm-zip/global-agent; at run time nothing does.
 node -e "
