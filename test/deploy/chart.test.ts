@@ -21,10 +21,12 @@ const VALUES_FILES = [
   'ci/cpu-small-values.yaml',
   'ci/gpu-cluster-values.yaml',
   'ci/external-nats-values.yaml',
+  'ci/judge-tls-values.yaml',
 ];
 const CPU = { valuesFiles: ['ci/cpu-small-values.yaml'] };
 const GPU = { valuesFiles: ['ci/gpu-cluster-values.yaml'] };
 const EXT = { valuesFiles: ['ci/external-nats-values.yaml'] };
+const TLS = { valuesFiles: ['ci/judge-tls-values.yaml'] };
 const appVersion = /^appVersion:\s*"?([^"\n]+)"?/m.exec(
   readFileSync(join(chartDir, 'Chart.yaml'), 'utf8'),
 )?.[1];
@@ -76,6 +78,7 @@ describe('workloads', () => {
     ['cpu-small', CPU],
     ['gpu-cluster', GPU],
     ['external-nats', EXT],
+    ['judge-tls', TLS],
   ] as const) {
     test(`${name}: startup, readiness and liveness probes on every long-running container (gRPC for Verdict)`, () => {
       const objects = render(options);
@@ -89,7 +92,13 @@ describe('workloads', () => {
             if (isVerdictImage(c)) {
               const grpcPort = c.ports?.find((p) => p.name === 'grpc')?.containerPort;
               assert.ok(grpcPort, `${where}: no grpc port`);
-              assert.equal(probe.grpc?.port, grpcPort, `${where}: probe is not gRPC on the service port`);
+              // A TLS gRPC port has a plaintext health-only twin: kubelet gRPC probes speak no TLS.
+              const healthPort = c.ports?.find((p) => p.name === 'health')?.containerPort;
+              assert.equal(
+                probe.grpc?.port,
+                healthPort ?? grpcPort,
+                `${where}: probe is not gRPC on the ${healthPort ? 'health' : 'service'} port`,
+              );
             } else {
               assert.ok(probe.httpGet ?? probe.grpc ?? probe.tcpSocket, `${where}: probe without a check`);
             }

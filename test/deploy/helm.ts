@@ -114,7 +114,8 @@ export function render(options: RenderOptions = {}): K8sObject[] {
   const r = template(options);
   if (r.status !== 0) throw new Error(`helm template failed: ${r.stderr}`);
   const objects: K8sObject[] = [];
-  for (const doc of parseAllDocuments(r.stdout)) {
+  // YAML 1.1 as Kubernetes reads manifests (sigs.k8s.io/yaml): `defaultMode: 0440` is octal there.
+  for (const doc of parseAllDocuments(r.stdout, { version: '1.1' })) {
     if (doc.errors.length > 0) throw new Error(`rendered YAML does not parse: ${doc.errors[0]?.message}`);
     const obj: unknown = doc.toJS();
     if (obj !== null && obj !== undefined) objects.push(obj as K8sObject);

@@ -12,6 +12,8 @@ dict
   "headless" true               also render <name>-headless (client-side load balancing)
   "autoscaling" true            omit replicas when the component's HPA is on
   "replicaCount" 1              "probes" dict(startupFailureThreshold)   "pdb" dict
+  "healthPort" 50062            a plaintext health-only port (containerPort "health"): the probes go
+                                there instead of the gRPC port (which then has TLS); 0/unset = none
 */}}
 {{- define "verdict.deployment" -}}
 {{- $root := .root }}
@@ -80,6 +82,11 @@ spec:
             - name: grpc
               containerPort: {{ $v.port }}
               protocol: TCP
+            {{- if .healthPort }}
+            - name: health
+              containerPort: {{ .healthPort }}
+              protocol: TCP
+            {{- end }}
           envFrom:
             - configMapRef:
                 name: {{ include "verdict.fullname" $root }}-env
@@ -93,7 +100,7 @@ spec:
             {{- end }}
             {{- with (.env | trim) }}{{ . | nindent 12 }}{{- end }}
             {{- with (include "verdict.extraEnv" $v.env | trim) }}{{ . | nindent 12 }}{{- end }}
-          {{- with (include "verdict.grpcProbes" (dict "port" $v.port "startupFailureThreshold" .probes.startupFailureThreshold) | trim) }}{{ . | nindent 10 }}{{- end }}
+          {{- with (include "verdict.grpcProbes" (dict "port" (.healthPort | default $v.port) "startupFailureThreshold" .probes.startupFailureThreshold) | trim) }}{{ . | nindent 10 }}{{- end }}
           resources:
             {{- with (include "verdict.resources" (dict "values" $v) | trim) }}{{ . | nindent 12 }}{{- end }}
           securityContext:
