@@ -14,6 +14,7 @@ import {
   createTracingServerInterceptor,
   type Lifecycle,
   type Messaging,
+  natsConnectOptionsFromConfig,
   natsTraceHooks,
   type RuntimeLogger,
   telemetryComponent,
@@ -118,6 +119,8 @@ export function createLearnerApp(config: LearnerConfig, deps: LearnerDeps = {}):
         servers: config.natsUrl,
         name: 'learner',
         headerHooks: natsTraceHooks,
+        ...natsConnectOptionsFromConfig(config.natsConnection),
+        logger,
       });
       await messaging.ensureStream(ROLLOUTS_STREAM);
       await messaging.ensureStream(WEIGHTS_STREAM);

@@ -1,4 +1,10 @@
-import { type ConfigOf, defineConfig, env } from '@verdict/runtime';
+import {
+  type ConfigOf,
+  defineConfig,
+  env,
+  natsConnectionEnv,
+  natsConnectOptionsFromConfig,
+} from '@verdict/runtime';
 
 // Literal lists (not imported from @verdict/graph, which would load ONNX Runtime with the config).
 const EXECUTION_PROVIDERS = ['cpu', 'cuda'] as const;
@@ -19,6 +25,8 @@ export const learnerConfigSchema = defineConfig({
     protocols: ['nats:', 'tls:', 'mem:'],
     description: 'NATS server (JetStream); mem://NAME = in-process transport',
   }),
+  /** NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_CREDS_FILE, NATS_TLS_* (shared with every NATS client). */
+  natsConnection: natsConnectionEnv(),
   runsDir: env.string('LEARNER_RUNS_DIR', {
     default: 'runs',
     minLength: 1,
@@ -93,5 +101,8 @@ export const learnerConfigSchema = defineConfig({
 export type LearnerConfig = ConfigOf<typeof learnerConfigSchema.shape>;
 
 export function loadLearnerConfig(source: Readonly<Record<string, string | undefined>>): LearnerConfig {
-  return learnerConfigSchema.load(source);
+  const config = learnerConfigSchema.load(source);
+  // Cross-variable NATS rules (user needs password, one auth method) fail the start, not the connect.
+  natsConnectOptionsFromConfig(config.natsConnection);
+  return config;
 }

@@ -16,6 +16,7 @@ import {
   type GrpcServer,
   type Lifecycle,
   type Messaging,
+  natsConnectOptionsFromConfig,
   natsTraceHooks,
   type RuntimeLogger,
   startTelemetry,
@@ -149,6 +150,8 @@ export function createPolicyApp(config: PolicyConfig, deps: PolicyAppDeps = {}):
           servers: natsUrl,
           name: 'policy-server',
           headerHooks: natsTraceHooks,
+          ...natsConnectOptionsFromConfig(config.nats.connection),
+          logger,
         });
         const base = baseModel!;
         weights = await startWeightsSubscriber({

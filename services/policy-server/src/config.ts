@@ -1,4 +1,10 @@
-import { type ConfigOf, defineConfig, env } from '@verdict/runtime';
+import {
+  type ConfigOf,
+  defineConfig,
+  env,
+  natsConnectionEnv,
+  natsConnectOptionsFromConfig,
+} from '@verdict/runtime';
 
 // Literal lists (not imported from @verdict/graph, which would load ONNX Runtime with the config).
 const EXECUTION_PROVIDERS = ['cpu', 'cuda'] as const;
@@ -93,6 +99,8 @@ export const policyConfigSchema = defineConfig({
         description: 'NATS server; mem://NAME = in-process; unset = gRPC only',
       }),
     ),
+    /** NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_CREDS_FILE, NATS_TLS_* (shared with every NATS client). */
+    connection: natsConnectionEnv(),
     rolloutConsumer: env.string('POLICY_ROLLOUT_CONSUMER', {
       default: 'policy-server',
       description: 'durable consumer of verdict.rollout.requested shared by all replicas',
@@ -145,5 +153,8 @@ export const policyConfigSchema = defineConfig({
 export type PolicyConfig = ConfigOf<typeof policyConfigSchema.shape>;
 
 export function loadPolicyConfig(source: Readonly<Record<string, string | undefined>>): PolicyConfig {
-  return policyConfigSchema.load(source);
+  const config = policyConfigSchema.load(source);
+  // Cross-variable NATS rules (user needs password, one auth method) fail the start, not the connect.
+  natsConnectOptionsFromConfig(config.nats.connection);
+  return config;
 }

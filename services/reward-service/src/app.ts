@@ -10,6 +10,7 @@ import {
   createTracingServerInterceptor,
   type Lifecycle,
   type Messaging,
+  natsConnectOptionsFromConfig,
   natsTraceHooks,
   type RuntimeLogger,
   telemetryComponent,
@@ -107,6 +108,8 @@ export function createRewardServiceApp(
         servers: config.natsUrl,
         name: 'reward-service',
         headerHooks: natsTraceHooks,
+        ...natsConnectOptionsFromConfig(config.natsConnection),
+        logger,
         waitOnFirstConnect: true,
       });
       await messaging.ensureStream(ROLLOUTS_STREAM);

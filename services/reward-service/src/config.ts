@@ -1,4 +1,11 @@
-import { type ConfigOf, defineConfig, env, VerdictError } from '@verdict/runtime';
+import {
+  type ConfigOf,
+  defineConfig,
+  env,
+  natsConnectionEnv,
+  natsConnectionProblems,
+  VerdictError,
+} from '@verdict/runtime';
 import { judgeTlsProblems } from './clients/judge-tls.js';
 
 const schema = defineConfig({
@@ -10,6 +17,8 @@ const schema = defineConfig({
     protocols: ['nats:', 'tls:', 'mem:'],
     description: 'NATS server; mem://NAME = in-process transport',
   }),
+  /** NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_CREDS_FILE, NATS_TLS_* (shared with every NATS client). */
+  natsConnection: natsConnectionEnv(),
   judgeAddress: env.optional(
     env.string('JUDGE_ADDRESS', { description: 'judge-server host:port (needed when μ or ρ > 0)' }),
   ),
@@ -85,11 +94,15 @@ export function loadRewardServiceConfig(source: Record<string, string | undefine
     problems.push('JUDGE_ADDRESS is not set: required when REWARD_MU_JUDGE > 0');
   }
   problems.push(...judgeTlsProblems(config.judgeTls));
+  problems.push(...natsConnectionProblems(config.natsConnection));
   if (problems.length > 0) {
     throw new VerdictError(
       'INVALID_ARGUMENT',
       `invalid configuration (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`,
-      { field: 'REWARD_LAMBDA_VR,REWARD_MU_JUDGE,REWARD_RHO_RERANK,JUDGE_ADDRESS' },
+      {
+        field:
+          'REWARD_LAMBDA_VR,REWARD_MU_JUDGE,REWARD_RHO_RERANK,JUDGE_ADDRESS,NATS_USER,NATS_PASSWORD,NATS_TOKEN,NATS_CREDS_FILE,NATS_TLS_CERT_FILE,NATS_TLS_KEY_FILE',
+      },
     );
   }
   return config;
