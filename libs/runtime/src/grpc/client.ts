@@ -29,6 +29,13 @@ export interface RetryOptions {
   retryResourceExhausted?: boolean;
 }
 
+/**
+ * `round_robin` spreads calls over every address the target resolves to (a headless Kubernetes
+ * Service's pod IPs, an `ipv4:a:p1,b:p2` list); `pick_first` (grpc's default) sends every call
+ * to one of them.
+ */
+export type GrpcLoadBalancing = 'round_robin' | 'pick_first';
+
 export interface GrpcClientOptions {
   /** Deadline of each call unless the call sets one; covers all retries. Default 10 s. */
   defaultDeadlineMs?: number;
@@ -41,6 +48,25 @@ export interface GrpcClientOptions {
   channelOptions?: ChannelOptions;
   /** Client interceptors (e.g. trace context propagation). */
   interceptors?: Interceptor[];
+  /**
+   * Default: `round_robin` for `dns:` targets (`dns:///judge-headless:50052`), else grpc's
+   * `pick_first`. A `grpc.service_config` in channelOptions wins over this.
+   */
+  loadBalancing?: GrpcLoadBalancing;
+}
+
+/** The balancing policy a client to `address` uses (see GrpcClientOptions.loadBalancing). */
+export function grpcLoadBalancingFor(address: string, loadBalancing?: GrpcLoadBalancing): GrpcLoadBalancing {
+  if (loadBalancing !== undefined) return loadBalancing;
+  return /^dns:/i.test(address.trim()) ? 'round_robin' : 'pick_first';
+}
+
+/** Channel options that select the policy: a service config only where it differs from grpc's default. */
+function loadBalancingChannelOptions(address: string, options: GrpcClientOptions): ChannelOptions {
+  if (options.channelOptions?.['grpc.service_config'] !== undefined) return {};
+  const policy = grpcLoadBalancingFor(address, options.loadBalancing);
+  if (policy === 'pick_first' && options.loadBalancing === undefined) return {};
+  return { 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ [policy]: {} }] }) };
 }
 
 export interface GrpcCallOptions {
@@ -154,6 +180,7 @@ export function createGrpcClient<C extends Client>(
   options: GrpcClientOptions = {},
 ): GrpcClient<C> {
   const raw = new ClientCtor(address, options.credentials ?? grpcCredentials.createInsecure(), {
+    ...loadBalancingChannelOptions(address, options),
     ...options.channelOptions,
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': options.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
