@@ -1,5 +1,6 @@
 import { defineCommand } from '../framework/command.js';
 import { UsageError } from '../framework/usage-error.js';
+import { WEIGHTS_NATS_FLAGS } from '../weights/weights-nats.js';
 
 const DEFAULT_BUCKET = 'verdict-weights'; // = VERDICT_WEIGHTS_BUCKET of @verdict/runtime (kept literal for --help)
 
@@ -30,7 +31,7 @@ export default defineCommand({
       description: 'destination folder (replaced only if a pull wrote it)',
     },
     bucket: { type: 'string', default: DEFAULT_BUCKET, description: 'Object Store bucket' },
-    creds: { type: 'string', description: 'NATS .creds file (JWT + seed)' },
+    ...WEIGHTS_NATS_FLAGS,
   },
   async run(flags, ctx) {
     const [
@@ -48,7 +49,7 @@ export default defineCommand({
         `--name ${name} is a weights-only checkpoint: give --base NAME, a model pushed with weights push that supplies config.json and the tokenizer`,
       );
     }
-    const messaging = await connectWeightsNats(servers, flags.creds);
+    const messaging = await connectWeightsNats(servers, flags, ctx.progress);
     try {
       const { pullModel } = await import('../weights/pull-model.js');
       ctx.progress(`pulling ${flags.bucket}/${name} into ${flags.out}`);

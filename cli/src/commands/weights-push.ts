@@ -1,4 +1,5 @@
 import { defineCommand } from '../framework/command.js';
+import { WEIGHTS_NATS_FLAGS } from '../weights/weights-nats.js';
 
 const DEFAULT_BUCKET = 'verdict-weights'; // = VERDICT_WEIGHTS_BUCKET of @verdict/runtime (kept literal for --help)
 
@@ -14,7 +15,7 @@ export default defineCommand({
     },
     model: { type: 'string', required: true, description: 'Hugging Face model folder to upload' },
     bucket: { type: 'string', default: DEFAULT_BUCKET, description: 'Object Store bucket' },
-    creds: { type: 'string', description: 'NATS .creds file (JWT + seed)' },
+    ...WEIGHTS_NATS_FLAGS,
   },
   async run(flags, ctx) {
     const [{ checkBucketName, checkObjectName, connectWeightsNats, parseNatsServers }, { listModelFiles }] =
@@ -27,7 +28,7 @@ export default defineCommand({
       throw new UsageError('--name must not end in .safetensors (those names are learner checkpoints)');
     }
     listModelFiles(flags.model); // bad folders exit 2 before connecting
-    const messaging = await connectWeightsNats(servers, flags.creds);
+    const messaging = await connectWeightsNats(servers, flags, ctx.progress);
     try {
       const { pushModel } = await import('../weights/push-model.js');
       const manifest = await pushModel(messaging, {

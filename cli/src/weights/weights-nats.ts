@@ -1,6 +1,7 @@
 import { accessSync, constants as fsConstants } from 'node:fs';
-import type { Messaging } from '@verdict/runtime';
+import type { Messaging, NatsConnectionSettings } from '@verdict/runtime';
 import { CommandFailure } from '../framework/command-failure.js';
+import type { FlagSpecs } from '../framework/flags.js';
 import { UsageError } from '../framework/usage-error.js';
 
 const SCHEMES = new Set(['nats:', 'tls:']);
@@ -52,19 +53,94 @@ export function checkBucketName(name: string): string {
   return name;
 }
 
-/** Connects for one CLI command: a failed connect is exit 1 with one line, a bad creds path exit 2. */
+/** The connection flags every `weights` command takes (all optional). */
+export interface WeightsNatsFlags {
+  creds?: string | undefined;
+  tlsCa?: string | undefined;
+  tlsCert?: string | undefined;
+  tlsKey?: string | undefined;
+}
+
+/** Flag specs shared by `weights push` and `weights pull`. */
+export const WEIGHTS_NATS_FLAGS = {
+  creds: { type: 'string', description: 'NATS .creds file (JWT + seed); default NATS_CREDS_FILE' },
+  tlsCa: { type: 'string', description: 'CA (PEM) of the NATS server certificate; default NATS_TLS_CA_FILE' },
+  tlsCert: {
+    type: 'string',
+    description: 'client certificate (PEM) for mutual TLS; default NATS_TLS_CERT_FILE',
+  },
+  tlsKey: { type: 'string', description: 'client key (PEM) for mutual TLS; default NATS_TLS_KEY_FILE' },
+} as const satisfies FlagSpecs;
+
+function checkReadableFlag(flag: string, path: string | undefined): void {
+  if (path === undefined) return;
+  try {
+    accessSync(path, fsConstants.R_OK);
+  } catch {
+    throw new UsageError(`--${flag} ${path} cannot be read`);
+  }
+}
+
+/**
+ * Credentials and TLS for a weights command: the NATS_* variables (the ones the Helm chart gives
+ * the init container: NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_CREDS_FILE, NATS_TLS_*), with
+ * flags taking precedence (--creds replaces any credentials from the environment).
+ */
+export async function resolveWeightsNatsAuth(
+  flags: WeightsNatsFlags,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<NatsConnectionSettings> {
+  checkReadableFlag('creds', flags.creds);
+  checkReadableFlag('tls-ca', flags.tlsCa);
+  checkReadableFlag('tls-cert', flags.tlsCert);
+  checkReadableFlag('tls-key', flags.tlsKey);
+  const { defineConfig, natsConnectionEnv, natsConnectOptionsFromConfig } = await import('@verdict/runtime');
+  let fromEnv: NatsConnectionSettings;
+  try {
+    const loaded = defineConfig({ nats: natsConnectionEnv() }).load(env);
+    fromEnv = natsConnectOptionsFromConfig(loaded.nats);
+  } catch (e) {
+    throw new UsageError((e instanceof Error ? e.message : String(e)).replace(/\n\s*/g, '; '));
+  }
+  const out: NatsConnectionSettings =
+    flags.creds !== undefined
+      ? { credsFile: flags.creds }
+      : {
+          ...(fromEnv.user !== undefined ? { user: fromEnv.user, pass: fromEnv.pass } : {}),
+          ...(fromEnv.token !== undefined ? { token: fromEnv.token } : {}),
+          ...(fromEnv.credsFile !== undefined ? { credsFile: fromEnv.credsFile } : {}),
+        };
+  const caFile = flags.tlsCa ?? fromEnv.tls?.caFile;
+  const certFile = flags.tlsCert ?? fromEnv.tls?.certFile;
+  const keyFile = flags.tlsKey ?? fromEnv.tls?.keyFile;
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new UsageError(
+      '--tls-cert and --tls-key (or NATS_TLS_CERT_FILE and NATS_TLS_KEY_FILE) go together',
+    );
+  }
+  if (caFile !== undefined || certFile !== undefined) {
+    out.tls = {
+      ...(caFile !== undefined ? { caFile } : {}),
+      ...(certFile !== undefined ? { certFile } : {}),
+      ...(keyFile !== undefined ? { keyFile } : {}),
+    };
+  }
+  return out;
+}
+
+/**
+ * Connects for one CLI command: a failed connect (refused credentials included) is exit 1 with
+ * one line; a bad flag, an unreadable file or bad NATS_* variables exit 2.
+ */
 export async function connectWeightsNats(
   servers: string[],
-  credsFile: string | undefined,
+  flags: WeightsNatsFlags,
+  progress?: (message: string) => void,
+  env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<Messaging> {
-  if (credsFile !== undefined) {
-    try {
-      accessSync(credsFile, fsConstants.R_OK);
-    } catch {
-      throw new UsageError(`--creds ${credsFile} cannot be read`);
-    }
-  }
+  const auth = await resolveWeightsNatsAuth(flags, env);
   const { connectNats } = await import('@verdict/runtime');
+  const say = progress ?? (() => {});
   try {
     return await connectNats({
       servers,
@@ -72,7 +148,8 @@ export async function connectWeightsNats(
       timeoutMs: 10_000,
       // A CLI run (or an init container) fails and is retried by its caller rather than waiting forever.
       reconnect: { maxAttempts: 3, waitMs: 1_000 },
-      ...(credsFile !== undefined ? { credsFile } : {}),
+      ...auth,
+      logger: { debug: () => {}, info: say, warn: say, error: say },
     });
   } catch (e) {
     const message = (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';

@@ -1,0 +1,196 @@
+// `verdict weights push/pull` against a REAL nats-server that requires a user/password and TLS:
+// credentials and TLS come from NATS_* (as the Helm chart's init container gets them) or flags.
+import assert from 'node:assert/strict';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { writeRandomToyModel } from '@verdict/recipes';
+import { type NatsServerHandle, startNatsServer } from '@verdict/runtime/testing';
+import { loadCommands, runCli, UsageError } from '../src/index.js';
+import { resolveWeightsNatsAuth } from '../src/weights/weights-nats.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const commands = await loadCommands();
+const USER = 'weights';
+const PASSWORD = 'weights-secret-5';
+const noOpenssl =
+  spawnSync('openssl', ['version']).status === 0 ? false : 'openssl is not installed: no test certificates';
+const MODEL_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'];
+
+/** Runs the CLI in-process with extra environment variables (restored afterwards). */
+async function verdict(args: string[], env: Record<string, string>) {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  let stdout = '';
+  let stderr = '';
+  try {
+    const code = await runCli(commands, args, {
+      stdout: (t) => {
+        stdout += t;
+      },
+      stderr: (t) => {
+        stderr += t;
+      },
+    });
+    return { code, stdout, stderr };
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+function makeCerts(dir: string): void {
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=test-ca');
+  // nats.js checks a server given by IP against the name `localhost`.
+  writeFileSync(
+    join(dir, 'server.ext'),
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
+  );
+  ssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=nats');
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'server.ext',
+  );
+}
+
+describe('weights NATS auth resolution (env + flags)', () => {
+  it('reads NATS_USER/NATS_PASSWORD and NATS_TLS_*; flags win; bad input is a usage error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'verdict-cli-auth-'));
+    try {
+      const ca = join(dir, 'ca.pem');
+      const creds = join(dir, 'x.creds');
+      writeFileSync(ca, 'x');
+      writeFileSync(creds, 'x');
+      assert.deepEqual(
+        await resolveWeightsNatsAuth({}, { NATS_USER: USER, NATS_PASSWORD: PASSWORD, NATS_TLS_CA_FILE: ca }),
+        {
+          user: USER,
+          pass: PASSWORD,
+          tls: { caFile: ca },
+        },
+      );
+      assert.deepEqual(
+        await resolveWeightsNatsAuth({ creds, tlsCa: ca }, { NATS_USER: USER, NATS_PASSWORD: PASSWORD }),
+        {
+          credsFile: creds,
+          tls: { caFile: ca },
+        },
+      );
+      assert.deepEqual(await resolveWeightsNatsAuth({}, {}), {});
+      await assert.rejects(
+        resolveWeightsNatsAuth({}, { NATS_USER: USER }),
+        (e: unknown) =>
+          e instanceof UsageError && /NATS_USER and NATS_PASSWORD must be set together/.test(e.message),
+      );
+      await assert.rejects(
+        resolveWeightsNatsAuth({ tlsCa: join(dir, 'missing.pem') }, {}),
+        (e: unknown) =>
+          e instanceof UsageError && e.message === `--tls-ca ${join(dir, 'missing.pem')} cannot be read`,
+      );
+      await assert.rejects(
+        resolveWeightsNatsAuth({ tlsCert: ca }, {}),
+        (e: unknown) => e instanceof UsageError && /--tls-cert and --tls-key/.test(e.message),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('verdict weights with a user/password + TLS nats-server', { skip: noOpenssl }, () => {
+  let nats: NatsServerHandle;
+  let work: string;
+  let modelDir: string;
+  let url: string;
+  let env: Record<string, string>;
+
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), 'verdict-cli-weights-auth-'));
+    makeCerts(work);
+    const tls = ['--tls', '--tlscert', join(work, 'server.pem'), '--tlskey', join(work, 'server.key')];
+    nats = await startNatsServer({ extraArgs: ['--user', USER, '--pass', PASSWORD, ...tls] });
+    url = `tls://127.0.0.1:${nats.port}`;
+    env = { NATS_USER: USER, NATS_PASSWORD: PASSWORD, NATS_TLS_CA_FILE: join(work, 'ca.pem') };
+    modelDir = writeRandomToyModel(join(work, 'model'), {
+      hiddenSize: 32,
+      layers: 2,
+      maxPositions: 64,
+      seed: 3,
+    });
+  });
+  after(async () => {
+    await nats?.stop();
+    if (work !== undefined) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('push (env) then pull as the init container runs it (spawned bin, env only)', async () => {
+    const push = await verdict(['weights', 'push', '--nats', url, '--name', 'toy', '--model', modelDir], env);
+    assert.equal(push.code, 0, push.stderr);
+    assert.match(
+      push.stderr,
+      new RegExp(`nats: connected to tls://127\\.0\\.0\\.1:${nats.port} \\(auth: user, tls: on\\)`),
+    );
+    assert.ok(!push.stderr.includes(PASSWORD));
+
+    const out = join(work, 'pulled', 'toy');
+    const pull = await new Promise<{ code: number; stderr: string }>((done) =>
+      execFile(
+        'npx',
+        ['--no-install', 'verdict', 'weights', 'pull', '--nats', url, '--name', 'toy', '--out', out],
+        { cwd: repoRoot, env: { ...process.env, ...env } },
+        (e, _stdout, stderr) =>
+          done({ code: e === null ? 0 : typeof e.code === 'number' ? e.code : -1, stderr }),
+      ),
+    );
+    assert.equal(pull.code, 0, pull.stderr);
+    for (const f of MODEL_FILES) {
+      assert.ok(readFileSync(join(out, f)).equals(readFileSync(join(modelDir, f))), `${f} differs`);
+    }
+  });
+
+  it('a wrong password is exit 1 naming the refusal; a missing CA flag file is exit 2', async () => {
+    const wrong = await verdict(
+      ['weights', 'pull', '--nats', url, '--name', 'toy', '--out', join(work, 'never')],
+      { ...env, NATS_PASSWORD: 'wrong' },
+    );
+    assert.equal(wrong.code, 1, wrong.stderr);
+    assert.match(wrong.stderr, /rejected the connection \(auth: user\)/);
+    const noCa = await verdict(
+      [
+        'weights',
+        'pull',
+        '--nats',
+        url,
+        '--name',
+        'toy',
+        '--out',
+        join(work, 'never'),
+        '--tls-ca',
+        join(work, 'nope.pem'),
+      ],
+      env,
+    );
+    assert.equal(noCa.code, 2, noCa.stderr);
+    assert.match(noCa.stderr, /--tls-ca .*nope\.pem cannot be read/);
+  });
+});
