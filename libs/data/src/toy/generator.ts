@@ -38,11 +38,16 @@ export interface ToyProblem extends Problem {
   readonly spec: ToySpec;
 }
 
-const RANGES: Record<ToyDifficulty, { start: number; add: number; mul: number }> = {
-  1: { start: 20, add: 10, mul: 3 },
-  2: { start: 50, add: 25, mul: 4 },
-  3: { start: 100, add: 50, mul: 5 },
-  4: { start: 200, add: 100, mul: 6 },
+/**
+ * Operand ranges per difficulty. Kept small (results stay at most three digits, mostly two) so a
+ * sub-million-parameter model can learn the arithmetic inside a 10-minute CPU budget; the
+ * difficulty knob then mostly means more steps. `mulUpTo` bounds the value a step may multiply.
+ */
+const RANGES: Record<ToyDifficulty, { start: number; add: number; mul: number; mulUpTo: number }> = {
+  1: { start: 12, add: 9, mul: 3, mulUpTo: 30 },
+  2: { start: 20, add: 12, mul: 3, mulUpTo: 40 },
+  3: { start: 30, add: 15, mul: 4, mulUpTo: 40 },
+  4: { start: 40, add: 20, mul: 4, mulUpTo: 40 },
 };
 
 export function applyOp(op: ToyOp, v: number, b: number): number {
@@ -100,7 +105,7 @@ function pickOperand(rng: Rng, op: ToyOp, v: number, d: ToyDifficulty): number |
   const r = RANGES[d];
   if (op === 'add') return rng.int(2, r.add);
   if (op === 'sub') return v >= 4 ? rng.int(1, Math.min(v - 2, r.add)) : undefined;
-  if (op === 'mul') return v <= 2000 ? rng.int(2, r.mul) : undefined;
+  if (op === 'mul') return v <= r.mulUpTo ? rng.int(2, r.mul) : undefined;
   const divisors = [2, 3, 4, 5, 6, 7, 8, 9].filter((b) => v % b === 0 && v / b >= 2);
   return divisors.length > 0 ? rng.pick(divisors) : undefined;
 }

@@ -146,7 +146,7 @@ function canonical(value: unknown): string {
 }
 
 /** Recipe version: bump when the code changes what a config produces. */
-export const TOY_RECIPE_VERSION = 2;
+export const TOY_RECIPE_VERSION = 3;
 
 /**
  * First 16 hex digits of sha256 over the canonical config and TOY_RECIPE_VERSION. Threads are left
