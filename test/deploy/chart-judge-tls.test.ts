@@ -110,7 +110,7 @@ describe('judgeServer.tls on (ci/judge-tls-values.yaml: mutual TLS)', () => {
   test('reward-service: REWARD_JUDGE_TLS_* and only ca.crt of the judge Secret plus its client certificate', () => {
     const tpl = pod(render(TLS), 'Deployment', 'verdict-reward-service');
     const c = main(tpl);
-    assert.equal(envValue(c, 'JUDGE_ADDRESS'), 'verdict-judge-server:50052');
+    assert.equal(envValue(c, 'JUDGE_ADDRESS'), 'dns:///verdict-judge-server-headless:50052');
     assert.equal(envValue(c, 'REWARD_JUDGE_TLS'), 'true');
     assert.equal(envValue(c, 'REWARD_JUDGE_TLS_CA_FILE'), '/etc/verdict/judge-tls/ca.crt');
     assert.equal(envValue(c, 'REWARD_JUDGE_TLS_SERVER_NAME'), 'judge.verdict.svc');
@@ -160,7 +160,7 @@ describe('judgeServer.tls on (ci/judge-tls-values.yaml: mutual TLS)', () => {
     );
   });
 
-  test('server auth only: no client CA, no client certificate, the dialled host as server name', () => {
+  test('server auth only: no client CA, no client certificate, the judge service name verified', () => {
     const objects = render(SERVER_AUTH);
     const judge = pod(objects, 'Deployment', 'verdict-judge-server');
     assert.equal(envValue(main(judge), 'JUDGE_TLS_CLIENT_CA_FILE'), undefined);
@@ -169,13 +169,12 @@ describe('judgeServer.tls on (ci/judge-tls-values.yaml: mutual TLS)', () => {
       'verdict-judge-tls:tls.key→tls.key',
     ]);
     const reward = pod(objects, 'Deployment', 'verdict-reward-service');
-    for (const name of [
-      'REWARD_JUDGE_TLS_CERT_FILE',
-      'REWARD_JUDGE_TLS_KEY_FILE',
-      'REWARD_JUDGE_TLS_SERVER_NAME',
-    ]) {
+    for (const name of ['REWARD_JUDGE_TLS_CERT_FILE', 'REWARD_JUDGE_TLS_KEY_FILE']) {
       assert.equal(envValue(main(reward), name), undefined, name);
     }
+    // It dials the headless twin, so it verifies the service name the certificate carries.
+    assert.equal(envValue(main(reward), 'JUDGE_ADDRESS'), 'dns:///verdict-judge-server-headless:50052');
+    assert.equal(envValue(main(reward), 'REWARD_JUDGE_TLS_SERVER_NAME'), 'verdict-judge-server');
     assert.deepEqual(projected(reward, 'judge-tls').items, ['verdict-judge-tls:ca.crt→ca.crt']);
     const args = (main(pod(objects, 'Pod', 'verdict-test-judge')).command ?? []).join(' ');
     assert.match(args, / --tls --ca \/etc\/verdict\/judge-tls\/ca\.crt$/);

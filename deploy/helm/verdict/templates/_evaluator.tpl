@@ -4,7 +4,7 @@
 - name: EVALUATOR_PORT
   value: {{ $v.port | toString | quote }}
 - name: EVALUATOR_POLICY_TARGET
-  value: {{ include "verdict.serviceAddress" (dict "root" . "component" "policy-server" "port" .Values.policyServer.port) | quote }}
+  value: {{ include "verdict.balancedAddress" (dict "root" . "component" "policy-server" "port" .Values.policyServer.port) | quote }}
 - name: EVALUATOR_REPORT_DIR
   value: /data/reports
 - name: EVALUATOR_SUITES

@@ -377,3 +377,12 @@ dict "root" $ "component" "judge-server" "values" .Values.judgeServer "models" (
 {{- define "verdict.serviceAddress" -}}
 {{- printf "%s-%s:%d" (include "verdict.fullname" .root) .component (int .port) }}
 {{- end }}
+
+{{/*
+Per-call balanced gRPC target of a component with a headless twin: grpc-js resolves every pod IP
+behind dns:/// and the runtime client kit picks round_robin for dns: targets, so replicas added by
+the HPA get traffic (a ClusterIP name would pin each long-lived connection to one pod).
+*/}}
+{{- define "verdict.balancedAddress" -}}
+{{- printf "dns:///%s-%s-headless:%d" (include "verdict.fullname" .root) .component (int .port) }}
+{{- end }}

@@ -106,10 +106,10 @@ its tls.key) plus, with mutual TLS, the client certificate from rewardService.ju
   value: "true"
 - name: REWARD_JUDGE_TLS_CA_FILE
   value: /etc/verdict/judge-tls/ca.crt
-{{- with .Values.judgeServer.tls.serverName }}
+{{- /* Always set: the reward-service dials the headless twin (dns:///...-headless), whose name
+the certificate need not carry; it verifies the judge's service name instead. */}}
 - name: REWARD_JUDGE_TLS_SERVER_NAME
-  value: {{ . | quote }}
-{{- end }}
+  value: {{ .Values.judgeServer.tls.serverName | default (printf "%s-judge-server" (include "verdict.fullname" .)) | quote }}
 {{- if include "verdict.judgeTls.mutual" . }}
 - name: REWARD_JUDGE_TLS_CERT_FILE
   value: /etc/verdict/judge-tls/tls.crt
