@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// One node:test run over every *.test.ts under the given roots (default: the whole
+// One node:test run over every *.test.ts (and *.test.mjs) under the given roots (default: the whole
 // workspace), so CI reads a single summary. Node 20 does not expand globs, hence the walk.
 // *.gpu.test.ts files need a GPU and run only with VERDICT_GPU_TESTS=1.
 import { spawnSync } from 'node:child_process';
@@ -9,7 +9,7 @@ import { join, relative, resolve } from 'node:path';
 const SKIP_DIRS = new Set(['node_modules', 'dist', '.turbo', '.git', '.verdict']);
 const roots = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const passThrough = process.argv.slice(2).filter((a) => a.startsWith('--'));
-const searchRoots = roots.length > 0 ? roots : ['libs', 'services', 'cli', 'test'];
+const searchRoots = roots.length > 0 ? roots : ['libs', 'services', 'cli', 'test', 'scripts'];
 const withGpu = process.env.VERDICT_GPU_TESTS === '1';
 
 function walk(dir, out) {
@@ -22,7 +22,7 @@ function walk(dir, out) {
   for (const e of entries) {
     if (e.isDirectory()) {
       if (!SKIP_DIRS.has(e.name)) walk(join(dir, e.name), out);
-    } else if (e.name.endsWith('.test.ts')) {
+    } else if (e.name.endsWith('.test.ts') || e.name.endsWith('.test.mjs')) {
       if (e.name.endsWith('.gpu.test.ts') && !withGpu) continue;
       out.push(join(dir, e.name));
     }

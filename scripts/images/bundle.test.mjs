@@ -1,6 +1,6 @@
 // The image bundles outside any container: built into an empty folder that holds only what the
 // Dockerfile puts in /app (bundles + the staged onnxruntime-node), so an import that esbuild
-// left external by mistake fails here. Not in the default test roots; run with
+// left external by mistake fails here. Part of `npm test` (scripts/ is a test root); alone:
 //   node --import tsx --test scripts/images/bundle.test.mjs
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
