@@ -36,7 +36,10 @@ describe('evaluator CronJob', () => {
     assert.equal(cron.spec?.['schedule'], '30 2 * * *');
     assert.equal(envValue(container, 'EVALUATOR_ONCE'), 'true');
     assert.equal(envValue(container, 'EVALUATOR_SUITES'), 'gsm8k-test,gsm-plus,svamp');
-    assert.equal(envValue(container, 'EVALUATOR_POLICY_TARGET'), 'dns:///verdict-policy-server-headless:50051');
+    assert.equal(
+      envValue(container, 'EVALUATOR_POLICY_TARGET'),
+      'dns:///verdict-policy-server-headless:50051',
+    );
     assert.equal(container.startupProbe, undefined, 'a run-and-exit job has no probes');
   });
 
