@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -103,6 +103,23 @@ describe('prepareToyWorld (quick recipe)', () => {
     assert.deepEqual(second.manifest, world.manifest);
     assert.ok(again.some((l) => /reusing cached recipe/.test(l)));
     assert.ok(!again.some((l) => /student sft/.test(l)), 'nothing retrained');
+  });
+
+  it('an undefined metric (NaN, written as null in JSON) reads back as NaN from the cache', async () => {
+    const path = join(world.dir, 'manifest.json');
+    const original = readFileSync(path, 'utf8');
+    try {
+      const m = JSON.parse(original);
+      m.metrics.judge.auroc = Number.NaN; // one class only: AUROC undefined
+      writeFileSync(path, JSON.stringify(m));
+      assert.match(readFileSync(path, 'utf8'), /"auroc":null/);
+      const cached = await prepareToyWorld({ cacheDir, budget: 'quick', seed: 3 });
+      assert.equal(cached.cached, true);
+      assert.ok(Number.isNaN(cached.manifest.metrics.judge.auroc));
+      assert.equal(cached.manifest.metrics.judge.auroc.toFixed(3), 'NaN');
+    } finally {
+      writeFileSync(path, original);
+    }
   });
 
   it('another seed is another recipe folder', () => {

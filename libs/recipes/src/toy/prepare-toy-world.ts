@@ -106,10 +106,21 @@ function readManifest(dir: string): ToyWorldManifest | undefined {
   try {
     const m = JSON.parse(readFileSync(path, 'utf8')) as ToyWorldManifest;
     if (m.format !== TOY_MANIFEST_FORMAT) return undefined;
+    reviveUndefinedMetrics(m.metrics);
     const complete = ['student', 'judge'].every((d) => existsSync(join(dir, d, 'model.safetensors')));
     return complete ? m : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * JSON writes NaN (an AUROC with one class only, e.g. a quick world whose student solves nothing)
+ * as null; turn it back, so a cached manifest reads exactly like a fresh one.
+ */
+function reviveUndefinedMetrics(metrics: ToyWorldMetrics): void {
+  for (const group of Object.values(metrics) as Record<string, number | null>[]) {
+    for (const [key, value] of Object.entries(group)) if (value === null) group[key] = Number.NaN;
   }
 }
 
