@@ -7,9 +7,13 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createJudgeServerApp, type JudgeServerApp, loadJudgeServerConfig } from '@verdict/judge-server';
 import { writeRandomToyModel } from '@verdict/recipes';
-import { findFreePort } from '@verdict/runtime/testing';
+import {
+  createTestCertificates,
+  findFreePort,
+  opensslMissingReason,
+  type TestCertificates,
+} from '@verdict/runtime/testing';
 import { loadCommands, runCli } from '../src/index.js';
-import { haveOpenssl, type TlsFixture, writeTlsFixture } from './tls-fixture.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const commands = await loadCommands();
@@ -207,11 +211,13 @@ describe('verdict judge --remote', () => {
   });
 
   describe("TLS (the judge-server's own TLS listener: JUDGE_TLS_* variables)", () => {
-    let tls: TlsFixture | undefined;
+    // The only name in the server certificate (no IP SAN, so connecting by IP needs --server-name).
+    const serverName = 'judge.verdict.test';
+    let tls: TestCertificates | undefined;
     const tlsApps: JudgeServerApp[] = [];
     // Ports of two more judge-servers on the same toy model: TLS, and TLS requiring client certificates.
     const ports = { serverAuthPort: 0, mtlsPort: 0 };
-    const skip = haveOpenssl() ? false : 'openssl is not installed: cannot make test certificates';
+    const skip = opensslMissingReason();
 
     const startTlsApp = async (env: Record<string, string>): Promise<number> => {
       const tlsApp = createJudgeServerApp(
@@ -219,8 +225,8 @@ describe('verdict judge --remote', () => {
           JUDGE_MODEL_DIR: modelDir,
           JUDGE_HOST: '127.0.0.1',
           JUDGE_PORT: '0',
-          JUDGE_TLS_CERT_FILE: tls!.serverCertFile,
-          JUDGE_TLS_KEY_FILE: tls!.serverKeyFile,
+          JUDGE_TLS_CERT_FILE: tls!.server.certFile,
+          JUDGE_TLS_KEY_FILE: tls!.server.keyFile,
           ...env,
         }),
         { telemetry: false, logger: { debug() {}, info() {}, warn() {}, error() {} } },
@@ -231,23 +237,24 @@ describe('verdict judge --remote', () => {
 
     before(async () => {
       if (skip) return;
-      tls = writeTlsFixture(join(work, 'tls'));
+      tls = createTestCertificates({ serverNames: [serverName] });
       ports.serverAuthPort = await startTlsApp({});
-      ports.mtlsPort = await startTlsApp({ JUDGE_TLS_CLIENT_CA_FILE: tls.caFile });
+      ports.mtlsPort = await startTlsApp({ JUDGE_TLS_CLIENT_CA_FILE: tls.ca.certFile });
     });
     after(async () => {
       for (const tlsApp of tlsApps) await tlsApp.stop();
+      tls?.cleanup();
     });
 
     it('server-auth TLS with --ca and --server-name scores like the local model', { skip }, async () => {
       const t = tls!;
-      const base = ['judge', '--items', itemsFile, '--json', '--tls', '--ca', t.caFile];
+      const base = ['judge', '--items', itemsFile, '--json', '--tls', '--ca', t.ca.certFile];
       const named = await verdict([
         ...base,
         '--remote',
         `127.0.0.1:${ports.serverAuthPort}`,
         '--server-name',
-        t.serverName,
+        serverName,
       ]);
       assert.equal(named.code, 0, named.stderr);
       assertSameScores(JSON.parse(named.stdout).results, local);
@@ -269,7 +276,7 @@ describe('verdict judge --remote', () => {
         '--remote',
         `127.0.0.1:${ports.serverAuthPort}`,
         '--server-name',
-        t.serverName,
+        serverName,
         '--deadline',
         '3s',
       ]);
@@ -296,13 +303,13 @@ describe('verdict judge --remote', () => {
         '--json',
         '--tls',
         '--ca',
-        t.caFile,
+        t.ca.certFile,
         '--server-name',
-        t.serverName,
+        serverName,
         '--remote',
         `127.0.0.1:${ports.mtlsPort}`,
       ];
-      const ok = await verdict([...base, '--cert', t.clientCertFile, '--key', t.clientKeyFile]);
+      const ok = await verdict([...base, '--cert', t.client.certFile, '--key', t.client.keyFile]);
       assert.equal(ok.code, 0, ok.stderr);
       assertSameScores(JSON.parse(ok.stdout).results, local);
       const noClientCert = await verdict([...base, '--deadline', '3s']);

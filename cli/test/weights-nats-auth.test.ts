@@ -1,14 +1,20 @@
 // `verdict weights push/pull` against a REAL nats-server that requires a user/password and TLS:
 // credentials and TLS come from NATS_* (as the Helm chart's init container gets them) or flags.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { writeRandomToyModel } from '@verdict/recipes';
-import { type NatsServerHandle, startNatsServer } from '@verdict/runtime/testing';
+import {
+  createTestCertificates,
+  type NatsServerHandle,
+  opensslMissingReason,
+  startNatsServer,
+  type TestCertificates,
+} from '@verdict/runtime/testing';
 import { loadCommands, runCli, UsageError } from '../src/index.js';
 import { resolveWeightsNatsAuth } from '../src/weights/weights-nats.js';
 
@@ -16,8 +22,7 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const commands = await loadCommands();
 const USER = 'weights';
 const PASSWORD = 'weights-secret-5';
-const noOpenssl =
-  spawnSync('openssl', ['version']).status === 0 ? false : 'openssl is not installed: no test certificates';
+const noOpenssl = opensslMissingReason();
 const MODEL_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'];
 
 /** Runs the CLI in-process with extra environment variables (restored afterwards). */
@@ -42,35 +47,6 @@ async function verdict(args: string[], env: Record<string, string>) {
       else process.env[k] = v;
     }
   }
-}
-
-function makeCerts(dir: string): void {
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=test-ca');
-  // nats.js checks a server given by IP against the name `localhost`.
-  writeFileSync(
-    join(dir, 'server.ext'),
-    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
-  );
-  ssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=nats');
-  ssl(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'server.pem',
-    '-days',
-    '2',
-    '-extfile',
-    'server.ext',
-  );
 }
 
 describe('weights NATS auth resolution (env + flags)', () => {
@@ -120,17 +96,18 @@ describe('weights NATS auth resolution (env + flags)', () => {
 describe('verdict weights with a user/password + TLS nats-server', { skip: noOpenssl }, () => {
   let nats: NatsServerHandle;
   let work: string;
+  let certs: TestCertificates;
   let modelDir: string;
   let url: string;
   let env: Record<string, string>;
 
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'verdict-cli-weights-auth-'));
-    makeCerts(work);
-    const tls = ['--tls', '--tlscert', join(work, 'server.pem'), '--tlskey', join(work, 'server.key')];
-    nats = await startNatsServer({ extraArgs: ['--user', USER, '--pass', PASSWORD, ...tls] });
+    // nats.js checks a server dialled by IP against the names 127.0.0.1 and localhost.
+    certs = createTestCertificates({ serverNames: ['127.0.0.1', 'localhost'] });
+    nats = await startNatsServer({ auth: { user: USER, password: PASSWORD, tls: certs.server } });
     url = `tls://127.0.0.1:${nats.port}`;
-    env = { NATS_USER: USER, NATS_PASSWORD: PASSWORD, NATS_TLS_CA_FILE: join(work, 'ca.pem') };
+    env = { NATS_USER: USER, NATS_PASSWORD: PASSWORD, NATS_TLS_CA_FILE: certs.ca.certFile };
     modelDir = writeRandomToyModel(join(work, 'model'), {
       hiddenSize: 32,
       layers: 2,
@@ -141,6 +118,7 @@ describe('verdict weights with a user/password + TLS nats-server', { skip: noOpe
   after(async () => {
     await nats?.stop();
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
+    certs?.cleanup();
   });
 
   it('push (env) then pull as the init container runs it (spawned bin, env only)', async () => {

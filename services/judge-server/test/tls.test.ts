@@ -1,15 +1,14 @@
 // TLS on the judge-server's gRPC port with real certificates (openssl at test time), the
 // plaintext health-only port for probes, and the TLS config errors (exit 2 from main.ts).
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type ChannelCredentials, credentials } from '@grpc/grpc-js';
 import { health, judgeV1 } from '@verdict/proto';
 import { createGrpcClient, isVerdictError, type RuntimeLogger, type VerdictError } from '@verdict/runtime';
+import { createTestCertificates, opensslMissingReason } from '@verdict/runtime/testing';
 import { loadJudgeServerConfig } from '../src/config.js';
 import { JUDGE_SERVICE_NAME, type JudgeServerApp } from '../src/index.js';
 import { loadModel, startJudgeApp } from './helpers.js';
@@ -17,10 +16,7 @@ import { writeToyJudgeModel } from './toy-judge-model.js';
 
 const SERVER_NAME = 'judge.verdict.test';
 const SERVING = health.HealthCheckResponse_ServingStatus.SERVING;
-const skip =
-  spawnSync('openssl', ['version']).status === 0
-    ? false
-    : 'openssl is not installed: cannot make test certificates';
+const skip = opensslMissingReason();
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 interface Pki {
@@ -31,29 +27,23 @@ interface Pki {
   keyFile: string;
   clientCert: Buffer;
   clientKey: Buffer;
+  clientKeyFile: string;
+  cleanup: () => void;
 }
 
 /** A throwaway CA, a server certificate naming SERVER_NAME only, and a client certificate (P-256). */
-function makePki(dir: string): Pki {
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=test CA');
-  const leaf = (n: string, ext: string) => {
-    writeFileSync(join(dir, `${n}.ext`), ext);
-    ssl('req', ...ec, '-keyout', `${n}.key`, '-out', `${n}.csr`, '-subj', `/CN=${n}`);
-    const sign = ['-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2'];
-    ssl('x509', '-req', '-in', `${n}.csr`, ...sign, '-out', `${n}.pem`, '-extfile', `${n}.ext`);
-  };
-  leaf('server', `subjectAltName=DNS:${SERVER_NAME}\nextendedKeyUsage=serverAuth\n`);
-  leaf('client', 'extendedKeyUsage=clientAuth\n');
+function makePki(): Pki {
+  const certs = createTestCertificates({ serverNames: [SERVER_NAME] });
   return {
-    dir,
-    ca: readFileSync(join(dir, 'ca.pem')),
-    caFile: join(dir, 'ca.pem'),
-    certFile: join(dir, 'server.pem'),
-    keyFile: join(dir, 'server.key'),
-    clientCert: readFileSync(join(dir, 'client.pem')),
-    clientKey: readFileSync(join(dir, 'client.key')),
+    dir: certs.dir,
+    ca: Buffer.from(certs.ca.certPem),
+    caFile: certs.ca.certFile,
+    certFile: certs.server.certFile,
+    keyFile: certs.server.keyFile,
+    clientCert: Buffer.from(certs.client.certPem),
+    clientKey: Buffer.from(certs.client.keyPem),
+    clientKeyFile: certs.client.keyFile,
+    cleanup: certs.cleanup,
   };
 }
 
@@ -107,7 +97,7 @@ describe('judge-server TLS', { skip }, () => {
   };
 
   before(async () => {
-    pki = makePki(mkdtempSync(join(tmpdir(), 'verdict-judge-tls-')));
+    pki = makePki();
     const lines: string[] = [];
     const plain = await start({}, lines);
     assert.ok(lines.includes('grpc: plaintext'), lines.join('\n'));
@@ -121,7 +111,7 @@ describe('judge-server TLS', { skip }, () => {
     for (const app of apps) await app.stop();
     await model.close();
     fixture.cleanup();
-    if (pki !== undefined) rmSync(pki.dir, { recursive: true, force: true });
+    pki?.cleanup();
   });
 
   it('server auth: JudgeBatch over TLS with the CA scores as plaintext does; plaintext is refused', async () => {
@@ -214,7 +204,7 @@ describe('judge-server TLS', { skip }, () => {
       /JUDGE_TLS_CERT_FILE .*missing\.pem cannot be read \(ENOENT\)/,
     );
     fail(
-      { JUDGE_TLS_CERT_FILE: pki.certFile, JUDGE_TLS_KEY_FILE: join(pki.dir, 'client.key') },
+      { JUDGE_TLS_CERT_FILE: pki.certFile, JUDGE_TLS_KEY_FILE: pki.clientKeyFile },
       /JUDGE_TLS_CERT_FILE \/ JUDGE_TLS_KEY_FILE: not a usable PEM certificate and matching private key/,
     );
     fail({ JUDGE_TLS_CLIENT_CA_FILE: pki.caFile }, /JUDGE_TLS_CLIENT_CA_FILE needs JUDGE_TLS_CERT_FILE/);

@@ -22,7 +22,7 @@ describe('learner NATS credentials', () => {
   let nats: NatsServerHandle;
   const runsDir = mkdtempSync(join(tmpdir(), 'verdict-learner-auth-'));
   before(async () => {
-    nats = await startNatsServer({ extraArgs: ['--user', USER, '--pass', PASSWORD] });
+    nats = await startNatsServer({ auth: { user: USER, password: PASSWORD } });
   });
   after(async () => {
     await nats?.stop();

@@ -19,7 +19,7 @@ function captureLogger(): { logger: RuntimeLogger; lines: string[] } {
 describe('policy-server NATS credentials', () => {
   let nats: NatsServerHandle;
   before(async () => {
-    nats = await startNatsServer({ extraArgs: ['--auth', TOKEN] });
+    nats = await startNatsServer({ auth: { token: TOKEN } });
   });
   after(async () => {
     await nats?.stop();

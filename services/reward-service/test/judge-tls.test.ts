@@ -1,9 +1,8 @@
 // The judge client over TLS: a real judge-server bin with mutual TLS (openssl certificates made
 // at test time), a real nats-server, the reward-service app with REWARD_JUDGE_TLS_*.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { credentials } from '@grpc/grpc-js';
@@ -15,7 +14,13 @@ import {
   type Messaging,
   type RuntimeLogger,
 } from '@verdict/runtime';
-import { type NatsServerHandle, startNatsServer } from '@verdict/runtime/testing';
+import {
+  createTestCertificates,
+  type NatsServerHandle,
+  opensslMissingReason,
+  startNatsServer,
+  type TestCertificates,
+} from '@verdict/runtime/testing';
 import { createRewardServiceApp, type RewardServiceApp } from '../src/app.js';
 import { loadRewardServiceConfig } from '../src/config.js';
 import { ROLLOUTS_STREAM } from '../src/streams.js';
@@ -24,31 +29,7 @@ import { writeToyJudgeModel } from './toy-judge-model.js';
 
 const ST = commonV1.RewardStatus;
 const SERVER_NAME = 'judge.verdict.test';
-const skip =
-  spawnSync('openssl', ['version']).status === 0
-    ? false
-    : 'openssl is not installed: cannot make test certificates';
-
-interface Pki {
-  dir: string;
-  file: (name: string) => string;
-}
-
-/** A throwaway CA, a server certificate naming SERVER_NAME only, a client certificate (P-256). */
-function makePki(dir: string): Pki {
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=test CA');
-  const leaf = (n: string, ext: string) => {
-    writeFileSync(join(dir, `${n}.ext`), ext);
-    ssl('req', ...ec, '-keyout', `${n}.key`, '-out', `${n}.csr`, '-subj', `/CN=${n}`);
-    const sign = ['-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2'];
-    ssl('x509', '-req', '-in', `${n}.csr`, ...sign, '-out', `${n}.pem`, '-extfile', `${n}.ext`);
-  };
-  leaf('server', `subjectAltName=DNS:${SERVER_NAME}\nextendedKeyUsage=serverAuth\n`);
-  leaf('client', 'extendedKeyUsage=clientAuth\n');
-  return { dir, file: (name) => join(dir, name) };
-}
+const skip = opensslMissingReason();
 
 function configErrorOf(env: Record<string, string>): string {
   try {
@@ -63,7 +44,8 @@ function configErrorOf(env: Record<string, string>): string {
 
 describe('reward-service judge client over TLS', { skip }, () => {
   const fixture = writeToyJudgeModel();
-  let pki: Pki;
+  let certs: TestCertificates;
+  let notPemFile: string;
   let nats: NatsServerHandle;
   let judge: { address: string; child: ChildProcess };
   let m: Messaging;
@@ -108,13 +90,16 @@ describe('reward-service judge client over TLS', { skip }, () => {
   };
   const tlsEnv = () => ({
     REWARD_JUDGE_TLS: 'true',
-    REWARD_JUDGE_TLS_CA_FILE: pki.file('ca.pem'),
+    REWARD_JUDGE_TLS_CA_FILE: certs.ca.certFile,
     // The judge is dialled by IP; its certificate names SERVER_NAME only.
     REWARD_JUDGE_TLS_SERVER_NAME: SERVER_NAME,
   });
 
   before(async () => {
-    pki = makePki(mkdtempSync(join(tmpdir(), 'verdict-reward-tls-')));
+    certs = createTestCertificates({ serverNames: [SERVER_NAME] });
+    // A readable file that is no certificate, for the config error below.
+    notPemFile = join(certs.dir, 'not-a-pem.ext');
+    writeFileSync(notPemFile, 'extendedKeyUsage=clientAuth\n');
     [nats, judge] = await Promise.all([
       startNatsServer(),
       startServiceProcess(JUDGE_BIN, {
@@ -122,9 +107,9 @@ describe('reward-service judge client over TLS', { skip }, () => {
         JUDGE_HOST: '127.0.0.1',
         JUDGE_PORT: '0',
         JUDGE_DEFAULT_TEMPLATE: 'plain',
-        JUDGE_TLS_CERT_FILE: pki.file('server.pem'),
-        JUDGE_TLS_KEY_FILE: pki.file('server.key'),
-        JUDGE_TLS_CLIENT_CA_FILE: pki.file('ca.pem'),
+        JUDGE_TLS_CERT_FILE: certs.server.certFile,
+        JUDGE_TLS_KEY_FILE: certs.server.keyFile,
+        JUDGE_TLS_CLIENT_CA_FILE: certs.ca.certFile,
         LOG_LEVEL: 'warn',
       }),
     ]);
@@ -155,14 +140,14 @@ describe('reward-service judge client over TLS', { skip }, () => {
     judge?.child.kill('SIGTERM');
     await nats?.stop();
     fixture.cleanup();
-    if (pki !== undefined) rmSync(pki.dir, { recursive: true, force: true });
+    certs?.cleanup();
   });
 
   it('mutual TLS with the CA and a client certificate: the rollout is scored by the judge', async () => {
     await startApp({
       ...tlsEnv(),
-      REWARD_JUDGE_TLS_CERT_FILE: pki.file('client.pem'),
-      REWARD_JUDGE_TLS_KEY_FILE: pki.file('client.key'),
+      REWARD_JUDGE_TLS_CERT_FILE: certs.client.certFile,
+      REWARD_JUDGE_TLS_KEY_FILE: certs.client.keyFile,
     });
     assert.ok(
       logLines.includes(`judge client: tls (client certificate) to ${judge.address}`),
@@ -173,9 +158,9 @@ describe('reward-service judge client over TLS', { skip }, () => {
     // The same item judged directly over mutual TLS.
     const direct = createGrpcClient(judgeV1.JudgeServiceClient, judge.address, {
       credentials: credentials.createSsl(
-        readFileSync(pki.file('ca.pem')),
-        readFileSync(pki.file('client.key')),
-        readFileSync(pki.file('client.pem')),
+        readFileSync(certs.ca.certFile),
+        readFileSync(certs.client.keyFile),
+        readFileSync(certs.client.certFile),
       ),
       channelOptions: { 'grpc.ssl_target_name_override': SERVER_NAME },
     });
@@ -222,29 +207,29 @@ describe('reward-service judge client over TLS', { skip }, () => {
   it('TLS config errors name the variables', () => {
     const half = configErrorOf({
       REWARD_JUDGE_TLS: 'true',
-      REWARD_JUDGE_TLS_CERT_FILE: pki.file('client.pem'),
+      REWARD_JUDGE_TLS_CERT_FILE: certs.client.certFile,
     });
     assert.match(
       half,
       /REWARD_JUDGE_TLS_CERT_FILE and REWARD_JUDGE_TLS_KEY_FILE go together.*set both or neither/,
     );
     assert.match(
-      configErrorOf({ REWARD_JUDGE_TLS_CA_FILE: pki.file('ca.pem') }),
+      configErrorOf({ REWARD_JUDGE_TLS_CA_FILE: certs.ca.certFile }),
       /REWARD_JUDGE_TLS_CA_FILE set but REWARD_JUDGE_TLS is not true/,
     );
     assert.match(
-      configErrorOf({ REWARD_JUDGE_TLS: 'true', REWARD_JUDGE_TLS_CA_FILE: pki.file('missing.pem') }),
+      configErrorOf({ REWARD_JUDGE_TLS: 'true', REWARD_JUDGE_TLS_CA_FILE: join(certs.dir, 'missing.pem') }),
       /REWARD_JUDGE_TLS_CA_FILE .*missing\.pem cannot be read \(ENOENT\)/,
     );
     assert.match(
-      configErrorOf({ REWARD_JUDGE_TLS: 'true', REWARD_JUDGE_TLS_CA_FILE: pki.file('client.ext') }),
+      configErrorOf({ REWARD_JUDGE_TLS: 'true', REWARD_JUDGE_TLS_CA_FILE: notPemFile }),
       /REWARD_JUDGE_TLS_CA_FILE: not a PEM CA certificate/,
     );
     assert.match(
       configErrorOf({
         REWARD_JUDGE_TLS: 'true',
-        REWARD_JUDGE_TLS_CERT_FILE: pki.file('client.pem'),
-        REWARD_JUDGE_TLS_KEY_FILE: pki.file('server.key'),
+        REWARD_JUDGE_TLS_CERT_FILE: certs.client.certFile,
+        REWARD_JUDGE_TLS_KEY_FILE: certs.server.keyFile,
       }),
       /REWARD_JUDGE_TLS_CERT_FILE \/ REWARD_JUDGE_TLS_KEY_FILE: not a PEM certificate and matching private key/,
     );
@@ -255,7 +240,7 @@ describe('reward-service judge client over TLS', { skip }, () => {
     });
     assert.deepEqual(ok.judgeTls, {
       enabled: true,
-      caFile: pki.file('ca.pem'),
+      caFile: certs.ca.certFile,
       serverName: SERVER_NAME,
       certFile: undefined,
       keyFile: undefined,

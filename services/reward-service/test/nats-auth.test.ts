@@ -2,20 +2,22 @@
 // NATS_TLS_CA_FILE from its config schema (the shared natsConnectionEnv fragment) against a real
 // nats-server that requires both, with a throwaway CA made by openssl at test time.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isVerdictError, type RuntimeLogger } from '@verdict/runtime';
-import { type NatsServerHandle, startNatsServer } from '@verdict/runtime/testing';
+import {
+  createTestCertificates,
+  type NatsServerHandle,
+  opensslMissingReason,
+  startNatsServer,
+  type TestCertificates,
+} from '@verdict/runtime/testing';
 import { createRewardServiceApp } from '../src/app.js';
 import { loadRewardServiceConfig } from '../src/config.js';
 
 const USER = 'reward';
 const PASSWORD = 'reward-secret-9';
-const noOpenssl =
-  spawnSync('openssl', ['version']).status === 0 ? false : 'openssl is not installed: no test certificates';
+const noOpenssl = opensslMissingReason();
 
 function captureLogger(): { logger: RuntimeLogger; lines: string[] } {
   const lines: string[] = [];
@@ -23,58 +25,17 @@ function captureLogger(): { logger: RuntimeLogger; lines: string[] } {
   return { logger: { debug: log, info: log, warn: log, error: log }, lines };
 }
 
-/** A CA and a server certificate in `dir` (nats.js checks IP hosts against the name `localhost`). */
-function makeCerts(dir: string): void {
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=test-ca');
-  writeFileSync(
-    join(dir, 'server.ext'),
-    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
-  );
-  ssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=nats');
-  ssl(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'server.pem',
-    '-days',
-    '2',
-    '-extfile',
-    'server.ext',
-  );
-}
-
 describe('reward-service NATS credentials and TLS', { skip: noOpenssl }, () => {
   let nats: NatsServerHandle;
-  let dir: string;
+  let certs: TestCertificates;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'verdict-reward-nats-'));
-    makeCerts(dir);
-    nats = await startNatsServer({
-      extraArgs: [
-        '--user',
-        USER,
-        '--pass',
-        PASSWORD,
-        '--tls',
-        '--tlscert',
-        join(dir, 'server.pem'),
-        '--tlskey',
-        join(dir, 'server.key'),
-      ],
-    });
+    // nats.js checks a server dialled by IP against the names 127.0.0.1 and localhost.
+    certs = createTestCertificates({ serverNames: ['127.0.0.1', 'localhost'] });
+    nats = await startNatsServer({ auth: { user: USER, password: PASSWORD, tls: certs.server } });
   });
   after(async () => {
     await nats?.stop();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    certs?.cleanup();
   });
 
   // λ = 1: no judge term, so the service needs NATS only.
@@ -100,7 +61,7 @@ describe('reward-service NATS credentials and TLS', { skip: noOpenssl }, () => {
         !err.message.includes(PASSWORD),
     );
     assert.throws(
-      () => loadRewardServiceConfig(env({ NATS_CREDS_FILE: join(dir, 'missing.creds') })),
+      () => loadRewardServiceConfig(env({ NATS_CREDS_FILE: join(certs.dir, 'missing.creds') })),
       /NATS_CREDS_FILE=/,
     );
   });
@@ -108,7 +69,7 @@ describe('reward-service NATS credentials and TLS', { skip: noOpenssl }, () => {
   it('connects over TLS with NATS_TLS_CA_FILE and the user, and logs it without the password', async () => {
     const { logger, lines } = captureLogger();
     const config = loadRewardServiceConfig(
-      env({ NATS_USER: USER, NATS_PASSWORD: PASSWORD, NATS_TLS_CA_FILE: join(dir, 'ca.pem') }),
+      env({ NATS_USER: USER, NATS_PASSWORD: PASSWORD, NATS_TLS_CA_FILE: certs.ca.certFile }),
     );
     const app = createRewardServiceApp(config, { logger, telemetry: false });
     await app.start();
@@ -125,7 +86,7 @@ describe('reward-service NATS credentials and TLS', { skip: noOpenssl }, () => {
     // nats.js retries TLS failures forever; the runtime test covers the refusal itself.
     const { logger } = captureLogger();
     const config = loadRewardServiceConfig(
-      env({ NATS_USER: USER, NATS_PASSWORD: 'wrong', NATS_TLS_CA_FILE: join(dir, 'ca.pem') }),
+      env({ NATS_USER: USER, NATS_PASSWORD: 'wrong', NATS_TLS_CA_FILE: certs.ca.certFile }),
     );
     const app = createRewardServiceApp(config, { logger, telemetry: false });
     await assert.rejects(

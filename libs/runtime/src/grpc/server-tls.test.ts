@@ -1,9 +1,7 @@
 // Real certificates made with openssl at test time, real TLS handshakes against createGrpcServer
 // on port 0, and the plaintext health-only server sharing the status table.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ChannelCredentials, credentials } from '@grpc/grpc-js';
@@ -11,6 +9,7 @@ import { health } from '@verdict/proto';
 import { isVerdictError } from '../errors/verdict-error.js';
 import { createLifecycle } from '../lifecycle/lifecycle.js';
 import type { RuntimeLogger } from '../lifecycle/logger.js';
+import { createTestCertificates, opensslMissingReason } from '../testing/tls-certificates.js';
 import { createGrpcClient } from './client.js';
 import { ServingStatus } from './health.js';
 import { createGrpcServer, type GrpcServer } from './server.js';
@@ -18,10 +17,7 @@ import { resolveGrpcServerTls } from './server-tls.js';
 
 const silent: RuntimeLogger = { debug() {}, info() {}, warn() {}, error() {} };
 const SERVER_NAME = 'grpc.verdict.test';
-const skip =
-  spawnSync('openssl', ['version']).status === 0
-    ? false
-    : 'openssl is not installed: cannot make test certificates';
+const skip = opensslMissingReason();
 
 interface Pki {
   dir: string;
@@ -35,46 +31,25 @@ interface Pki {
 }
 
 /** A throwaway CA, a server certificate for SERVER_NAME, a client certificate, an unrelated CA. */
-function makePki(dir: string): Pki {
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  const ca = (n: string) =>
-    ssl('req', '-x509', ...ec, '-keyout', `${n}.key`, '-out', `${n}.pem`, '-days', '2', '-subj', `/CN=${n}`);
-  ca('ca');
-  ca('other-ca');
-  const leaf = (n: string, ext: string) => {
-    writeFileSync(join(dir, `${n}.ext`), ext);
-    ssl('req', ...ec, '-keyout', `${n}.key`, '-out', `${n}.csr`, '-subj', `/CN=${n}`);
-    ssl(
-      'x509',
-      '-req',
-      '-in',
-      `${n}.csr`,
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      `${n}.pem`,
-      '-days',
-      '2',
-      '-extfile',
-      `${n}.ext`,
-    );
+function makePki(): { pki: Pki; cleanup: () => void } {
+  const certs = createTestCertificates({ serverNames: [SERVER_NAME] });
+  const other = createTestCertificates({ serverNames: [SERVER_NAME] });
+  const pki: Pki = {
+    dir: certs.dir,
+    ca: Buffer.from(certs.ca.certPem),
+    caFile: certs.ca.certFile,
+    certFile: certs.server.certFile,
+    keyFile: certs.server.keyFile,
+    clientCert: Buffer.from(certs.client.certPem),
+    clientKey: Buffer.from(certs.client.keyPem),
+    otherCa: Buffer.from(other.ca.certPem),
   };
-  leaf('server', `subjectAltName=DNS:${SERVER_NAME}\nextendedKeyUsage=serverAuth\n`);
-  leaf('client', 'extendedKeyUsage=clientAuth\n');
-  const read = (f: string) => readFileSync(join(dir, f));
   return {
-    dir,
-    ca: read('ca.pem'),
-    caFile: join(dir, 'ca.pem'),
-    certFile: join(dir, 'server.pem'),
-    keyFile: join(dir, 'server.key'),
-    clientCert: read('client.pem'),
-    clientKey: read('client.key'),
-    otherCa: read('other-ca.pem'),
+    pki,
+    cleanup: () => {
+      certs.cleanup();
+      other.cleanup();
+    },
   };
 }
 
@@ -93,6 +68,7 @@ async function checkHealth(address: string, creds: ChannelCredentials): Promise<
 
 describe('createGrpcServer with tls', { skip }, () => {
   let pki: Pki;
+  let cleanupPki: (() => void) | undefined;
   const servers: GrpcServer[] = [];
   const start = async (options: Parameters<typeof createGrpcServer>[0]): Promise<GrpcServer> => {
     const server = createGrpcServer({ host: '127.0.0.1', logger: silent, ...options });
@@ -102,11 +78,11 @@ describe('createGrpcServer with tls', { skip }, () => {
   };
 
   before(() => {
-    pki = makePki(mkdtempSync(join(tmpdir(), 'verdict-grpc-tls-')));
+    ({ pki, cleanup: cleanupPki } = makePki());
   });
   after(async () => {
     await Promise.all(servers.map((s) => s.stop()));
-    if (pki !== undefined) rmSync(pki.dir, { recursive: true, force: true });
+    cleanupPki?.();
   });
 
   it('server auth: answers a client trusting the CA, refuses plaintext and an untrusting client', async () => {

@@ -1,7 +1,6 @@
 // Credentials and TLS against a REAL nats-server: user/password and token servers, a TLS server
 // with a throwaway CA made by openssl at test time, and mutual TLS. Plus the env fragment rules.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,11 @@ import { defineConfig } from '../config/index.js';
 import { isVerdictError } from '../errors/index.js';
 import type { RuntimeLogger } from '../lifecycle/logger.js';
 import { type NatsServerHandle, startNatsServer } from '../testing/nats-server.js';
+import {
+  createTestCertificates,
+  opensslMissingReason,
+  type TestCertificates,
+} from '../testing/tls-certificates.js';
 import { connectMessaging } from './connect-messaging.js';
 import { connectNats, type NatsConnectOptions, redactNatsUrl } from './connect-nats.js';
 import { natsConnectionEnv, natsConnectOptionsFromConfig } from './nats-connection-options.js';
@@ -17,8 +21,7 @@ import { natsConnectionEnv, natsConnectOptionsFromConfig } from './nats-connecti
 const USER = 'verdict';
 const PASSWORD = 'pa55-word-XYZ';
 const TOKEN = 'tok-3f9a';
-const noOpenssl =
-  spawnSync('openssl', ['version']).status === 0 ? false : 'openssl is not installed: no test certificates';
+const noOpenssl = opensslMissingReason();
 
 /** Fail fast: a refused connect must not sit in the reconnect loop. */
 const quick = { timeoutMs: 3_000, reconnect: { maxAttempts: 0 } } satisfies Partial<NatsConnectOptions>;
@@ -49,8 +52,8 @@ describe('NATS user/password and token auth (real nats-server)', () => {
   let tokenServer: NatsServerHandle;
   before(async () => {
     [server, tokenServer] = await Promise.all([
-      startNatsServer({ extraArgs: ['--user', USER, '--pass', PASSWORD] }),
-      startNatsServer({ extraArgs: ['--auth', TOKEN] }),
+      startNatsServer({ auth: { user: USER, password: PASSWORD } }),
+      startNatsServer({ auth: { token: TOKEN } }),
     ]);
   });
   after(async () => {
@@ -177,66 +180,27 @@ describe('NATS connection env fragment and option checks', () => {
 });
 
 describe('NATS TLS (real nats-server, openssl certificates)', { skip: noOpenssl }, () => {
-  let dir: string;
+  let certs: TestCertificates;
   let tlsServer: NatsServerHandle;
   let mtlsServer: NatsServerHandle;
   let plainServer: NatsServerHandle;
-  const file = (name: string) => join(dir, name);
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'verdict-nats-tls-'));
-    const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-    ssl(
-      'req',
-      '-x509',
-      ...ec,
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.pem',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=verdict-test-ca',
-    );
-    const leaf = (name: string, ext: string) => {
-      writeFileSync(file(`${name}.ext`), ext);
-      ssl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-      ssl(
-        'x509',
-        '-req',
-        '-in',
-        `${name}.csr`,
-        '-CA',
-        'ca.pem',
-        '-CAkey',
-        'ca.key',
-        '-CAcreateserial',
-        '-out',
-        `${name}.pem`,
-        '-days',
-        '2',
-        '-extfile',
-        `${name}.ext`,
-      );
-    };
-    leaf('server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-    leaf('client', 'extendedKeyUsage=clientAuth\n');
-    const tlsArgs = ['--tls', '--tlscert', file('server.pem'), '--tlskey', file('server.key')];
+    certs = createTestCertificates({ serverNames: ['127.0.0.1', 'localhost'] });
+    const tls = certs.server;
     [tlsServer, mtlsServer, plainServer] = await Promise.all([
-      startNatsServer({ extraArgs: tlsArgs }),
-      startNatsServer({ extraArgs: [...tlsArgs, '--tlsverify', '--tlscacert', file('ca.pem')] }),
+      startNatsServer({ auth: { tls } }),
+      startNatsServer({ auth: { tls, tlsClientCaFile: certs.ca.certFile } }),
       startNatsServer(),
     ]);
   });
   after(async () => {
     await Promise.all([tlsServer?.stop(), mtlsServer?.stop(), plainServer?.stop()]);
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    certs?.cleanup();
   });
 
   it('connects with NATS_TLS_CA_FILE over a tls:// URL and says tls: on', async () => {
-    const config = natsEnv.load({ NATS_TLS_CA_FILE: file('ca.pem') });
+    const config = natsEnv.load({ NATS_TLS_CA_FILE: certs.ca.certFile });
     const logger = recordingLogger();
     const url = `tls://127.0.0.1:${tlsServer.port}`;
     const messaging = await connectNats({
@@ -262,9 +226,9 @@ describe('NATS TLS (real nats-server, openssl certificates)', { skip: noOpenssl 
   it('mutual TLS: the client certificate is accepted, its absence refused', async () => {
     const url = `tls://127.0.0.1:${mtlsServer.port}`;
     const config = natsEnv.load({
-      NATS_TLS_CA_FILE: file('ca.pem'),
-      NATS_TLS_CERT_FILE: file('client.pem'),
-      NATS_TLS_KEY_FILE: file('client.key'),
+      NATS_TLS_CA_FILE: certs.ca.certFile,
+      NATS_TLS_CERT_FILE: certs.client.certFile,
+      NATS_TLS_KEY_FILE: certs.client.keyFile,
     });
     const messaging = await connectNats({
       servers: url,
@@ -273,7 +237,7 @@ describe('NATS TLS (real nats-server, openssl certificates)', { skip: noOpenssl 
     });
     await messaging.close();
     const err = await rejection(
-      connectNats({ servers: url, tls: { caFile: file('ca.pem') }, ...quick, timeoutMs: 1_000 }),
+      connectNats({ servers: url, tls: { caFile: certs.ca.certFile }, ...quick, timeoutMs: 1_000 }),
     );
     // TLS 1.3 reports the missing client certificate after the handshake: nats.js sees the
     // server hang up and gives up at timeoutMs.

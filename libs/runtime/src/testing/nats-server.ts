@@ -3,6 +3,7 @@ import { accessSync, constants as fsConstants, mkdtempSync, rmSync } from 'node:
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { type NatsServerAuthOptions, natsServerAuthArgs } from './nats-server-auth.js';
 
 export interface NatsServerOptions {
   /** Path to the binary; default: NATS_SERVER_BIN, /usr/sbin/nats-server, then PATH. */
@@ -13,6 +14,8 @@ export interface NatsServerOptions {
   storeDir?: string;
   /** Extra command-line arguments (e.g. `['--user', 'u', '--pass', 'p']`). */
   extraArgs?: string[];
+  /** Credentials and TLS the server requires (turned into flags before `extraArgs`). */
+  auth?: NatsServerAuthOptions;
   /** How long to wait for "Server is ready" before giving up. */
   startTimeoutMs?: number;
 }
@@ -121,6 +124,7 @@ function launch(bin: string, args: string[], startTimeoutMs: number): Launch {
  */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServerHandle> {
   const bin = findNatsServerBinary(options.bin);
+  const authArgs = options.auth === undefined ? [] : natsServerAuthArgs(options.auth);
   const startTimeoutMs = options.startTimeoutMs ?? 15_000;
   const ownsStore = options.storeDir === undefined;
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'verdict-nats-'));
@@ -133,6 +137,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     '127.0.0.1',
     '-p',
     String(port),
+    ...authArgs,
     ...(options.extraArgs ?? []),
   ];
 
