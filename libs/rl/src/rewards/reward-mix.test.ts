@@ -118,4 +118,62 @@ describe('mixRewardComponents', () => {
       /missing planned component 'judge'/,
     );
   });
+
+  it('an unavailable term is left out and the others renormalised (not masked, not 0)', () => {
+    const r = mixRewardComponents(
+      mixed,
+      'labeled',
+      { vr: { status: 'OK', value: 1 }, judge: { status: 'OK', value: 0.4 } },
+      { unavailable: { rerank: 'group of 1' } },
+    );
+    assert.equal(r.status, 'OK');
+    assert.equal(r.masked, false);
+    assert.equal(r.components.rerank, undefined);
+    assert.equal(r.weights.rerank, undefined);
+    assert.ok(Math.abs((r.weights.vr ?? 0) - 0.5 / 0.8) < 1e-12);
+    assert.ok(Math.abs((r.weights.judge ?? 0) - 0.3 / 0.8) < 1e-12);
+    assert.ok(Math.abs((r.reward ?? Number.NaN) - (0.625 + 0.375 * 0.4)) < 1e-12);
+    const unl = mixRewardComponents(
+      mixed,
+      'unlabeled',
+      { judge: { status: 'OK', value: 0.25 } },
+      { unavailable: { rerank: 'timeout' } },
+    );
+    assert.deepEqual(unl.weights, { judge: 1 });
+    assert.equal(unl.reward, 0.25);
+  });
+
+  it('a failed term still masks when another term is unavailable', () => {
+    const r = mixRewardComponents(
+      mixed,
+      'unlabeled',
+      { judge: { status: 'ERROR', detail: 'down' } },
+      { unavailable: { rerank: 'judge call failed' } },
+    );
+    assert.equal(r.masked, true);
+    assert.equal(r.status, 'ERROR');
+    assert.match(r.detail ?? '', /judge: ERROR \(down\)/);
+  });
+
+  it('every planned term unavailable → masked ERROR naming the reasons', () => {
+    const rerankOnly: RewardMixConfig = { weights: { vr: 0, judge: 0, rerank: 1 }, judgeOnLabeled: true };
+    const r = mixRewardComponents(rerankOnly, 'unlabeled', {}, { unavailable: { rerank: 'group of 1' } });
+    assert.equal(r.masked, true);
+    assert.equal(r.reward, null);
+    assert.equal(r.status, 'ERROR');
+    assert.match(r.detail ?? '', /rerank unavailable \(group of 1\)/);
+  });
+
+  it('rejects a component that is also declared unavailable', () => {
+    assert.throws(
+      () =>
+        mixRewardComponents(
+          mixed,
+          'unlabeled',
+          { judge: { status: 'OK', value: 1 }, rerank: { status: 'OK', value: 1 } },
+          { unavailable: { rerank: 'x' } },
+        ),
+      /both given and declared unavailable/,
+    );
+  });
 });

@@ -61,25 +61,56 @@ export function planRewardTerms(config: RewardMixConfig, source: QuestionSource)
   return active.map((term) => ({ term, weight: config.weights[term] / total }));
 }
 
+export interface MixOptions {
+  /**
+   * Planned terms that do not exist for this sample (e.g. the rerank term of a group of one),
+   * each with the reason. They are left out and the remaining weights renormalised over the
+   * available terms: unavailable is not a failure, so it neither masks nor counts as 0.
+   */
+  readonly unavailable?: Readonly<Partial<Record<RewardTerm, string>>>;
+}
+
 /**
- * Mixes already-computed components. Every planned term must be present; a component for
- * an unplanned term is rejected (with λ = 0 a VR value means gold was read somewhere).
- * Any planned component that is not OK masks the sample with that status.
+ * Mixes already-computed components. Every planned term must be present (unless declared
+ * unavailable in `options`); a component for an unplanned or unavailable term is rejected
+ * (with λ = 0 a VR value means gold was read somewhere). Any planned component that is not
+ * OK masks the sample with that status. When every planned term is unavailable there is no
+ * reward: the sample is masked ERROR naming the reasons.
  */
 export function mixRewardComponents(
   config: RewardMixConfig,
   source: QuestionSource,
   components: Readonly<Partial<Record<RewardTerm, RewardComponent>>>,
+  options: MixOptions = {},
 ): MixedReward {
-  const plan = planRewardTerms(config, source);
-  const plannedTerms = new Set(plan.map((p) => p.term));
+  const fullPlan = planRewardTerms(config, source);
+  const plannedTerms = new Set(fullPlan.map((p) => p.term));
+  const unavailable = options.unavailable ?? {};
   for (const term of REWARD_TERMS) {
     if (components[term] !== undefined && !plannedTerms.has(term)) {
       throw new RangeError(
         `component '${term}' is not planned for ${source} questions (weight 0 or unavailable)`,
       );
     }
+    if (components[term] !== undefined && unavailable[term] !== undefined) {
+      throw new RangeError(`component '${term}' is both given and declared unavailable`);
+    }
   }
+  const kept = fullPlan.filter((p) => unavailable[p.term] === undefined);
+  if (kept.length === 0) {
+    const reasons = fullPlan.map((p) => `${p.term} unavailable (${unavailable[p.term]})`).join('; ');
+    return {
+      source,
+      status: 'ERROR',
+      masked: true,
+      reward: null,
+      components: {},
+      weights: {},
+      detail: `no reward term available: ${reasons}`,
+    };
+  }
+  const keptTotal = kept.reduce((s, p) => s + p.weight, 0);
+  const plan = kept.map((p) => ({ term: p.term, weight: p.weight / keptTotal }));
   const used: Partial<Record<RewardTerm, RewardComponent>> = {};
   const weights: Partial<Record<RewardTerm, number>> = {};
   let status: RewardStatus = 'OK';
