@@ -8,7 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { type ChannelCredentials, credentials } from '@grpc/grpc-js';
 import { health, judgeV1 } from '@verdict/proto';
 import { createGrpcClient, isVerdictError, type RuntimeLogger, type VerdictError } from '@verdict/runtime';
-import { createTestCertificates, opensslMissingReason } from '@verdict/runtime/testing';
+import {
+  createTestCertificates,
+  opensslMissingReason,
+  type TestCertificates,
+} from '@verdict/runtime/testing';
 import { loadJudgeServerConfig } from '../src/config.js';
 import { JUDGE_SERVICE_NAME, type JudgeServerApp } from '../src/index.js';
 import { loadModel, startJudgeApp } from './helpers.js';
@@ -18,34 +22,6 @@ const SERVER_NAME = 'judge.verdict.test';
 const SERVING = health.HealthCheckResponse_ServingStatus.SERVING;
 const skip = opensslMissingReason();
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-
-interface Pki {
-  dir: string;
-  ca: Buffer;
-  caFile: string;
-  certFile: string;
-  keyFile: string;
-  clientCert: Buffer;
-  clientKey: Buffer;
-  clientKeyFile: string;
-  cleanup: () => void;
-}
-
-/** A throwaway CA, a server certificate naming SERVER_NAME only, and a client certificate (P-256). */
-function makePki(): Pki {
-  const certs = createTestCertificates({ serverNames: [SERVER_NAME] });
-  return {
-    dir: certs.dir,
-    ca: Buffer.from(certs.ca.certPem),
-    caFile: certs.ca.certFile,
-    certFile: certs.server.certFile,
-    keyFile: certs.server.keyFile,
-    clientCert: Buffer.from(certs.client.certPem),
-    clientKey: Buffer.from(certs.client.keyPem),
-    clientKeyFile: certs.client.keyFile,
-    cleanup: certs.cleanup,
-  };
-}
 
 function recordingLogger(lines: string[]): RuntimeLogger {
   const push = (message: string) => {
@@ -86,7 +62,7 @@ async function rejection(promise: Promise<unknown>): Promise<VerdictError> {
 describe('judge-server TLS', { skip }, () => {
   const fixture = writeToyJudgeModel();
   const model = loadModel(fixture.dir);
-  let pki: Pki;
+  let certs: TestCertificates;
   const apps: JudgeServerApp[] = [];
   let plainScores: number[];
 
@@ -97,7 +73,7 @@ describe('judge-server TLS', { skip }, () => {
   };
 
   before(async () => {
-    pki = makePki();
+    certs = createTestCertificates({ serverNames: [SERVER_NAME] });
     const lines: string[] = [];
     const plain = await start({}, lines);
     assert.ok(lines.includes('grpc: plaintext'), lines.join('\n'));
@@ -111,17 +87,21 @@ describe('judge-server TLS', { skip }, () => {
     for (const app of apps) await app.stop();
     await model.close();
     fixture.cleanup();
-    pki?.cleanup();
+    certs?.cleanup();
   });
 
   it('server auth: JudgeBatch over TLS with the CA scores as plaintext does; plaintext is refused', async () => {
     const lines: string[] = [];
     const tls = await start(
-      { JUDGE_TLS_CERT_FILE: pki.certFile, JUDGE_TLS_KEY_FILE: pki.keyFile, JUDGE_HEALTH_PORT: '0' },
+      {
+        JUDGE_TLS_CERT_FILE: certs.server.certFile,
+        JUDGE_TLS_KEY_FILE: certs.server.keyFile,
+        JUDGE_HEALTH_PORT: '0',
+      },
       lines,
     );
     assert.ok(lines.includes('grpc: tls (server auth)'), lines.join('\n'));
-    const results = await judgeBatch(tls.address, credentials.createSsl(pki.ca));
+    const results = await judgeBatch(tls.address, credentials.createSsl(Buffer.from(certs.ca.certPem)));
     assert.deepEqual(
       results.map((r) => r.status),
       [judgeV1.JudgeStatus.JUDGE_STATUS_OK, judgeV1.JudgeStatus.JUDGE_STATUS_OK],
@@ -139,8 +119,8 @@ describe('judge-server TLS', { skip }, () => {
 
   it('the health port answers SERVING in plaintext and serves nothing else', async () => {
     const tls = await start({
-      JUDGE_TLS_CERT_FILE: pki.certFile,
-      JUDGE_TLS_KEY_FILE: pki.keyFile,
+      JUDGE_TLS_CERT_FILE: certs.server.certFile,
+      JUDGE_TLS_KEY_FILE: certs.server.keyFile,
       JUDGE_HEALTH_PORT: '0',
     });
     assert.ok(tls.healthAddress !== undefined);
@@ -160,22 +140,28 @@ describe('judge-server TLS', { skip }, () => {
     const lines: string[] = [];
     const mtls = await start(
       {
-        JUDGE_TLS_CERT_FILE: pki.certFile,
-        JUDGE_TLS_KEY_FILE: pki.keyFile,
-        JUDGE_TLS_CLIENT_CA_FILE: pki.caFile,
+        JUDGE_TLS_CERT_FILE: certs.server.certFile,
+        JUDGE_TLS_KEY_FILE: certs.server.keyFile,
+        JUDGE_TLS_CLIENT_CA_FILE: certs.ca.certFile,
       },
       lines,
     );
     assert.ok(lines.includes('grpc: tls (mutual)'), lines.join('\n'));
     const withCert = await judgeBatch(
       mtls.address,
-      credentials.createSsl(pki.ca, pki.clientKey, pki.clientCert),
+      credentials.createSsl(
+        Buffer.from(certs.ca.certPem),
+        Buffer.from(certs.client.keyPem),
+        Buffer.from(certs.client.certPem),
+      ),
     );
     assert.deepEqual(
       withCert.map((r) => r.score),
       plainScores,
     );
-    const without = await rejection(judgeBatch(mtls.address, credentials.createSsl(pki.ca)));
+    const without = await rejection(
+      judgeBatch(mtls.address, credentials.createSsl(Buffer.from(certs.ca.certPem))),
+    );
     assert.equal(without.code, 'UNAVAILABLE');
   });
 
@@ -192,29 +178,32 @@ describe('judge-server TLS', { skip }, () => {
         },
       );
     fail(
-      { JUDGE_TLS_CERT_FILE: pki.certFile },
+      { JUDGE_TLS_CERT_FILE: certs.server.certFile },
       /JUDGE_TLS_CERT_FILE and JUDGE_TLS_KEY_FILE go together: set both or neither \(only JUDGE_TLS_CERT_FILE is set\)/,
     );
     fail(
-      { JUDGE_TLS_KEY_FILE: pki.keyFile },
+      { JUDGE_TLS_KEY_FILE: certs.server.keyFile },
       /JUDGE_TLS_CERT_FILE and JUDGE_TLS_KEY_FILE go together: set both or neither \(only JUDGE_TLS_KEY_FILE is set\)/,
     );
     fail(
-      { JUDGE_TLS_CERT_FILE: join(pki.dir, 'missing.pem'), JUDGE_TLS_KEY_FILE: pki.keyFile },
+      { JUDGE_TLS_CERT_FILE: join(certs.dir, 'missing.pem'), JUDGE_TLS_KEY_FILE: certs.server.keyFile },
       /JUDGE_TLS_CERT_FILE .*missing\.pem cannot be read \(ENOENT\)/,
     );
     fail(
-      { JUDGE_TLS_CERT_FILE: pki.certFile, JUDGE_TLS_KEY_FILE: pki.clientKeyFile },
+      { JUDGE_TLS_CERT_FILE: certs.server.certFile, JUDGE_TLS_KEY_FILE: certs.client.keyFile },
       /JUDGE_TLS_CERT_FILE \/ JUDGE_TLS_KEY_FILE: not a usable PEM certificate and matching private key/,
     );
-    fail({ JUDGE_TLS_CLIENT_CA_FILE: pki.caFile }, /JUDGE_TLS_CLIENT_CA_FILE needs JUDGE_TLS_CERT_FILE/);
+    fail(
+      { JUDGE_TLS_CLIENT_CA_FILE: certs.ca.certFile },
+      /JUDGE_TLS_CLIENT_CA_FILE needs JUDGE_TLS_CERT_FILE/,
+    );
     const ok = loadJudgeServerConfig({ ...base });
     assert.equal(ok.tls, undefined);
     assert.ok(Object.isFrozen(ok));
   });
 
   it('main.ts exits 2 with one line naming an unreadable file', async () => {
-    const missing = join(pki.dir, 'nope.key');
+    const missing = join(certs.dir, 'nope.key');
     const result = await new Promise<{ code: number | null; stderr: string }>((done) => {
       execFile(
         process.execPath,
@@ -224,7 +213,7 @@ describe('judge-server TLS', { skip }, () => {
           env: {
             ...process.env,
             JUDGE_MODEL_DIR: fixture.dir,
-            JUDGE_TLS_CERT_FILE: pki.certFile,
+            JUDGE_TLS_CERT_FILE: certs.server.certFile,
             JUDGE_TLS_KEY_FILE: missing,
           },
         },

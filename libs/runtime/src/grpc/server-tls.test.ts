@@ -9,7 +9,11 @@ import { health } from '@verdict/proto';
 import { isVerdictError } from '../errors/verdict-error.js';
 import { createLifecycle } from '../lifecycle/lifecycle.js';
 import type { RuntimeLogger } from '../lifecycle/logger.js';
-import { createTestCertificates, opensslMissingReason } from '../testing/tls-certificates.js';
+import {
+  createTestCertificates,
+  opensslMissingReason,
+  type TestCertificates,
+} from '../testing/tls-certificates.js';
 import { createGrpcClient } from './client.js';
 import { ServingStatus } from './health.js';
 import { createGrpcServer, type GrpcServer } from './server.js';
@@ -18,40 +22,6 @@ import { resolveGrpcServerTls } from './server-tls.js';
 const silent: RuntimeLogger = { debug() {}, info() {}, warn() {}, error() {} };
 const SERVER_NAME = 'grpc.verdict.test';
 const skip = opensslMissingReason();
-
-interface Pki {
-  dir: string;
-  ca: Buffer;
-  caFile: string;
-  certFile: string;
-  keyFile: string;
-  clientCert: Buffer;
-  clientKey: Buffer;
-  otherCa: Buffer;
-}
-
-/** A throwaway CA, a server certificate for SERVER_NAME, a client certificate, an unrelated CA. */
-function makePki(): { pki: Pki; cleanup: () => void } {
-  const certs = createTestCertificates({ serverNames: [SERVER_NAME] });
-  const other = createTestCertificates({ serverNames: [SERVER_NAME] });
-  const pki: Pki = {
-    dir: certs.dir,
-    ca: Buffer.from(certs.ca.certPem),
-    caFile: certs.ca.certFile,
-    certFile: certs.server.certFile,
-    keyFile: certs.server.keyFile,
-    clientCert: Buffer.from(certs.client.certPem),
-    clientKey: Buffer.from(certs.client.keyPem),
-    otherCa: Buffer.from(other.ca.certPem),
-  };
-  return {
-    pki,
-    cleanup: () => {
-      certs.cleanup();
-      other.cleanup();
-    },
-  };
-}
 
 async function checkHealth(address: string, creds: ChannelCredentials): Promise<ServingStatus> {
   const client = createGrpcClient(health.HealthClient, address, {
@@ -67,8 +37,9 @@ async function checkHealth(address: string, creds: ChannelCredentials): Promise<
 }
 
 describe('createGrpcServer with tls', { skip }, () => {
-  let pki: Pki;
-  let cleanupPki: (() => void) | undefined;
+  let certs: TestCertificates;
+  // An unrelated CA: a client trusting only it must refuse the server.
+  let otherCerts: TestCertificates;
   const servers: GrpcServer[] = [];
   const start = async (options: Parameters<typeof createGrpcServer>[0]): Promise<GrpcServer> => {
     const server = createGrpcServer({ host: '127.0.0.1', logger: silent, ...options });
@@ -78,24 +49,32 @@ describe('createGrpcServer with tls', { skip }, () => {
   };
 
   before(() => {
-    ({ pki, cleanup: cleanupPki } = makePki());
+    certs = createTestCertificates({ serverNames: [SERVER_NAME] });
+    otherCerts = createTestCertificates({ serverNames: [SERVER_NAME] });
   });
   after(async () => {
     await Promise.all(servers.map((s) => s.stop()));
-    cleanupPki?.();
+    certs?.cleanup();
+    otherCerts?.cleanup();
   });
 
   it('server auth: answers a client trusting the CA, refuses plaintext and an untrusting client', async () => {
-    const server = await start({ port: 0, tls: { certFile: pki.certFile, keyFile: pki.keyFile } });
+    const server = await start({
+      port: 0,
+      tls: { certFile: certs.server.certFile, keyFile: certs.server.keyFile },
+    });
     assert.equal(server.transport, 'tls (server auth)');
-    assert.equal(await checkHealth(server.address, credentials.createSsl(pki.ca)), ServingStatus.SERVING);
+    assert.equal(
+      await checkHealth(server.address, credentials.createSsl(Buffer.from(certs.ca.certPem))),
+      ServingStatus.SERVING,
+    );
     await assert.rejects(checkHealth(server.address, credentials.createInsecure()), (e: unknown) => {
       assert.ok(isVerdictError(e));
       assert.equal(e.code, 'UNAVAILABLE');
       return true;
     });
     await assert.rejects(
-      checkHealth(server.address, credentials.createSsl(pki.otherCa)),
+      checkHealth(server.address, credentials.createSsl(Buffer.from(otherCerts.ca.certPem))),
       /UNAVAILABLE|unavailable/i,
     );
   });
@@ -103,16 +82,27 @@ describe('createGrpcServer with tls', { skip }, () => {
   it('mutual: requires a client certificate from the client CA', async () => {
     const server = await start({
       port: 0,
-      tls: { certFile: pki.certFile, keyFile: pki.keyFile, clientCaFile: pki.caFile },
+      tls: {
+        certFile: certs.server.certFile,
+        keyFile: certs.server.keyFile,
+        clientCaFile: certs.ca.certFile,
+      },
     });
     assert.equal(server.transport, 'tls (mutual)');
-    const withCert = credentials.createSsl(pki.ca, pki.clientKey, pki.clientCert);
+    const withCert = credentials.createSsl(
+      Buffer.from(certs.ca.certPem),
+      Buffer.from(certs.client.keyPem),
+      Buffer.from(certs.client.certPem),
+    );
     assert.equal(await checkHealth(server.address, withCert), ServingStatus.SERVING);
-    await assert.rejects(checkHealth(server.address, credentials.createSsl(pki.ca)), (e: unknown) => {
-      assert.ok(isVerdictError(e));
-      assert.equal(e.code, 'UNAVAILABLE');
-      return true;
-    });
+    await assert.rejects(
+      checkHealth(server.address, credentials.createSsl(Buffer.from(certs.ca.certPem))),
+      (e: unknown) => {
+        assert.ok(isVerdictError(e));
+        assert.equal(e.code, 'UNAVAILABLE');
+        return true;
+      },
+    );
   });
 
   it('a plaintext health-only server shares the status table and follows the lifecycle', async () => {
@@ -122,7 +112,7 @@ describe('createGrpcServer with tls', { skip }, () => {
       port: 0,
       logger: silent,
       lifecycle,
-      tls: { cert: readFileSync(pki.certFile), key: readFileSync(pki.keyFile, 'utf8') },
+      tls: { cert: readFileSync(certs.server.certFile), key: readFileSync(certs.server.keyFile, 'utf8') },
     });
     const probe = createGrpcServer({
       host: '127.0.0.1',
@@ -141,7 +131,10 @@ describe('createGrpcServer with tls', { skip }, () => {
       assert.equal(await checkHealth(probe.address, plain), ServingStatus.NOT_SERVING);
       main.health.setReady('test.v1.Thing', true);
       assert.equal(await checkHealth(probe.address, plain), ServingStatus.SERVING);
-      assert.equal(await checkHealth(main.address, credentials.createSsl(pki.ca)), ServingStatus.SERVING);
+      assert.equal(
+        await checkHealth(main.address, credentials.createSsl(Buffer.from(certs.ca.certPem))),
+        ServingStatus.SERVING,
+      );
       // The probe port serves health only.
       const thing = createGrpcClient(health.HealthClient, probe.address, { defaultDeadlineMs: 3_000 });
       try {
@@ -164,28 +157,38 @@ describe('createGrpcServer with tls', { skip }, () => {
         return true;
       });
     fail(
-      () => createGrpcServer({ port: 0, logger: silent, tls: { certFile: pki.certFile } }),
+      () => createGrpcServer({ port: 0, logger: silent, tls: { certFile: certs.server.certFile } }),
       /tls\.cert and tls\.key go together: set both or neither \(only tls\.cert is set\)/,
     );
     fail(
       () =>
         resolveGrpcServerTls(
-          { certFile: join(pki.dir, 'missing.pem'), keyFile: pki.keyFile },
+          { certFile: join(certs.dir, 'missing.pem'), keyFile: certs.server.keyFile },
           { cert: 'X_CERT_FILE', key: 'X_KEY_FILE' },
         ),
       /^X_CERT_FILE .*missing\.pem cannot be read \(ENOENT\)$/,
     );
     // The client's key does not belong to the server certificate.
     fail(
-      () => resolveGrpcServerTls({ certFile: pki.certFile, key: pki.clientKey }),
+      () => resolveGrpcServerTls({ certFile: certs.server.certFile, key: Buffer.from(certs.client.keyPem) }),
       /tls\.cert \/ tls\.key: not a usable PEM certificate and matching private key/,
     );
     fail(
-      () => resolveGrpcServerTls({ certFile: pki.certFile, keyFile: pki.keyFile, clientCa: 'not a pem' }),
+      () =>
+        resolveGrpcServerTls({
+          certFile: certs.server.certFile,
+          keyFile: certs.server.keyFile,
+          clientCa: 'not a pem',
+        }),
       /tls\.clientCa: not a usable PEM CA bundle/,
     );
     fail(
-      () => resolveGrpcServerTls({ certFile: pki.certFile, keyFile: pki.keyFile, requireClientCert: true }),
+      () =>
+        resolveGrpcServerTls({
+          certFile: certs.server.certFile,
+          keyFile: certs.server.keyFile,
+          requireClientCert: true,
+        }),
       /requiring client certificates needs tls\.clientCa/,
     );
   });
