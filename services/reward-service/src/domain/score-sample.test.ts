@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { commonV1, type judgeV1 } from '@verdict/proto';
-import { type AskJudge, type RewardSettings, scoreSample } from './score-sample.js';
+import { type AskJudge, type RewardSettings, scoreGroup, scoreSample } from './score-sample.js';
 
 const OK = commonV1.RewardStatus.REWARD_STATUS_OK;
 
@@ -120,5 +120,82 @@ describe('scoreSample', () => {
       judgeSaying(0.55),
     );
     assert.equal(r.status, commonV1.RewardStatus.REWARD_STATUS_ABSTAIN);
+  });
+});
+
+describe('scoreGroup (rerank term)', () => {
+  const scoresById: Record<string, number> = { a: 0.9, b: 0.2, c: 0.5, d: 0.5 };
+  const byId: AskJudge = async (item) => {
+    const judge = judgeSaying(scoresById[item.id] ?? Number.NaN);
+    return judge(item);
+  };
+  const unl = (id: string) => ({
+    id,
+    question: 'Q',
+    completion: '#### 3',
+    labeled: false,
+    gold: () => undefined,
+  });
+  const rerankSettings = (vr: number, judge: number, rerank: number): RewardSettings => ({
+    ...settings(0, 1),
+    mix: { weights: { vr, judge, rerank }, judgeOnLabeled: true },
+  });
+
+  it('ranks the judge scores within the group and mixes μ/ρ (renormalised for unlabeled)', async () => {
+    const results = await scoreGroup(['a', 'b', 'c', 'd'].map(unl), rerankSettings(0.5, 0.25, 0.25), byId);
+    const expectedRank = [1, 0, 0.5, 0.5];
+    results.forEach((r, i) => {
+      const rank = expectedRank[i]!;
+      const judge = scoresById['abcd'[i]!]!;
+      assert.equal(r.status, OK);
+      assert.equal(r.components?.rerank?.status, OK);
+      assert.equal(r.components?.rerank?.value, rank);
+      assert.ok(Math.abs(r.total - (0.5 * judge + 0.5 * rank)) < 1e-12);
+      assert.deepEqual(r.effectiveWeights, { lambdaVr: 0, muJudge: 0.5, rhoRerank: 0.5 });
+    });
+  });
+
+  it('a member whose judge failed is left out of the ranking; its rerank is unavailable', async () => {
+    const flaky: AskJudge = async (item) =>
+      item.id === 'b' ? { kind: 'error', message: 'judge down' } : byId(item);
+    const [a, b, c] = await scoreGroup(['a', 'b', 'c'].map(unl), rerankSettings(0, 0.5, 0.5), flaky);
+    assert.equal(a?.components?.rerank?.value, 1, 'a ranks above c only');
+    assert.equal(c?.components?.rerank?.value, 0);
+    assert.equal(b?.status, commonV1.RewardStatus.REWARD_STATUS_ERROR, 'masked by its judge term');
+    assert.equal(b?.components?.rerank?.status, commonV1.RewardStatus.REWARD_STATUS_ABSTAIN);
+    assert.match(b?.components?.rerank?.message ?? '', /unavailable: no judge score/);
+  });
+
+  it('ρ = 1 (μ = 0) still asks the judge once per sample but reports no judge term', async () => {
+    const judge = judgeSaying(0.4);
+    const [x, y] = await scoreGroup([unl('x'), unl('y')], rerankSettings(0, 0, 1), judge);
+    assert.equal(judge.asked.length, 2);
+    assert.equal(x?.components?.judge, undefined);
+    assert.equal(x?.components?.judgeDetail?.score, 0.4, 'the judge output is still attached');
+    assert.equal(x?.total, 0.5);
+    assert.equal(y?.total, 0.5);
+  });
+
+  it('a group of one: rerank unavailable, weights renormalised (not 0, not masked)', async () => {
+    const [only] = await scoreGroup([unl('a')], rerankSettings(0.4, 0.3, 0.3), byId);
+    assert.equal(only?.status, OK);
+    assert.equal(only?.total, 0.9);
+    assert.deepEqual(only?.effectiveWeights, { lambdaVr: 0, muJudge: 1, rhoRerank: 0 });
+    assert.match(only?.components?.rerank?.message ?? '', /unavailable: group has 1 member/);
+    const alone = await scoreSample(unl('a'), rerankSettings(0, 0, 1), byId);
+    assert.equal(alone.status, commonV1.RewardStatus.REWARD_STATUS_ERROR, 'ρ = 1 and no rank: masked');
+    assert.match(alone.message, /rerank unavailable \(sample is not in a group\)/);
+  });
+
+  it('labeled without judgeOnLabeled: rerank is not planned, the judge is not asked', async () => {
+    const judge = judgeSaying(0.4);
+    const [r] = await scoreGroup(
+      [labeled('#### 4', '4')],
+      { ...settings(1, 0), mix: { weights: { vr: 0.5, judge: 0, rerank: 0.5 }, judgeOnLabeled: false } },
+      judge,
+    );
+    assert.equal(judge.asked.length, 0);
+    assert.equal(r?.total, 1);
+    assert.equal(r?.components?.rerank, undefined);
   });
 });

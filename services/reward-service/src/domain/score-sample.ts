@@ -8,12 +8,16 @@ import {
 } from '@verdict/data';
 import { commonV1, type judgeV1, type rewardV1 } from '@verdict/proto';
 import {
-  createRewardScorer,
   type MixedReward,
+  mixRewardComponents,
+  planRewardTerms,
+  type QuestionSource,
   type RewardComponent,
   type RewardMixConfig,
   type RewardStatus,
+  type RewardTerm,
 } from '@verdict/rl';
+import { computeGroupRerank, type RerankOutcome } from './group-rerank.js';
 
 /** One completion to score. `gold` is a getter so λ = 0 provably never reads it. */
 export interface SampleToScore {
@@ -76,62 +80,151 @@ function toWireComponent(c: RewardComponent | undefined): rewardV1.RewardCompone
     : { status: STATUS[c.status], value: 0, message: c.detail ?? '' };
 }
 
+/** A sample after its own terms are computed, before the group-relative rerank term. */
+export interface JudgedSample {
+  readonly source: QuestionSource;
+  /** The planned VR / judge components, as computed. */
+  readonly components: Readonly<Partial<Record<'vr' | 'judge', RewardComponent>>>;
+  /** The rerank term is planned for this sample (ρ > 0 and routed for its source). */
+  readonly needsRerank: boolean;
+  /** The judge score the rerank term ranks; undefined when the judge call gave none. */
+  readonly judgeScore: number | undefined;
+  readonly judgeDetail: judgeV1.JudgeResult | undefined;
+  readonly extractedAnswer: string;
+}
+
+function vrComponent(sample: SampleToScore, extraction: ReturnType<typeof extractAnswer>): RewardComponent {
+  const goldText = sample.gold();
+  if (goldText === undefined) return { status: 'ERROR', detail: 'labeled sample without a gold answer' };
+  const goldValue = parseGold(goldText);
+  if (goldValue === undefined) {
+    return { status: 'ERROR', detail: `gold answer ${JSON.stringify(goldText)} does not parse` };
+  }
+  return { status: 'OK', value: answersEqual(extractionValue(extraction), goldValue) ? 1 : 0 };
+}
+
 /**
- * Scores one sample: the planned terms only (per-source routing from `planRewardTerms`), the
- * judge asked at most once, mixed by `@verdict/rl`. A term that could not be computed masks
- * the sample with a typed status; the total is then 0 on the wire but the status is not OK.
+ * Computes a sample's own terms: VR (only when planned, so with λ = 0 the gold answer is never
+ * read) and the judge, asked at most once when the judge or the rerank term is planned (rerank
+ * ranks the judge score: no extra model call). A thrown scorer becomes an ERROR component.
  */
-export async function scoreSample(
+export async function judgeSample(
   sample: SampleToScore,
   settings: RewardSettings,
   askJudge: AskJudge | undefined,
-): Promise<rewardV1.RewardResult> {
-  let judgeDetail: judgeV1.JudgeResult | undefined;
+): Promise<JudgedSample> {
+  const source: QuestionSource = sample.labeled ? 'labeled' : 'unlabeled';
+  const planned = new Set(planRewardTerms(settings.mix, source).map((p) => p.term));
   const extraction = extractAnswer(sample.completion, settings.extractionMode);
-  const scorer = createRewardScorer<() => string | undefined, SampleToScore>(settings.mix, {
-    vr: (gold) => {
-      const goldText = gold();
-      if (goldText === undefined) return { status: 'ERROR', detail: 'labeled sample without a gold answer' };
-      const goldValue = parseGold(goldText);
-      if (goldValue === undefined) {
-        return { status: 'ERROR', detail: `gold answer ${JSON.stringify(goldText)} does not parse` };
+  const components: Partial<Record<'vr' | 'judge', RewardComponent>> = {};
+  const guard = (term: string, compute: () => RewardComponent): RewardComponent => {
+    try {
+      return compute();
+    } catch (error) {
+      return {
+        status: 'ERROR',
+        detail: `${term} scorer threw: ${error instanceof Error ? error.message : String(error)}`,
+      };
+    }
+  };
+  if (planned.has('vr')) components.vr = guard('vr', () => vrComponent(sample, extraction));
+  let judgeDetail: judgeV1.JudgeResult | undefined;
+  let judgeScore: number | undefined;
+  if (planned.has('judge') || planned.has('rerank')) {
+    let outcome: JudgeCallOutcome;
+    if (askJudge === undefined) outcome = { kind: 'error', message: 'no judge configured' };
+    else {
+      try {
+        outcome = await askJudge({
+          id: sample.id,
+          question: sample.question,
+          solution: sample.completion,
+          templateName: settings.judgeTemplateName,
+        });
+      } catch (error) {
+        outcome = { kind: 'error', message: `judge scorer threw: ${String(error)}` };
       }
-      return { status: 'OK', value: answersEqual(extractionValue(extraction), goldValue) ? 1 : 0 };
-    },
-    judge: async (s) => {
-      if (askJudge === undefined) return { status: 'ERROR', detail: 'no judge configured' };
-      const outcome = await askJudge({
-        id: s.id,
-        question: s.question,
-        solution: s.completion,
-        templateName: settings.judgeTemplateName,
-      });
-      if (outcome.kind === 'result') judgeDetail = outcome.result;
-      return judgeComponent(outcome, settings.abstainBand);
-    },
-  });
-  const mixed: MixedReward = await scorer.score(
-    sample.labeled
-      ? { source: 'labeled', gold: sample.gold, context: sample }
-      : { source: 'unlabeled', context: sample },
-  );
-  const components: rewardV1.RewardComponents = {
-    verifiable: toWireComponent(mixed.components.vr),
-    judge: toWireComponent(mixed.components.judge),
-    rerank: toWireComponent(mixed.components.rerank),
+    }
+    if (outcome.kind === 'result') {
+      judgeDetail = outcome.result;
+      if (outcome.result.status === JUDGE_OK && Number.isFinite(outcome.result.score)) {
+        judgeScore = outcome.result.score;
+      }
+    }
+    if (planned.has('judge')) components.judge = judgeComponent(outcome, settings.abstainBand);
+  }
+  return {
+    source,
+    components,
+    needsRerank: planned.has('rerank'),
+    judgeScore,
     judgeDetail,
     extractedAnswer: extraction.kind === 'missing' ? '' : extraction.raw,
   };
+}
+
+/**
+ * Mixes a judged sample with its rerank outcome (`computeGroupRerank`). An unavailable rerank
+ * term is left out with the other weights renormalised; on the wire it is an ABSTAIN component
+ * saying why, with effective ρ = 0. A term that could not be computed masks the sample with a
+ * typed status; the total is then 0 on the wire but the status is not OK.
+ */
+export function finishSample(
+  judged: JudgedSample,
+  settings: RewardSettings,
+  rerank: RerankOutcome | undefined,
+): rewardV1.RewardResult {
+  const components: Partial<Record<RewardTerm, RewardComponent>> = { ...judged.components };
+  const unavailable: Partial<Record<RewardTerm, string>> = {};
+  if (judged.needsRerank) {
+    const outcome = rerank ?? { kind: 'unavailable', reason: 'sample is not in a group' };
+    if (outcome.kind === 'value') components.rerank = { status: 'OK', value: outcome.value };
+    else unavailable.rerank = outcome.reason;
+  }
+  const mixed: MixedReward = mixRewardComponents(settings.mix, judged.source, components, { unavailable });
+  const wireRerank =
+    unavailable.rerank === undefined
+      ? toWireComponent(mixed.components.rerank)
+      : { status: STATUS.ABSTAIN, value: 0, message: `unavailable: ${unavailable.rerank}` };
   return {
     total: mixed.reward ?? 0,
     status: STATUS[mixed.status],
     message: mixed.detail ?? '',
-    components,
-    provenance: judgeDetail?.provenance,
+    components: {
+      verifiable: toWireComponent(mixed.components.vr ?? judged.components.vr),
+      judge: toWireComponent(mixed.components.judge ?? judged.components.judge),
+      rerank: wireRerank,
+      judgeDetail: judged.judgeDetail,
+      extractedAnswer: judged.extractedAnswer,
+    },
+    provenance: judged.judgeDetail?.provenance,
     effectiveWeights: {
       lambdaVr: mixed.weights.vr ?? 0,
       muJudge: mixed.weights.judge ?? 0,
       rhoRerank: mixed.weights.rerank ?? 0,
     },
   };
+}
+
+/**
+ * Scores one sample on its own. With ρ > 0 it has no group to be ranked in, so its rerank term
+ * is unavailable (weights renormalised); use `scoreGroup` for the G samples of a question.
+ */
+export async function scoreSample(
+  sample: SampleToScore,
+  settings: RewardSettings,
+  askJudge: AskJudge | undefined,
+): Promise<rewardV1.RewardResult> {
+  return finishSample(await judgeSample(sample, settings, askJudge), settings, undefined);
+}
+
+/** Scores the samples of one group: each judged, ranked together by judge score, mixed. */
+export async function scoreGroup(
+  samples: readonly SampleToScore[],
+  settings: RewardSettings,
+  askJudge: AskJudge | undefined,
+): Promise<rewardV1.RewardResult[]> {
+  const judged = await Promise.all(samples.map((s) => judgeSample(s, settings, askJudge)));
+  const reranks = computeGroupRerank(judged.map((j) => j.judgeScore));
+  return judged.map((j, i) => finishSample(j, settings, reranks[i]));
 }
