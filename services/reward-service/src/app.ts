@@ -18,8 +18,16 @@ import {
 import { createJudgeAsker, type JudgeAsker } from './clients/judge-asker.js';
 import { judgeTransportOf } from './clients/judge-tls.js';
 import type { RewardServiceConfig } from './config.js';
-import { createGeneratedHandler } from './consumers/generated-consumer.js';
-import { type RewardSettings, type SampleToScore, scoreSample } from './domain/score-sample.js';
+import { createGeneratedHandler, type GeneratedHandler } from './consumers/generated-consumer.js';
+import {
+  finishSample,
+  type JudgedSample,
+  judgeSample,
+  type RewardSettings,
+  type SampleToScore,
+  scoreGroup,
+  scoreSample,
+} from './domain/score-sample.js';
 import { createRewardHandlers } from './rpc/reward-rpc.js';
 import { generatedConsumerSpec, ROLLOUTS_STREAM } from './streams.js';
 
@@ -77,6 +85,26 @@ export function createRewardServiceApp(
     scoreLatency.record(Date.now() - startedMs);
     return result;
   };
+  const scoreRpcGroup = async (samples: readonly SampleToScore[], settings: RewardSettings) => {
+    const startedMs = Date.now();
+    const results = await scoreGroup(samples, settings, judge?.ask);
+    for (let i = 0; i < results.length; i++) scoreLatency.record(Date.now() - startedMs);
+    return results;
+  };
+  const rerankOn = config.rhoRerank > 0;
+  // ρ > 0: held samples occupy consume-loop slots while they wait for their group, so the loop
+  // gets REWARD_RERANK_MAX_HELD slots on top of REWARD_CONCURRENCY, and the judge calls alone
+  // are limited to REWARD_CONCURRENCY.
+  const pullSlots = rerankOn ? config.concurrency + config.rerankMaxHeld : config.concurrency;
+  const judgeSlots = createSlots(config.concurrency);
+  const judgeLimited = (sample: SampleToScore): Promise<JudgedSample> =>
+    judgeSlots.run(async () => {
+      const startedMs = Date.now();
+      const judged = await judgeSample(sample, defaults, judge?.ask);
+      scoreLatency.record(Date.now() - startedMs);
+      return judged;
+    });
+  let handler: GeneratedHandler | undefined;
 
   const server = createGrpcServer({
     name: 'reward-service',
@@ -88,7 +116,10 @@ export function createRewardServiceApp(
     interceptors: [createTracingServerInterceptor()],
     observers: [createGrpcMetricsObserver()],
   });
-  server.addService(rewardV1.RewardServiceService, createRewardHandlers({ defaults, score, maxItems: 1024 }));
+  server.addService(
+    rewardV1.RewardServiceService,
+    createRewardHandlers({ defaults, scoreGroup: scoreRpcGroup, maxItems: 1024 }),
+  );
   server.health.setReady(REWARD_SERVICE_NAME, false);
 
   lifecycle.register(
@@ -114,7 +145,13 @@ export function createRewardServiceApp(
       });
       await messaging.ensureStream(ROLLOUTS_STREAM);
       await messaging.ensureConsumer(
-        generatedConsumerSpec(config.consumerName, config.ackWaitMs, config.maxDeliver),
+        generatedConsumerSpec(
+          config.consumerName,
+          config.ackWaitMs,
+          config.maxDeliver,
+          // JetStream's default is 1000; raise it when one replica alone may hold more.
+          rerankOn ? Math.max(1000, pullSlots) : undefined,
+        ),
       );
     },
     stop: () => messaging?.close(),
@@ -140,8 +177,17 @@ export function createRewardServiceApp(
     start: () => {
       const m = messaging!;
       if (deps.consume !== false) {
-        const handler = createGeneratedHandler({
+        handler = createGeneratedHandler({
           score: (sample) => score(sample, defaults),
+          ...(rerankOn
+            ? {
+                rerank: {
+                  judge: judgeLimited,
+                  finish: (judged, outcome) => finishSample(judged, defaults, outcome),
+                  groupTimeoutMs: config.rerankGroupTimeoutMs,
+                },
+              }
+            : {}),
           publish: (subject, data, msgId) => m.publish(subject, data, { msgId }),
           logger,
           onScored: (rolloutId, reward, duplicate) => {
@@ -152,7 +198,7 @@ export function createRewardServiceApp(
         consumeLoop = m.consume({
           stream: ROLLOUTS_STREAM.name,
           consumer: config.consumerName,
-          concurrency: config.concurrency,
+          concurrency: pullSlots,
           signal: stopConsuming.signal,
           handler,
           onError: (error) => logger.warn('scoring failed; message will be redelivered', { error }),
@@ -162,6 +208,8 @@ export function createRewardServiceApp(
     },
     stop: async () => {
       stopConsuming.abort();
+      // Held samples are not waited for: nak'd now, redelivered and re-judged as whole groups.
+      handler?.close();
       consumeStats = await consumeLoop;
     },
   });
@@ -177,6 +225,25 @@ export function createRewardServiceApp(
     },
     get consumeStats() {
       return consumeStats;
+    },
+  };
+}
+
+/** At most `limit` calls of `run` at once (the rest wait in arrival order). */
+function createSlots(limit: number): { run<T>(task: () => Promise<T>): Promise<T> } {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return {
+    async run(task) {
+      if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+      else active++;
+      try {
+        return await task();
+      } finally {
+        const next = waiting.shift();
+        if (next === undefined) active--;
+        else next();
+      }
     },
   };
 }

@@ -51,7 +51,24 @@ const schema = defineConfig({
   },
   lambdaVr: env.number('REWARD_LAMBDA_VR', { default: 0.5, min: 0, max: 1, description: 'λ' }),
   muJudge: env.number('REWARD_MU_JUDGE', { default: 0.5, min: 0, max: 1, description: 'μ' }),
-  rhoRerank: env.number('REWARD_RHO_RERANK', { default: 0, min: 0, max: 1, description: 'ρ (must be 0)' }),
+  rhoRerank: env.number('REWARD_RHO_RERANK', {
+    default: 0,
+    min: 0,
+    max: 1,
+    description: 'ρ, rerank weight (group-relative rank of the judge score)',
+  }),
+  rerankGroupTimeoutMs: env.durationMs('REWARD_RERANK_GROUP_TIMEOUT', {
+    default: 30_000,
+    min: 1,
+    description:
+      'ρ > 0: longest wait for a group to complete before its members are published without rerank',
+  }),
+  rerankMaxHeld: env.int('REWARD_RERANK_MAX_HELD', {
+    default: 256,
+    min: 1,
+    max: 65_536,
+    description: 'ρ > 0: judged samples held unacked while their group completes',
+  }),
   judgeOnLabeled: env.bool('REWARD_JUDGE_ON_LABELED', {
     default: true,
     description: 'labeled questions also get the judge term',
@@ -80,7 +97,7 @@ const schema = defineConfig({
 
 export type RewardServiceConfig = ConfigOf<typeof schema.shape>;
 
-/** Variables plus cross-field rules (weights sum to 1, a judge when μ > 0), all problems at once. */
+/** Variables plus cross-field rules (weights sum to 1, a judge when μ or ρ > 0), all problems at once. */
 export function loadRewardServiceConfig(source: Record<string, string | undefined>): RewardServiceConfig {
   const config = schema.load(source);
   const problems: string[] = [];
@@ -88,10 +105,8 @@ export function loadRewardServiceConfig(source: Record<string, string | undefine
   if (Math.abs(sum - 1) > 1e-9) {
     problems.push(`REWARD_LAMBDA_VR + REWARD_MU_JUDGE + REWARD_RHO_RERANK must be 1 (got ${sum})`);
   }
-  if (config.rhoRerank !== 0)
-    problems.push('REWARD_RHO_RERANK: the rerank term is not implemented yet (use 0)');
-  if (config.muJudge > 0 && config.judgeAddress === undefined) {
-    problems.push('JUDGE_ADDRESS is not set: required when REWARD_MU_JUDGE > 0');
+  if ((config.muJudge > 0 || config.rhoRerank > 0) && config.judgeAddress === undefined) {
+    problems.push('JUDGE_ADDRESS is not set: required when REWARD_MU_JUDGE or REWARD_RHO_RERANK > 0');
   }
   problems.push(...judgeTlsProblems(config.judgeTls));
   problems.push(...natsConnectionProblems(config.natsConnection));

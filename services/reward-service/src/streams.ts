@@ -11,7 +11,12 @@ export function scoredMessageId(rolloutId: string): string {
 }
 
 /** Durable pull consumer shared by all replicas (queue semantics: each message to one replica). */
-export function generatedConsumerSpec(name: string, ackWaitMs: number, maxDeliver: number): ConsumerSpec {
+export function generatedConsumerSpec(
+  name: string,
+  ackWaitMs: number,
+  maxDeliver: number,
+  maxAckPending?: number,
+): ConsumerSpec {
   return {
     stream: ROLLOUTS_STREAM.name,
     name,
@@ -19,5 +24,7 @@ export function generatedConsumerSpec(name: string, ackWaitMs: number, maxDelive
     ackWaitMs,
     maxDeliver,
     deliverPolicy: 'all',
+    // ρ > 0 holds whole groups unacked: the server must let that many be pending at once.
+    ...(maxAckPending === undefined ? {} : { maxAckPending }),
   };
 }

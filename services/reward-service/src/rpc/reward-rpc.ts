@@ -5,7 +5,11 @@ import type { RewardSettings, SampleToScore } from '../domain/score-sample.js';
 
 export interface RewardRpcDeps {
   readonly defaults: RewardSettings;
-  readonly score: (sample: SampleToScore, settings: RewardSettings) => Promise<rewardV1.RewardResult>;
+  /** Scores the samples of one group together (ranked for the rerank term when ρ > 0). */
+  readonly scoreGroup: (
+    samples: readonly SampleToScore[],
+    settings: RewardSettings,
+  ) => Promise<rewardV1.RewardResult[]>;
   readonly maxItems: number;
 }
 
@@ -23,15 +27,6 @@ function settingsFor(config: rewardV1.RewardConfig | undefined, defaults: Reward
     throw new VerdictError('INVALID_ARGUMENT', `config.weights: ${problems.join('; ')}`, {
       field: 'config.weights',
     });
-  }
-  if (mix.weights.rerank !== 0) {
-    throw new VerdictError(
-      'INVALID_ARGUMENT',
-      'config.weights.rho_rerank: rerank is not implemented (use 0)',
-      {
-        field: 'config.weights.rho_rerank',
-      },
-    );
   }
   if (!(config.judgeAbstainBand >= 0 && config.judgeAbstainBand <= 0.5)) {
     throw new VerdictError('INVALID_ARGUMENT', 'config.judge_abstain_band must be in [0, 0.5]', {
@@ -61,6 +56,7 @@ export function createRewardHandlers(deps: RewardRpcDeps) {
         },
       );
     }
+    const rerank = settings.mix.weights.rerank > 0;
     const seen = new Set<string>();
     request.items.forEach((item, i) => {
       if (seen.has(item.id)) {
@@ -74,23 +70,41 @@ export function createRewardHandlers(deps: RewardRpcDeps) {
           field: `items[${i}].question`,
         });
       }
+      if (rerank && item.groupId === '') {
+        throw new VerdictError(
+          'INVALID_ARGUMENT',
+          'group_id must be set when rho_rerank > 0 (the rerank term ranks the samples of one group)',
+          { field: `items[${i}].group_id` },
+        );
+      }
     });
-    const items = await Promise.all(
-      request.items.map(async (item) => ({
-        id: item.id,
-        result: await deps.score(
-          {
+    // ρ = 0: every item on its own (as before). ρ > 0: items sharing a group_id are ranked
+    // together, within this request only.
+    const groups = new Map<string, number[]>();
+    request.items.forEach((item, i) => {
+      const key = rerank ? `g:${item.groupId}` : `i:${i}`;
+      groups.set(key, [...(groups.get(key) ?? []), i]);
+    });
+    const results: rewardV1.RewardResult[] = new Array(request.items.length);
+    await Promise.all(
+      [...groups.values()].map(async (indices) => {
+        const samples = indices.map((i): SampleToScore => {
+          const item = request.items[i]!;
+          return {
             id: item.id,
             question: item.question,
             completion: item.completion,
             labeled: item.labeled,
             gold: () => item.goldAnswer,
-          },
-          settings,
-        ),
-      })),
+          };
+        });
+        const scored = await deps.scoreGroup(samples, settings);
+        indices.forEach((i, k) => {
+          results[i] = scored[k]!;
+        });
+      }),
     );
-    return { items };
+    return { items: request.items.map((item, i) => ({ id: item.id, result: results[i]! })) };
   };
   return { score: unary(score) };
 }
