@@ -43,7 +43,7 @@ export { isDefaultNoDecayParam } from './optim/no-decay.js';
 export type { ParamMap } from './optim/param-map.js';
 export { assertSameLayout, cloneParamMap } from './optim/param-map.js';
 export { rewardsForAdvantages } from './rewards/group-rewards.js';
-export type { PlannedTerm } from './rewards/reward-mix.js';
+export type { MixOptions, PlannedTerm } from './rewards/reward-mix.js';
 export {
   assertRewardMixConfig,
   mixRewardComponents,
