@@ -48,12 +48,20 @@ export default defineCommand({
     policyReplicas: { type: 'int', default: 1, min: 1, max: 16, description: 'policy-server replicas' },
     lambdaVr: { type: 'number', default: 0.5, min: 0, max: 1, description: 'reward-service λ (verifiable)' },
     muJudge: { type: 'number', default: 0.5, min: 0, max: 1, description: 'reward-service μ (judge)' },
+    rhoRerank: {
+      type: 'number',
+      default: 0,
+      min: 0,
+      max: 1,
+      description: 'reward-service ρ (judge score ranked within its group)',
+    },
     runConfig: { type: 'string', description: 'run config JSON the learner starts (resumes) at once' },
     host: { type: 'string', default: '127.0.0.1', description: 'bind address of every service' },
   },
   async run(flags, ctx) {
-    if (Math.abs(flags.lambdaVr + flags.muJudge - 1) > 1e-9) {
-      throw new UsageError(`--lambda-vr + --mu-judge must sum to 1 (got ${flags.lambdaVr + flags.muJudge})`);
+    const weightSum = flags.lambdaVr + flags.muJudge + flags.rhoRerank;
+    if (Math.abs(weightSum - 1) > 1e-9) {
+      throw new UsageError(`--lambda-vr + --mu-judge + --rho-rerank must sum to 1 (got ${weightSum})`);
     }
     const workDir = resolve(flags.workDir);
     mkdirSync(workDir, { recursive: true });
@@ -142,6 +150,7 @@ export default defineCommand({
           JUDGE_ADDRESS: addresses['judge-server'],
           REWARD_LAMBDA_VR: String(flags.lambdaVr),
           REWARD_MU_JUDGE: String(flags.muJudge),
+          REWARD_RHO_RERANK: String(flags.rhoRerank),
         }),
       );
       addresses['reward-service'] = (await rewardApp.start()).address;
