@@ -167,6 +167,21 @@ describe('rejected values', () => {
     assert.match(r.stderr, /judgeServer\.gpu\.count: Invalid type\. Expected: integer, given: string/);
   });
 
+  test('reward weights must sum to 1, and ρ > 0 needs a single reward-service replica', () => {
+    const sum = template({ setJson: ['rewardService.rhoRerank=0.5'] });
+    assert.notEqual(sum.status, 0);
+    assert.match(sum.stderr, /rewardService\.lambdaVr \+ muJudge \+ rhoRerank must sum to 1 \(got 1\.5\)/);
+    const rerank = [
+      'rewardService.lambdaVr=0.5',
+      'rewardService.muJudge=0.25',
+      'rewardService.rhoRerank=0.25',
+    ];
+    assert.equal(template({ setJson: rerank }).status, 0);
+    const replicas = template({ setJson: [...rerank, 'rewardService.replicaCount=2'] });
+    assert.notEqual(replicas.status, 0);
+    assert.match(replicas.stderr, /rhoRerank > 0 needs rewardService\.replicaCount = 1/);
+  });
+
   test('nats.enabled=false without nats.externalUrl fails with the required message', () => {
     const r = template({ set: ['nats.enabled=false'] });
     assert.notEqual(r.status, 0);

@@ -78,6 +78,8 @@ export interface RenderOptions {
   valuesFiles?: readonly string[];
   /** `--set` expressions. */
   set?: readonly string[];
+  /** `--set-json` expressions (`--set` turns `0.5` into a string). */
+  setJson?: readonly string[];
 }
 
 export const releaseName = 'verdict';
@@ -87,6 +89,7 @@ function renderArgs(options: RenderOptions): string[] {
   const args: string[] = [];
   for (const f of options.valuesFiles ?? []) args.push('-f', join(chartDir, f));
   for (const s of options.set ?? []) args.push('--set', s);
+  for (const s of options.setJson ?? []) args.push('--set-json', s);
   return args;
 }
 
