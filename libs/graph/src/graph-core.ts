@@ -9,6 +9,12 @@ export interface Param {
   readonly data: AnyTypedArray | undefined;
 }
 
+/**
+ * Stands for an omitted optional input of an op (emitted as the empty name ONNX reserves for it),
+ * e.g. the rotary caches of com.microsoft GroupQueryAttention when rotary is applied outside.
+ */
+export const ABSENT_INPUT: Value = Object.freeze({ name: '', dtype: 'float32', shape: Object.freeze([]) });
+
 /** Small constants are deduplicated by content; bigger ones are kept as they come. */
 const DEDUP_MAX_BYTES = 1 << 16;
 
@@ -128,7 +134,7 @@ export class GraphCore implements GraphView {
   node(op: string, inputs: readonly Value[], attrs: Attrs = {}, outputNames?: readonly string[]): Value[] {
     const def = getOp(op);
     for (const v of inputs) {
-      if (this.values.get(v.name) !== v)
+      if (v !== ABSENT_INPUT && this.values.get(v.name) !== v)
         throw new Error(`${op}: input ${v.name} is not a value of this graph`);
     }
     const types = def.infer(inputs, attrs, this);

@@ -19,7 +19,7 @@ export {
 } from './dtype.js';
 export { decodeOnnxModel, type EmitOptions, toOnnxModel } from './emit.js';
 export { createGraph, GraphBuilder, type Operand, type SliceSpec } from './graph-builder.js';
-export { GraphCore, type Param } from './graph-core.js';
+export { ABSENT_INPUT, GraphCore, type Param } from './graph-core.js';
 export type { AttentionBiasOptions, NormOptions, RotaryOptions } from './nn.js';
 export { getOp, OPS, registerOp } from './ops/registry.js';
 export {

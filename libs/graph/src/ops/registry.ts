@@ -1,11 +1,12 @@
 import type { OpDef } from '../types.js';
+import { contribOps } from './contrib.js';
 import { elementwiseOps } from './elementwise.js';
 import { linalgOps } from './linalg.js';
 import { structuralOps } from './structural.js';
 
 /** Every primitive op, keyed by builder op name. The single place an op is defined. */
 const ops = new Map<string, OpDef>(
-  [...elementwiseOps, ...structuralOps, ...linalgOps].map((d) => [d.name, d]),
+  [...elementwiseOps, ...structuralOps, ...linalgOps, ...contribOps].map((d) => [d.name, d]),
 );
 export const OPS: ReadonlyMap<string, OpDef> = ops;
 

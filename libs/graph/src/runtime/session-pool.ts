@@ -165,6 +165,7 @@ export function createSessionPool(opts: SessionPoolOptions = {}): SessionPool {
         const transfer = runOpts.copyInputs ? [] : transferList(Object.values(feeds));
         const req: WorkerRequest = { type: 'run', id: nextId++, handle: target.handle, feeds: { ...feeds } };
         if (runOpts.outputs) req.outputs = runOpts.outputs;
+        if (runOpts.outputsInto) req.outputsInto = runOpts.outputsInto;
         const res = await request(target.slot, req, transfer);
         return res.outputs ?? {};
       },

@@ -42,7 +42,10 @@ async function handle(req: WorkerRequest): Promise<void> {
     } else if (req.type === 'run') {
       const s = sessions.get(req.handle);
       if (!s) throw new Error(`no session ${req.handle} in this worker`);
-      const outputs = await s.run(req.feeds, req.outputs ? { outputs: req.outputs } : {});
+      const outputs = await s.run(req.feeds, {
+        ...(req.outputs ? { outputs: req.outputs } : {}),
+        ...(req.outputsInto ? { outputsInto: req.outputsInto } : {}),
+      });
       reply({ id: req.id, ok: true, outputs }, outputs);
     } else {
       await sessions.get(req.handle)?.release();

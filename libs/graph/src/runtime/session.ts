@@ -37,6 +37,14 @@ export interface SessionOptions {
 export interface RunOptions {
   /** Output names to fetch (default: all outputs). */
   outputs?: readonly string[];
+  /**
+   * Output name → feed name: ORT writes that output into the feed's buffer (a pre-allocated
+   * output; shapes must match), and the result holds the feed's tensor, updated in place. With an
+   * op that detects the aliasing (com.microsoft GroupQueryAttention's past/present), the KV cache
+   * is appended in place instead of copied. (onnxruntime-node still copies each fetched output
+   * into a fresh array; that copy is dropped.)
+   */
+  outputsInto?: Readonly<Record<string, string>>;
 }
 
 /** An ORT session running in the calling thread: `run` blocks the event loop while it computes. */
@@ -138,6 +146,23 @@ export async function createSession(model: Uint8Array | string, opts: SessionOpt
     async run(feeds, runOpts = {}) {
       const ortFeeds: Record<string, ort.Tensor> = {};
       for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(t);
+      const into = runOpts.outputsInto;
+      if (into) {
+        const fetches: Record<string, ort.Tensor | null> = {};
+        for (const name of runOpts.outputs ?? session.outputNames) fetches[name] = null;
+        for (const [name, feed] of Object.entries(into)) {
+          const t = ortFeeds[feed];
+          if (!t) throw new Error(`outputsInto: ${name} names feed ${feed}, which is not fed`);
+          fetches[name] = t;
+        }
+        const res = await session.run(ortFeeds, fetches);
+        const out: Record<string, Tensor> = {};
+        for (const [name, t] of Object.entries(res)) {
+          const feed = into[name];
+          out[name] = feed === undefined ? fromOrt(t) : (feeds[feed] as Tensor);
+        }
+        return out;
+      }
       const fetches = runOpts.outputs ? [...runOpts.outputs] : undefined;
       const res = fetches ? await session.run(ortFeeds, fetches) : await session.run(ortFeeds);
       const out: Record<string, Tensor> = {};

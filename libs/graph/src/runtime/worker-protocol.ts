@@ -6,7 +6,14 @@ import type { SessionOptions } from './session.js';
 
 export type WorkerRequest =
   | { type: 'load'; id: number; model: Uint8Array | string; options: SessionOptions }
-  | { type: 'run'; id: number; handle: number; feeds: Record<string, Tensor>; outputs?: readonly string[] }
+  | {
+      type: 'run';
+      id: number;
+      handle: number;
+      feeds: Record<string, Tensor>;
+      outputs?: readonly string[];
+      outputsInto?: Readonly<Record<string, string>>;
+    }
   | { type: 'release'; id: number; handle: number };
 
 export type WorkerResponse =
