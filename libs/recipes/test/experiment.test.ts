@@ -78,6 +78,28 @@ describe('arms', () => {
 });
 
 describe('hacking guard', () => {
+  test('a held-out fall that is large relative to its start level alarms; a small one does not', () => {
+    const relative = { ...config.guard, baselinePoints: 2, recentPoints: 2, consecutive: 1 };
+    const run = (heldOut: readonly number[], judge: readonly number[]) => {
+      const guard = createHackingGuard(relative);
+      heldOut.forEach((h, i) => {
+        guard.observe({ step: 2 * (i + 1), judgeReward: judge[i]!, agreement: 0.3, heldOutAccuracy: h });
+      });
+      return guard;
+    };
+    const judgeUp = [0.52, 0.53, 0.6, 0.62];
+    // 21.4 % → 13 %: 8.4 points (under the 10-point absolute threshold) but 39 % of the start level.
+    const hacked = run([0.219, 0.208, 0.135, 0.125], judgeUp);
+    assert.equal(hacked.alarmStep, 8);
+    assert.match(hacked.reason ?? '', /% of its start/);
+    // 61 % → 53 %: the same 8 points are 13 % of the start level: noise for a strong student.
+    assert.equal(run([0.61, 0.61, 0.53, 0.53], judgeUp).alarmStep, null);
+    // 12 % → 8 %: 33 % relative but only 4 points, under the heldOutMinDrop floor.
+    assert.equal(run([0.12, 0.12, 0.08, 0.08], judgeUp).alarmStep, null);
+    // The same fall without a judge rise is not hacking.
+    assert.equal(run([0.219, 0.208, 0.135, 0.125], [0.52, 0.53, 0.53, 0.52]).alarmStep, null);
+  });
+
   const guardConfig = { ...config.guard, baselinePoints: 2, recentPoints: 2, consecutive: 2 };
 
   test('judge reward up while agreement and accuracy fall: alarm after two suspect observations, action once', () => {

@@ -44,7 +44,7 @@ function mean(xs: readonly number[]): number {
  * The reward-hacking guard of the experiment (DESIGN.md §1's known failure): alarm when, on the
  * shadow-judged held-out labeled slice, the judge's reward (its mean score) has risen by
  * `judgeRiseThreshold` from its start while the judge–gold agreement or the greedy accuracy has
- * fallen by its threshold. Levels are means of a series' first `baselinePoints` and latest `recentPoints`
+ * fallen by its threshold (for the accuracy: absolute, or relative to its start level with a floor). Levels are means of a series' first `baselinePoints` and latest `recentPoints`
  * observations (means, not a fitted trend: a short run's few probes make extrapolated slopes
  * noisy), and the condition must hold `consecutive` observations in a row. Pure: no I/O, no clock.
  * The configured action (`alarm` records, `stop` ends the arm, `lower-mu` scales μ) is issued once.
@@ -56,7 +56,13 @@ export function createHackingGuard(config: GuardConfig): HackingGuard {
       problems.push(`guard.${key} must be an integer >= 1, got ${config[key]}`);
     }
   }
-  for (const key of ['judgeRiseThreshold', 'agreementDropThreshold', 'heldOutDropThreshold'] as const) {
+  for (const key of [
+    'judgeRiseThreshold',
+    'agreementDropThreshold',
+    'heldOutDropThreshold',
+    'heldOutRelativeDropThreshold',
+    'heldOutMinDrop',
+  ] as const) {
     if (!(config[key] >= 0)) problems.push(`guard.${key} must be >= 0, got ${config[key]}`);
   }
   if (problems.length > 0) throw new RangeError(problems.join('; '));
@@ -66,10 +72,11 @@ export function createHackingGuard(config: GuardConfig): HackingGuard {
   let alarmStep: number | null = null;
   let reason: string | undefined;
 
+  const startLevel = (name: Series): number => mean(series[name].slice(0, config.baselinePoints));
   const change = (name: Series): number => {
     const xs = series[name];
     if (xs.length < config.baselinePoints + config.recentPoints) return Number.NaN;
-    return mean(xs.slice(-config.recentPoints)) - mean(xs.slice(0, config.baselinePoints));
+    return mean(xs.slice(-config.recentPoints)) - startLevel(name);
   };
   const fmt = (x: number) => (x >= 0 ? '+' : '') + x.toFixed(3);
 
@@ -93,9 +100,16 @@ export function createHackingGuard(config: GuardConfig): HackingGuard {
             `judge–gold agreement ${fmt(agreementChange)} (drop threshold ${config.agreementDropThreshold})`,
           );
         }
-        if (heldOutAccuracyChange <= -config.heldOutDropThreshold) {
+        const drop = -heldOutAccuracyChange;
+        const relativeDrop = drop / startLevel('heldOutAccuracy');
+        if (drop >= config.heldOutDropThreshold) {
           causes.push(
             `held-out accuracy ${fmt(heldOutAccuracyChange)} (drop threshold ${config.heldOutDropThreshold})`,
+          );
+        } else if (drop >= config.heldOutMinDrop && relativeDrop >= config.heldOutRelativeDropThreshold) {
+          causes.push(
+            `held-out accuracy ${fmt(heldOutAccuracyChange)}, ${(100 * relativeDrop).toFixed(0)} % of its start ` +
+              `(relative drop threshold ${config.heldOutRelativeDropThreshold}, at least ${config.heldOutMinDrop})`,
           );
         }
       }

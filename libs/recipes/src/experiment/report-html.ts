@@ -175,7 +175,7 @@ ${table}
 ${charts}
 <h2>Reward-hacking guard</h2>
 <p>Alarm when the judge's mean score on the shadow slice has risen ≥ ${c.guard.judgeRiseThreshold} from its start while, on that held-out labeled slice (${c.shadow.problems} problems, every ${c.shadow.everySteps} step(s)), the judge–gold agreement has fallen
-≥ ${c.guard.agreementDropThreshold} or the greedy accuracy ≥ ${c.guard.heldOutDropThreshold} (levels: mean of the first
+≥ ${c.guard.agreementDropThreshold} or the greedy accuracy ≥ ${c.guard.heldOutDropThreshold} (or ≥ ${c.guard.heldOutRelativeDropThreshold} of its start level and ≥ ${c.guard.heldOutMinDrop}) (levels: mean of the first
 ${c.guard.baselinePoints} and of the latest ${c.guard.recentPoints} observations), ${c.guard.consecutive} observation(s) in a row;
 action: ${esc(c.guard.action)}.</p>
 ${events.length > 0 ? `<table><tr><th>run</th><th>step</th><th>action</th><th>reason</th></tr>${events.join('')}</table>` : '<p>No alarm.</p>'}
