@@ -16,6 +16,11 @@ export interface SliceSpec {
   /** Default: to the end of the axis. */
   end?: number | string;
   step?: number;
+  /**
+   * The output length along `axis`, when the caller knows it better than the builder (which does
+   * not simplify symbolic dims: the tail of 'capacity+seq' from 'capacity' on is 'seq').
+   */
+  size?: Dim;
 }
 
 /**
@@ -214,7 +219,7 @@ export class GraphBuilder extends GraphCore {
     const d = x.shape[axis] as Dim;
     const start = spec.start ?? 0;
     const step = spec.step ?? 1;
-    const outDim = sliceDim(d, start, spec.end, step);
+    const outDim = spec.size ?? sliceDim(d, start, spec.end, step);
     const bound = (b: number | string | undefined, open: bigint): Value =>
       b === undefined ? this.constant(new BigInt64Array([open])) : this.dimTensor(b);
     const shape = [...x.shape];

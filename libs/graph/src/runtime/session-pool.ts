@@ -31,6 +31,11 @@ export interface PoolRunOptions extends RunOptions {
    * in the caller once run() is called. Set true to send copies and keep the caller's arrays.
    */
   copyInputs?: boolean;
+  /**
+   * Feeds to hand back with the outputs, under their feed names (transferred back, not copied):
+   * buffers the caller reuses across runs, such as KV caches it appends to itself.
+   */
+  returnFeeds?: readonly string[];
 }
 
 /** A model loaded into one or more pool workers. Outputs arrive as fresh, caller-owned arrays. */
@@ -166,6 +171,7 @@ export function createSessionPool(opts: SessionPoolOptions = {}): SessionPool {
         const req: WorkerRequest = { type: 'run', id: nextId++, handle: target.handle, feeds: { ...feeds } };
         if (runOpts.outputs) req.outputs = runOpts.outputs;
         if (runOpts.outputsInto) req.outputsInto = runOpts.outputsInto;
+        if (runOpts.returnFeeds) req.returnFeeds = runOpts.returnFeeds;
         const res = await request(target.slot, req, transfer);
         return res.outputs ?? {};
       },

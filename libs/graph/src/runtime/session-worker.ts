@@ -46,6 +46,12 @@ async function handle(req: WorkerRequest): Promise<void> {
         ...(req.outputs ? { outputs: req.outputs } : {}),
         ...(req.outputsInto ? { outputsInto: req.outputsInto } : {}),
       });
+      for (const name of req.returnFeeds ?? []) {
+        const t = req.feeds[name];
+        if (!t) throw new Error(`returnFeeds: ${name} is not a feed`);
+        if (name in outputs) throw new Error(`returnFeeds: ${name} is also an output name`);
+        outputs[name] = t;
+      }
       reply({ id: req.id, ok: true, outputs }, outputs);
     } else {
       await sessions.get(req.handle)?.release();

@@ -13,6 +13,8 @@ export type WorkerRequest =
       feeds: Record<string, Tensor>;
       outputs?: readonly string[];
       outputsInto?: Readonly<Record<string, string>>;
+      /** Feeds sent back in `outputs` under their own names. */
+      returnFeeds?: readonly string[];
     }
   | { type: 'release'; id: number; handle: number };
 

@@ -46,6 +46,14 @@ export interface TrunkInputs {
   readonly positionIds: Value;
   /** One per layer when a KV cache is used. */
   readonly past?: readonly KvPair[];
+  /**
+   * 'concat' (default): `present` = past ++ new positions, as optimum names them.
+   * 'new-only': `past` is a caller-owned buffer whose unused positions the attention mask zeroes;
+   * the graph attends to past and new keys without concatenating them and `present` holds only the
+   * new positions [batch, kv_heads, seq, head_dim], which the caller writes into its buffer. No copy
+   * of the cache is made in the graph or when outputs are returned (see buildLlamaDecodeGraph).
+   */
+  readonly presentKind?: 'concat' | 'new-only';
 }
 
 export interface TrunkOutputs {
@@ -105,6 +113,44 @@ function groupedAttention(
   return g.reshape(g.transpose(out, [0, 3, 1, 2, 4]), [batch, seq, KV * group * D]);
 }
 
+/**
+ * groupedAttention over past ++ new keys without forming past ++ new: scores against the cached and
+ * the new keys are concatenated (B·NH·(P+S) floats, not the cache), one softmax, then
+ * probs_past·V_past + probs_new·V_new. pastK/pastV [B,KV,P,D], newK/newV [B,KV,S,D], bias [B|1,1,S,P+S].
+ */
+function splitCacheAttention(
+  g: GraphBuilder,
+  q: Value,
+  past: KvPair,
+  newK: Value,
+  newV: Value,
+  bias: Value,
+  dims: { batch: Dim; seq: Dim; kvHeads: number; group: number; headDim: number },
+): Value {
+  const { batch, seq, kvHeads: KV, group, headDim: D } = dims;
+  const pastLen = past.key.shape[2]!;
+  const q5 = g.reshape(g.transpose(g.reshape(q, [batch, seq, KV, group, D]), [0, 2, 3, 1, 4]), [
+    batch,
+    KV,
+    -1,
+    D,
+  ]);
+  const scale = 1 / Math.sqrt(D);
+  const sPast = g.mul(g.matmul(q5, g.transposeLast2(past.key)), scale); // [B,KV,group·S,P]
+  const sNew = g.mul(g.matmul(q5, g.transposeLast2(newK)), scale); // [B,KV,group·S,S]
+  const scores = g.reshape(g.concat([sPast, sNew], -1), [batch, KV, group, seq, -1]);
+  const probs = g.softmax(g.add(scores, g.unsqueeze(bias, 1)), -1); // [B,KV,group,S,P+S]
+  const pPast = g.reshape(g.slice(probs, { axis: 4, start: 0, end: pastLen, size: pastLen }), [
+    batch,
+    KV,
+    -1,
+    pastLen,
+  ]);
+  const pNew = g.reshape(g.slice(probs, { axis: 4, start: pastLen, size: seq }), [batch, KV, -1, seq]);
+  const out = g.reshape(g.add(g.matmul(pPast, past.value), g.matmul(pNew, newV)), [batch, KV, group, seq, D]);
+  return g.reshape(g.transpose(out, [0, 3, 1, 2, 4]), [batch, seq, KV * group * D]);
+}
+
 /** The decoder stack up to the final RMSNorm. */
 export function llamaTrunk(
   g: GraphBuilder,
@@ -149,18 +195,33 @@ export function llamaTrunk(
     let kT = g.transpose(k, [0, 2, 1, 3]); // [B,KV,S,D]
     let vT = g.transpose(vNew, [0, 2, 1, 3]);
     const past = inputs.past?.[l];
-    if (past) {
-      // Named as the inference graph's outputs (optimum names), so emitting the new cache adds no
-      // Identity: that copy of the whole cache per step was up to 30% of a batch-16 decode step.
-      kT = g.node('Concat', [past.key, kT], { axis: 2 }, [`present.${l}.key`])[0]!; // [B,KV,past+S,D]
-      vT = g.node('Concat', [past.value, vT], { axis: 2 }, [`present.${l}.value`])[0]!;
+    if (past && inputs.presentKind === 'new-only') {
       present.push({ key: kT, value: vT });
+      const merged = splitCacheAttention(g, q, past, kT, vT, bias, {
+        batch,
+        seq,
+        kvHeads: NKV,
+        group,
+        headDim: D,
+      });
+      h = g.add(
+        h,
+        linearHf(g, merged, p(params, `${pre}self_attn.o_proj.weight`), opt('self_attn.o_proj.bias')),
+      );
+    } else {
+      if (past) {
+        // Named as the inference graph's outputs (optimum names), so emitting the new cache adds no
+        // Identity: that copy of the whole cache per step was up to 30% of a batch-16 decode step.
+        kT = g.node('Concat', [past.key, kT], { axis: 2 }, [`present.${l}.key`])[0]!; // [B,KV,past+S,D]
+        vT = g.node('Concat', [past.value, vT], { axis: 2 }, [`present.${l}.value`])[0]!;
+        present.push({ key: kT, value: vT });
+      }
+      const merged = groupedAttention(g, q, kT, vT, bias, { batch, seq, kvHeads: NKV, group, headDim: D });
+      h = g.add(
+        h,
+        linearHf(g, merged, p(params, `${pre}self_attn.o_proj.weight`), opt('self_attn.o_proj.bias')),
+      );
     }
-    const merged = groupedAttention(g, q, kT, vT, bias, { batch, seq, kvHeads: NKV, group, headDim: D });
-    h = g.add(
-      h,
-      linearHf(g, merged, p(params, `${pre}self_attn.o_proj.weight`), opt('self_attn.o_proj.bias')),
-    );
     const x2 = g.rmsNorm(h, p(params, `${pre}post_attention_layernorm.weight`), eps);
     const gate = linearHf(g, x2, p(params, `${pre}mlp.gate_proj.weight`), opt('mlp.gate_proj.bias'));
     const up = linearHf(g, x2, p(params, `${pre}mlp.up_proj.weight`), opt('mlp.up_proj.bias'));

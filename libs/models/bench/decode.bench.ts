@@ -1,0 +1,143 @@
+// Decode-path benchmark: the Concat KV-cache graph (createLlamaModel) vs the KV-buffer decode graph
+// (createKvBufferCausalLm: the cache stays in JS-owned buffers, the graph returns only new keys/values)
+// vs transformers.js on the exported ONNX; greedy generation at batch 1 and 16 with 16-token prompts
+// (engine.bench.ts's setting) and at batch 16 with 256-token prompts, same 27M-parameter model,
+// measured in one run (interleaved rounds). Prints numbers; never asserted.
+// Run: node --import tsx libs/models/bench/decode.bench.ts   (VERDICT_BENCH_THREADS, default 2)
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createKvBufferCausalLm } from '../src/generate/kv-buffer-causal-lm.js';
+import {
+  type CausalLm,
+  createLlamaModel,
+  createRandomLlamaWeights,
+  exportLlamaOnnx,
+  generate,
+  llamaConfigToJson,
+  loadModelTokenizer,
+  locateSharedDir,
+  parseLlamaFamilyConfig,
+  toWeightMap,
+  writeSafetensors,
+} from '../src/index.js';
+import { compareEngines, type Engine, identicalTokens } from './compare-engines.js';
+import { loadTransformersJs } from './transformers-js.js';
+
+const THREADS = Number(process.env['VERDICT_BENCH_THREADS'] ?? 2);
+const RUNS = Number(process.env['VERDICT_BENCH_RUNS'] ?? 3);
+const NEW_TOKENS = 64;
+const CASES = [
+  { batch: 1, promptLen: 16 },
+  { batch: 16, promptLen: 16 },
+  { batch: 16, promptLen: 256 },
+];
+
+const config = parseLlamaFamilyConfig({
+  model_type: 'llama',
+  vocab_size: 8000,
+  hidden_size: 512,
+  intermediate_size: 1376,
+  num_hidden_layers: 8,
+  num_attention_heads: 8,
+  num_key_value_heads: 4,
+  max_position_embeddings: 1024,
+  tie_word_embeddings: true,
+});
+const weights = createRandomLlamaWeights(config, 1);
+const storiesDir = `${locateSharedDir()}/fixtures/stories260k`;
+const tokenizer = loadModelTokenizer(storiesDir); // only decodes here
+const rows = Array.from({ length: 16 }, (_, b) =>
+  Array.from({ length: 256 }, (_, t) => (b * 7 + t * 13) % 8000),
+);
+
+const work = mkdtempSync(join(tmpdir(), 'verdict-decode-bench-'));
+const hfDir = join(work, 'hf');
+mkdirSync(hfDir);
+writeFileSync(join(hfDir, 'config.json'), JSON.stringify(llamaConfigToJson(config), null, 2));
+writeSafetensors(join(hfDir, 'model.safetensors'), toWeightMap(config, weights));
+for (const f of ['tokenizer.json', 'tokenizer_config.json'])
+  copyFileSync(join(storiesDir, f), join(hfDir, f));
+const exported = exportLlamaOnnx(hfDir, join(work, 'export'));
+
+const greedy = { maxNewTokens: NEW_TOKENS, temperature: 0, stopTokenIds: [] as number[] };
+const ours = (m: CausalLm) => async (prompts: readonly number[][]) =>
+  (
+    await generate(
+      m,
+      prompts.map((ids) => ({ ids })),
+      greedy,
+    )
+  ).map((g) => g.ids);
+const models: CausalLm[] = [];
+const keep = <M extends CausalLm>(m: M): M => {
+  models.push(m);
+  return m;
+};
+const engines: Engine[] = [
+  {
+    name: `concat   ${THREADS} replicas x 1 thread`,
+    ours: true,
+    run: ours(keep(createLlamaModel(config, weights, tokenizer, { intraOpThreads: 1, replicas: THREADS }))),
+  },
+  {
+    name: `concat   1 session x ${THREADS} threads`,
+    ours: true,
+    run: ours(keep(createLlamaModel(config, weights, tokenizer, { intraOpThreads: THREADS }))),
+  },
+  {
+    name: `kvBuffer ${THREADS} replicas x 1 thread`,
+    ours: true,
+    run: ours(
+      keep(createKvBufferCausalLm(config, weights, tokenizer, { intraOpThreads: 1, replicas: THREADS })),
+    ),
+  },
+  {
+    name: `kvBuffer 1 session x ${THREADS} threads`,
+    ours: true,
+    run: ours(keep(createKvBufferCausalLm(config, weights, tokenizer, { intraOpThreads: THREADS }))),
+  },
+];
+const tjsEngines = [];
+for (const threads of [...new Set([THREADS, 1])]) {
+  const tjs = await loadTransformersJs(exported.outDir, threads);
+  if (!tjs.ok) {
+    console.log(`transformers.js comparison not run: ${tjs.reason}`);
+    break;
+  }
+  tjsEngines.push(tjs);
+  engines.push({
+    name: `transformers.js ${threads} thread(s)`,
+    ours: false,
+    run: (p) => tjs.generate(p, NEW_TOKENS),
+  });
+}
+console.log(
+  `model: 8 layers, hidden 512, 8 heads / 4 KV heads, vocab 8000; greedy, ${NEW_TOKENS} new tokens; median of ${RUNS} interleaved rounds after a warm-up`,
+);
+for (const { batch, promptLen } of CASES) {
+  const prompts = rows.slice(0, batch).map((r) => r.slice(0, promptLen));
+  const results = await compareEngines(engines, prompts, RUNS);
+  console.log(`batch ${batch}, prompt ${promptLen}:`);
+  for (const r of results) {
+    const same = identicalTokens(results[0]!.ids, r.ids);
+    console.log(
+      `  ${r.name}: ${((batch * NEW_TOKENS) / (r.medianMs / 1000)).toFixed(1)} tokens/s, ${(r.medianCpuMs / (batch * NEW_TOKENS)).toFixed(2)} CPU-ms/token, ids = concat: ${same}/${batch * NEW_TOKENS}`,
+    );
+  }
+  const best = (prefix: string) =>
+    Math.min(...results.filter((r) => r.name.startsWith(prefix)).map((r) => r.medianMs));
+  const concat = best('concat');
+  const shared = best('kvBuffer');
+  const line = [`  => kvBuffer (best) vs concat (best): ${(concat / shared).toFixed(2)}x`];
+  if (tjsEngines.length > 0) {
+    const tjs = best('transformers.js');
+    line.push(
+      `vs transformers.js (best): concat ${(tjs / concat).toFixed(2)}x, kvBuffer ${(tjs / shared).toFixed(2)}x`,
+    );
+  }
+  console.log(line.join('; '));
+}
+for (const tjs of tjsEngines) await tjs.dispose();
+for (const m of models) await m.close();
+rmSync(work, { recursive: true, force: true });

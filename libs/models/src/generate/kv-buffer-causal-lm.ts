@@ -1,0 +1,219 @@
+import {
+  createSessionPool,
+  createTensor,
+  type PooledSession,
+  type SessionPool,
+  type Tensor,
+  toOnnxModel,
+} from '@verdict/graph';
+import { buildLlamaDecodeGraph, buildLlamaInferenceGraph } from '../arch/llama-graphs.js';
+import type { LlamaFamilyConfig } from '../checkpoint/llama-config.js';
+import type { LlamaWeights } from '../checkpoint/llama-weights.js';
+import { ModelError } from '../errors.js';
+import type { ModelTokenizer } from '../tokenizer/tokenizer.js';
+import type { CausalLm, StepInput, StepOutput } from './causal-lm.js';
+
+/**
+ * KV cache in caller-owned buffers: `tensors['present.N.key|value']` are
+ * [batch, kv_heads, capacity, head_dim], of which the first `length` positions are filled.
+ */
+export interface KvBufferCache {
+  readonly tensors: Record<string, Tensor>;
+  readonly length: number;
+  readonly capacity: number;
+}
+
+export interface KvBufferCausalLmOptions {
+  /** Share a pool between models; when omitted the model owns a pool it closes on close(). */
+  readonly pool?: SessionPool;
+  /** ORT intra-op threads of each session (default 1). */
+  readonly intraOpThreads?: number;
+  /** Session copies on separate pool workers; generation runs that many sub-batches (default 1). */
+  readonly replicas?: number;
+  /**
+   * Free positions added when a buffer is full (default max(32, length): capacity doubles). Each
+   * step attends over the whole capacity (free positions masked); growing copies the cache into
+   * fresh buffers, which measured dearer than attending to a few masked positions.
+   */
+  readonly growthPositions?: number;
+}
+
+function int64(values: readonly number[]): BigInt64Array {
+  const out = new BigInt64Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = BigInt(values[i]!);
+  return out;
+}
+
+/**
+ * A CausalLm whose decode steps run `buildLlamaDecodeGraph`: the KV cache stays in buffers this
+ * object owns (moved to the session worker and back, never copied), the graph returns only each
+ * step's new keys/values and they are written into the buffers here. The Concat graph instead
+ * copies the whole cache every step twice: past ++ new in ORT, then onnxruntime-node's copy of every
+ * present output into fresh arrays. Prefill (and any multi-token step) runs the usual inference
+ * graph. Same weights and math as `createLlamaModel`'s step; outputs agree to float32 rounding
+ * (tested: same greedy ids, logprobs within 1e-5).
+ */
+export function createKvBufferCausalLm(
+  config: LlamaFamilyConfig,
+  weights: LlamaWeights,
+  tokenizer: ModelTokenizer,
+  options: KvBufferCausalLmOptions = {},
+): CausalLm<KvBufferCache> & {
+  compactCache(cache: KvBufferCache, rows: readonly number[], dropPositions: number): KvBufferCache;
+} {
+  const replicas = options.replicas ?? 1;
+  if (!Number.isInteger(replicas) || replicas < 1)
+    throw new ModelError('INVALID_ARGUMENT', `replicas must be an integer >= 1 (got ${replicas})`);
+  const ownPool = options.pool === undefined;
+  const threads = options.intraOpThreads ?? 1;
+  const pool = options.pool ?? createSessionPool({ workers: replicas, intraOpThreadsPerWorker: threads });
+  const loadOpts = { intraOpThreads: threads, replicas };
+  let prefillSession: Promise<PooledSession> | undefined;
+  let decodeSession: Promise<PooledSession> | undefined;
+  const { numKvHeads: KV, headDim: D, numLayers: L, vocabSize: V } = config;
+  const cacheNames = Array.from({ length: L }, (_, l) => [`present.${l}.key`, `present.${l}.value`]).flat();
+
+  /** Rows `rows` of the cache, without its first `drop` positions, in buffers of `capacity` positions. */
+  function repack(
+    cache: KvBufferCache,
+    rows: readonly number[],
+    drop: number,
+    capacity: number,
+  ): KvBufferCache {
+    const keep = cache.length - drop;
+    if (!Number.isInteger(drop) || drop < 0 || keep < 0)
+      throw new ModelError(
+        'INVALID_ARGUMENT',
+        `compactCache: cannot drop ${drop} of ${cache.length} positions`,
+      );
+    const tensors: Record<string, Tensor> = {};
+    for (const name of cacheNames) {
+      const t = cache.tensors[name]!;
+      const src = t.data as Float32Array;
+      const B = t.dims[0]!;
+      const out = new Float32Array(rows.length * KV * capacity * D);
+      rows.forEach((r, i) => {
+        if (!Number.isInteger(r) || r < 0 || r >= B)
+          throw new ModelError('INVALID_ARGUMENT', `compactCache: row ${r} is outside [0, ${B})`);
+        for (let h = 0; h < KV; h++) {
+          const from = ((r * KV + h) * cache.capacity + drop) * D;
+          out.set(src.subarray(from, from + keep * D), (i * KV + h) * capacity * D);
+        }
+      });
+      tensors[name] = createTensor('float32', [rows.length, KV, capacity, D], out);
+    }
+    return { tensors, length: keep, capacity };
+  }
+
+  const allRows = (cache: KvBufferCache) =>
+    Array.from({ length: cache.tensors[cacheNames[0]!]!.dims[0]! }, (_, i) => i);
+
+  async function prefill(
+    input: StepInput,
+    cache: KvBufferCache | undefined,
+  ): Promise<StepOutput<KvBufferCache>> {
+    prefillSession ??= pool.load(
+      toOnnxModel(buildLlamaInferenceGraph(config, weights, { logits: 'last' })),
+      loadOpts,
+    );
+    const session = await prefillSession;
+    const { batchSize: B, seqLen: S } = input;
+    const pastLen = cache?.length ?? 0;
+    const exact =
+      cache && cache.capacity !== cache.length ? repack(cache, allRows(cache), 0, cache.length) : cache;
+    const feeds: Record<string, Tensor> = {
+      input_ids: createTensor('int64', [B, S], int64(input.inputIds)),
+      attention_mask: createTensor('int64', [B, pastLen + S], int64(input.attentionMask)),
+      position_ids: createTensor('int64', [B, S], int64(input.positionIds)),
+    };
+    for (let l = 0; l < L; l++) {
+      for (const kind of ['key', 'value'] as const) {
+        feeds[`past_key_values.${l}.${kind}`] =
+          exact?.tensors[`present.${l}.${kind}`] ?? createTensor('float32', [B, KV, 0, D]);
+      }
+    }
+    const out = await session.run(feeds);
+    const tensors: Record<string, Tensor> = {};
+    for (const name of cacheNames) tensors[name] = out[name]!;
+    return {
+      lastLogits: out['logits']!.data as Float32Array,
+      lastLogSumExp: out['logsumexp']!.data as Float32Array,
+      cache: { tensors, length: pastLen + S, capacity: pastLen + S },
+    };
+  }
+
+  return {
+    config,
+    tokenizer,
+    concurrency: replicas,
+    async step(input: StepInput, cache: KvBufferCache | undefined): Promise<StepOutput<KvBufferCache>> {
+      const { batchSize: B, seqLen: S } = input;
+      const pastLen = cache?.length ?? 0;
+      if (input.inputIds.length !== B * S || input.positionIds.length !== B * S)
+        throw new ModelError(
+          'INVALID_ARGUMENT',
+          `step: input_ids/position_ids must hold batch*seq = ${B * S} ids`,
+        );
+      if (input.attentionMask.length !== B * (pastLen + S))
+        throw new ModelError(
+          'INVALID_ARGUMENT',
+          `step: attention_mask must hold batch*(past+seq) = ${B * (pastLen + S)} entries`,
+        );
+      if (cache === undefined || S !== 1) return prefill(input, cache);
+      decodeSession ??= pool.load(toOnnxModel(buildLlamaDecodeGraph(config, weights)), loadOpts);
+      const session = await decodeSession;
+      let buffers = cache;
+      if (cache.capacity <= pastLen) {
+        const growth = options.growthPositions ?? Math.max(32, pastLen);
+        buffers = repack(cache, allRows(cache), 0, pastLen + growth);
+      }
+      const cap = buffers.capacity;
+      // Mask over [buffer positions | new token]: the buffer's unfilled positions are masked out.
+      const mask = new BigInt64Array(B * (cap + 1));
+      for (let b = 0; b < B; b++) {
+        for (let t = 0; t < pastLen; t++)
+          mask[b * (cap + 1) + t] = BigInt(input.attentionMask[b * (pastLen + 1) + t]!);
+        mask[b * (cap + 1) + cap] = BigInt(input.attentionMask[b * (pastLen + 1) + pastLen]!);
+      }
+      const feeds: Record<string, Tensor> = {
+        input_ids: createTensor('int64', [B, 1], int64(input.inputIds)),
+        attention_mask: createTensor('int64', [B, cap + 1], mask),
+        position_ids: createTensor('int64', [B, 1], int64(input.positionIds)),
+      };
+      const pastNames = cacheNames.map((name) => name.replace('present.', 'past_key_values.'));
+      cacheNames.forEach((name, i) => {
+        feeds[pastNames[i]!] = buffers.tensors[name]!;
+      });
+      // The buffers travel to the worker and come back (transferred, not copied).
+      const out = await session.run(feeds, { returnFeeds: pastNames });
+      const logits = out['logits'];
+      if (logits === undefined || logits.data.length !== B * V)
+        throw new Error('decode graph returned no [batch, 1, vocab] logits');
+      const tensors: Record<string, Tensor> = {};
+      cacheNames.forEach((name, i) => {
+        const buffer = out[pastNames[i]!]!;
+        const fresh = out[name.replace('present.', 'new_key_values.')]!.data as Float32Array; // [B,KV,1,D]
+        const dst = buffer.data as Float32Array;
+        for (let bh = 0; bh < B * KV; bh++)
+          dst.set(fresh.subarray(bh * D, (bh + 1) * D), (bh * cap + pastLen) * D);
+        tensors[name] = buffer;
+      });
+      return {
+        lastLogits: logits.data as Float32Array,
+        lastLogSumExp: out['logsumexp']!.data as Float32Array,
+        cache: { tensors, length: pastLen + 1, capacity: cap },
+      };
+    },
+    compactCache(cache: KvBufferCache, rows: readonly number[], dropPositions: number): KvBufferCache {
+      // Keeps the free positions, so compaction does not force a regrowth.
+      return repack(cache, rows, dropPositions, cache.capacity - dropPositions);
+    },
+    async close() {
+      const sessions = [prefillSession, decodeSession].filter((s) => s !== undefined);
+      prefillSession = undefined;
+      decodeSession = undefined;
+      if (ownPool) await pool.close();
+      else await Promise.all(sessions.map(async (s) => (await s).release()));
+    },
+  };
+}

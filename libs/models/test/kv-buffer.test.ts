@@ -1,0 +1,221 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { createKvBufferCausalLm } from '../src/generate/kv-buffer-causal-lm.js';
+import {
+  type CausalLm,
+  createLlamaModel,
+  createRandomLlamaWeights,
+  generate,
+  type LlamaFamilyConfig,
+  type LlamaWeights,
+  loadLlamaFamilyConfig,
+  loadLlamaWeights,
+  loadModelTokenizer,
+  type ModelTokenizer,
+} from '../src/index.js';
+import { loadStoriesReference, maxAbsDiff, qwen3ToyConfig, storiesDir } from './helpers.js';
+
+// The KV-buffer decode path (cache in JS-owned buffers, the graph returns only new keys/values)
+// against the Concat path of createLlamaModel: same greedy ids, logprobs within 1e-5 and logits
+// within 4e-5 (absolute) at every step. Measured on stories260k: logprobs ≤ 6e-6, logits ≤ 3e-5
+// (float32 rounding of another summation order; the Concat path itself moves logits by 1.4e-5
+// between a prompt alone and the same prompt in a batch).
+
+const LOGPROBS_TOL = 1e-5;
+const LOGITS_TOL = 4e-5;
+
+/** Wraps a model so every step's last logits are kept (copied: the next step may reuse buffers). */
+function recording<C>(model: CausalLm<C>): { model: CausalLm<C>; logits: Float32Array[] } {
+  const logits: Float32Array[] = [];
+  const wrapped: CausalLm<C> = {
+    config: model.config,
+    tokenizer: model.tokenizer,
+    concurrency: model.concurrency ?? 1,
+    async step(input, cache) {
+      const out = await model.step(input, cache);
+      logits.push(Float32Array.from(out.lastLogits));
+      return out;
+    },
+    ...(model.compactCache ? { compactCache: model.compactCache.bind(model) } : {}),
+    close: () => model.close(),
+  };
+  return { model: wrapped, logits };
+}
+
+interface Pair {
+  readonly concat: CausalLm;
+  readonly buffered: CausalLm;
+}
+
+function pair(config: LlamaFamilyConfig, weights: LlamaWeights, tokenizer: ModelTokenizer): Pair {
+  return {
+    concat: createLlamaModel(config, weights, tokenizer),
+    // A small growth step makes the buffers regrow (and be repacked) several times per generation.
+    buffered: createKvBufferCausalLm(config, weights, tokenizer, { growthPositions: 5 }),
+  };
+}
+
+/** Generates with both paths; asserts identical ids and per-step logits / logprobs within TOL. */
+async function assertSamePath(
+  p: Pair,
+  prompts: readonly (string | { ids: number[] })[],
+  options: Parameters<typeof generate>[2],
+): Promise<{ steps: number; dLogits: number; dLogprobs: number }> {
+  const a = recording(p.concat);
+  const b = recording(p.buffered);
+  const outA = await generate(a.model, prompts, options);
+  const outB = await generate(b.model, prompts, options);
+  for (const [i, o] of outA.entries()) assert.deepEqual(outB[i]!.ids, o.ids, `row ${i} ids`);
+  const dLogprobs = Math.max(...outA.map((o, i) => maxAbsDiff(o.logprobs, outB[i]!.logprobs)));
+  assert.equal(b.logits.length, a.logits.length);
+  const dLogits = Math.max(...a.logits.map((l, s) => maxAbsDiff(l, b.logits[s]!)));
+  assert.ok(dLogits <= LOGITS_TOL, `logits max abs diff ${dLogits} (logprobs ${dLogprobs})`);
+  assert.ok(dLogprobs <= LOGPROBS_TOL, `logprobs max abs diff ${dLogprobs}`);
+  return { steps: a.logits.length, dLogits, dLogprobs };
+}
+
+function report(
+  t: { diagnostic(message: string): void },
+  r: { steps: number; dLogits: number; dLogprobs: number },
+) {
+  t.diagnostic(
+    `${r.steps} steps: logits max abs diff ${r.dLogits.toExponential(2)}, logprobs ${r.dLogprobs.toExponential(2)}`,
+  );
+}
+
+describe('KV-buffer decode vs the Concat path', () => {
+  const ref = loadStoriesReference();
+  const dir = storiesDir();
+  const storiesConfig = loadLlamaFamilyConfig(dir);
+  const stories = pair(storiesConfig, loadLlamaWeights(dir, storiesConfig), loadModelTokenizer(dir));
+  const greedy = { maxNewTokens: 40, temperature: 0, stopTokenIds: [] as number[] };
+  after(async () => {
+    await stories.concat.close();
+    await stories.buffered.close();
+  });
+
+  for (const c of ref.cases) {
+    it(`stories260k "${c.prompt}" alone: 40 steps, same ids as reference.json`, async (t) => {
+      const r = await assertSamePath(stories, [c.prompt], greedy);
+      report(t, r);
+      assert.equal(r.steps, 40);
+      const [out] = await generate(stories.buffered, [c.prompt], { maxNewTokens: 48, temperature: 0 });
+      assert.deepEqual(out!.ids, c.generated_ids);
+      assert.ok(maxAbsDiff(out!.logprobs, c.generated_logprobs) <= ref.tolerance.logprobs_abs);
+    });
+  }
+
+  it('stories260k: all prompts in one left-padded batch', async (t) => {
+    const r = await assertSamePath(
+      stories,
+      ref.cases.map((c) => c.prompt),
+      greedy,
+    );
+    assert.equal(r.steps, 40);
+    report(t, r);
+    const outs = await generate(
+      stories.buffered,
+      ref.cases.map((c) => c.prompt),
+      { maxNewTokens: 48, temperature: 0 },
+    );
+    for (const [i, c] of ref.cases.entries()) assert.deepEqual(outs[i]!.ids, c.generated_ids, c.prompt);
+  });
+
+  it('stories260k: rows stopping at different times (finished rows compacted out of the buffers)', async () => {
+    const prompts = ref.cases.map((c) => c.prompt);
+    const [first] = await generate(stories.concat, prompts, greedy);
+    // Stop ids taken from one row's continuation make rows finish at different steps.
+    const stopTokenIds = [first!.ids[6]!, first!.ids[19]!];
+    await assertSamePath(stories, prompts, { ...greedy, stopTokenIds });
+  });
+
+  it('default growth, and a multi-token step on a buffered cache, match the Concat path', async () => {
+    const model = createKvBufferCausalLm(
+      storiesConfig,
+      loadLlamaWeights(dir, storiesConfig),
+      stories.concat.tokenizer,
+    );
+    try {
+      await assertSamePath(
+        { concat: stories.concat, buffered: model },
+        ref.cases.map((c) => c.prompt),
+        greedy,
+      );
+      const ids = ref.cases[0]!.input_ids;
+      const ones = (n: number) => Array<number>(n).fill(1);
+      const steps = async (m: CausalLm) => {
+        let out = await m.step(
+          {
+            batchSize: 1,
+            seqLen: ids.length,
+            inputIds: ids,
+            attentionMask: ones(ids.length),
+            positionIds: ids.map((_, i) => i),
+          },
+          undefined,
+        );
+        for (const [k, id] of [7, 9, 11].entries()) {
+          const t = ids.length + k;
+          out = await m.step(
+            { batchSize: 1, seqLen: 1, inputIds: [id], attentionMask: ones(t + 1), positionIds: [t] },
+            out.cache,
+          );
+        }
+        const t = ids.length + 3;
+        return m.step(
+          {
+            batchSize: 1,
+            seqLen: 2,
+            inputIds: [13, 15],
+            attentionMask: ones(t + 2),
+            positionIds: [t, t + 1],
+          },
+          out.cache,
+        );
+      };
+      const [a, b] = [await steps(stories.concat), await steps(model)];
+      assert.ok(maxAbsDiff(a.lastLogits, b.lastLogits) <= LOGITS_TOL);
+    } finally {
+      await model.close();
+    }
+  });
+
+  it('GQA 4:1 random Llama, prompts of different lengths in one batch, 36 steps', async (t) => {
+    const config = qwen3ToyConfig({
+      architectures: ['LlamaForCausalLM'],
+      model_type: 'llama',
+      num_key_value_heads: 1,
+      tie_word_embeddings: true,
+    });
+    assert.ok(config.numKvHeads < config.numHeads);
+    const p = pair(config, createRandomLlamaWeights(config, 11, 1.5), stories.concat.tokenizer);
+    try {
+      const prompts = [{ ids: [3, 7, 1, 9] }, { ids: [5] }, { ids: [8, 8, 2, 4, 6, 1, 3] }];
+      const r = await assertSamePath(p, prompts, { maxNewTokens: 36, temperature: 0, stopTokenIds: [] });
+      assert.equal(r.steps, 36);
+      report(t, r);
+    } finally {
+      await p.concat.close();
+      await p.buffered.close();
+    }
+  });
+
+  it('Qwen3-style q/k-norm random model (GQA 4:2, untied head), batch and alone, 36 steps', async (t) => {
+    const config = qwen3ToyConfig();
+    assert.ok(config.qkNorm);
+    const p = pair(config, createRandomLlamaWeights(config, 5, 1.5), stories.concat.tokenizer);
+    try {
+      const prompts = [{ ids: [1, 2, 3, 4, 5, 6] }, { ids: [40, 41] }, { ids: [90, 12, 77] }];
+      const opts = { maxNewTokens: 36, temperature: 0, stopTokenIds: [] };
+      const r = await assertSamePath(p, prompts, opts);
+      assert.equal(r.steps, 36);
+      report(t, r);
+      for (const prompt of prompts) await assertSamePath(p, [prompt], opts);
+      // Sampling too: the same seeded draws need the same distributions.
+      await assertSamePath(p, prompts, { ...opts, temperature: 0.9, topP: 0.95, seed: 4 });
+    } finally {
+      await p.concat.close();
+      await p.buffered.close();
+    }
+  });
+});
