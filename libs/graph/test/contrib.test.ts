@@ -11,7 +11,8 @@ import {
 } from '../src/index.js';
 
 // com.microsoft GroupQueryAttention (decode, one new token) against a JS reference, and the
-// `outputsInto` run option that binds its present outputs to the past buffers (in-place append).
+// `outputsInto` run option that binds its present outputs to the past buffers (in-place append),
+// and the pool's `returnFeeds`.
 
 const [B, NH, KV, D, CAP, PAST] = [3, 4, 2, 8, 10, 5];
 const TOTAL = PAST + 1;
@@ -143,6 +144,22 @@ describe('GroupQueryAttention (com.microsoft) decode step', () => {
     assert.ok(maxDiff(out['out']!.data as Float32Array, ref) < 1e-5);
     assert.deepEqual(out['present_key']!.data, appended(pastKey, newKey));
     assert.deepEqual(out['present_value']!.data, appended(pastValue, newValue));
+    await session.release();
+  });
+
+  it('returnFeeds hands fed buffers back (transferred, contents unchanged); unknown names are errors', async () => {
+    const session = await pool.load(model);
+    const feeds = makeFeeds();
+    const pastKey = Float32Array.from(feeds['past_key']!.data as Float32Array);
+    const out = await session.run(feeds, { returnFeeds: ['past_key'] });
+    assert.equal(feeds['past_key']!.data.byteLength, 0); // moved to the worker, not copied
+    assert.deepEqual(out['past_key']!.data, pastKey);
+    assert.deepEqual(out['past_key']!.dims, [B, KV, CAP, D]);
+    assert.ok(out['out'] !== undefined);
+    await assert.rejects(
+      session.run(makeFeeds(), { returnFeeds: ['nope'] }),
+      /returnFeeds: nope is not a feed/,
+    );
     await session.release();
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { createKvBufferCausalLm } from '../src/generate/kv-buffer-causal-lm.js';
+import { createKvBufferCausalLm, type KvBufferCache } from '../src/generate/kv-buffer-causal-lm.js';
 import {
   type CausalLm,
   createLlamaModel,
@@ -50,8 +50,12 @@ interface Pair {
 function pair(config: LlamaFamilyConfig, weights: LlamaWeights, tokenizer: ModelTokenizer): Pair {
   return {
     concat: createLlamaModel(config, weights, tokenizer),
-    // A small growth step makes the buffers regrow (and be repacked) several times per generation.
-    buffered: createKvBufferCausalLm(config, weights, tokenizer, { growthPositions: 5 }),
+    // Buffers from the first decode step; a small growth step makes them regrow (and be repacked)
+    // several times per generation.
+    buffered: createKvBufferCausalLm(config, weights, tokenizer, {
+      growthPositions: 5,
+      minBufferedLength: 0,
+    }),
   };
 }
 
@@ -129,11 +133,14 @@ describe('KV-buffer decode vs the Concat path', () => {
     await assertSamePath(stories, prompts, { ...greedy, stopTokenIds });
   });
 
-  it('default growth, and a multi-token step on a buffered cache, match the Concat path', async () => {
+  it('default growth, switching to buffers mid-generation, a multi-token step on a buffered cache', async () => {
     const model = createKvBufferCausalLm(
       storiesConfig,
       loadLlamaWeights(dir, storiesConfig),
       stories.concat.tokenizer,
+      {
+        minBufferedLength: 20,
+      },
     );
     try {
       await assertSamePath(
@@ -143,6 +150,25 @@ describe('KV-buffer decode vs the Concat path', () => {
       );
       const ids = ref.cases[0]!.input_ids;
       const ones = (n: number) => Array<number>(n).fill(1);
+      // Below minBufferedLength the cache stays exact (Concat graph); from it on it lives in buffers.
+      let step = await model.step(
+        {
+          batchSize: 1,
+          seqLen: ids.length,
+          inputIds: ids,
+          attentionMask: ones(ids.length),
+          positionIds: ids.map((_, i) => i),
+        },
+        undefined,
+      );
+      for (let t = ids.length; t < 24; t++) {
+        const cache = step.cache as KvBufferCache;
+        assert.equal(cache.capacity > cache.length, t > 20, `at length ${t}`);
+        step = await model.step(
+          { batchSize: 1, seqLen: 1, inputIds: [5], attentionMask: ones(t + 1), positionIds: [t] },
+          cache,
+        );
+      }
       const steps = async (m: CausalLm) => {
         let out = await m.step(
           {
@@ -162,6 +188,11 @@ describe('KV-buffer decode vs the Concat path', () => {
           );
         }
         const t = ids.length + 3;
+        if (m === stories.buffered) {
+          // The multi-token step must start from a cache with free buffer positions.
+          const cache = out.cache as KvBufferCache;
+          assert.ok(cache.capacity > cache.length, `capacity ${cache.capacity}, length ${cache.length}`);
+        }
         return m.step(
           {
             batchSize: 1,
@@ -173,7 +204,7 @@ describe('KV-buffer decode vs the Concat path', () => {
           out.cache,
         );
       };
-      const [a, b] = [await steps(stories.concat), await steps(model)];
+      const [a, b] = [await steps(stories.concat), await steps(stories.buffered)];
       assert.ok(maxAbsDiff(a.lastLogits, b.lastLogits) <= LOGITS_TOL);
     } finally {
       await model.close();
