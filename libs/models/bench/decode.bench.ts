@@ -1,7 +1,7 @@
 // Decode-path benchmark: the Concat KV-cache graph (createLlamaModel) vs the KV-buffer decode graph
 // (createKvBufferCausalLm: the cache stays in JS-owned buffers, the graph returns only new keys/values)
 // vs transformers.js on the exported ONNX; greedy generation at batch 1 and 16 with 16-token prompts
-// (engine.bench.ts's setting) and at batch 16 with 256-token prompts, same 27M-parameter model,
+// (engine.bench.ts's setting) and with 256-token prompts, same 27M-parameter model,
 // measured in one run (interleaved rounds). Prints numbers; never asserted.
 // Run: node --import tsx libs/models/bench/decode.bench.ts   (VERDICT_BENCH_THREADS, default 2)
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +30,7 @@ const NEW_TOKENS = 64;
 const CASES = [
   { batch: 1, promptLen: 16 },
   { batch: 16, promptLen: 16 },
+  { batch: 1, promptLen: 256 },
   { batch: 16, promptLen: 256 },
 ];
 

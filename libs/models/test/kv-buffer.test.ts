@@ -54,7 +54,7 @@ function pair(config: LlamaFamilyConfig, weights: LlamaWeights, tokenizer: Model
     // several times per generation.
     buffered: createKvBufferCausalLm(config, weights, tokenizer, {
       growthPositions: 5,
-      minBufferedLength: 0,
+      minBufferedPositions: 0,
     }),
   };
 }
@@ -139,7 +139,7 @@ describe('KV-buffer decode vs the Concat path', () => {
       loadLlamaWeights(dir, storiesConfig),
       stories.concat.tokenizer,
       {
-        minBufferedLength: 20,
+        minBufferedPositions: 20,
       },
     );
     try {
@@ -150,7 +150,7 @@ describe('KV-buffer decode vs the Concat path', () => {
       );
       const ids = ref.cases[0]!.input_ids;
       const ones = (n: number) => Array<number>(n).fill(1);
-      // Below minBufferedLength the cache stays exact (Concat graph); from it on it lives in buffers.
+      // Below minBufferedPositions (batch 1: the length) the cache stays exact (Concat graph); from it on it lives in buffers.
       let step = await model.step(
         {
           batchSize: 1,
