@@ -8,6 +8,7 @@ export {
   type TrunkOutputs,
 } from './arch/llama-graph.js';
 export {
+  buildLlamaDecodeGraph,
   buildLlamaInferenceGraph,
   buildLlamaJudgeGraph,
   type InferenceGraphOptions,
@@ -54,6 +55,11 @@ export {
   type IncrementalText,
   stopPrefixHoldback,
 } from './generate/incremental-text.js';
+export {
+  createKvBufferCausalLm,
+  type KvBufferCache,
+  type KvBufferCausalLmOptions,
+} from './generate/kv-buffer-causal-lm.js';
 export { createRng, type Rng } from './generate/rng.js';
 export {
   checkSamplingOptions,
