@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { commonV1, type rolloutV1 } from '@verdict/proto';
+import { commonV1, rolloutV1 } from '@verdict/proto';
+import type { Messaging } from '@verdict/runtime';
+import { ROLLOUTS_STREAM } from '../src/streams.js';
 
 export const JUDGE_BIN = fileURLToPath(new URL('../../judge-server/bin/judge-server.mjs', import.meta.url));
 
@@ -76,4 +78,42 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 20_000): Pro
     if (Date.now() > until) throw new Error('condition not reached in time');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * Records every message on `verdict.rollout.scored`, by rollout id in arrival order (a duplicate
+ * publish shows as a second entry), through a durable test consumer. `stop()` ends the consumer.
+ */
+export interface ScoredCollector {
+  readonly scored: Map<string, rolloutV1.RolloutScored[]>;
+  stop(): Promise<void>;
+}
+
+export async function collectScored(m: Messaging): Promise<ScoredCollector> {
+  await m.ensureStream(ROLLOUTS_STREAM);
+  await m.ensureConsumer({
+    stream: ROLLOUTS_STREAM.name,
+    name: 'test-scored',
+    filterSubject: 'verdict.rollout.scored',
+  });
+  const scored = new Map<string, rolloutV1.RolloutScored[]>();
+  const abort = new AbortController();
+  const running = m.consume({
+    stream: ROLLOUTS_STREAM.name,
+    consumer: 'test-scored',
+    signal: abort.signal,
+    handler: (msg) => {
+      const s = rolloutV1.RolloutScored.decode(msg.data);
+      const id = s.generated?.request?.rolloutId ?? '?';
+      scored.set(id, [...(scored.get(id) ?? []), s]);
+      return 'ack';
+    },
+  });
+  return {
+    scored,
+    async stop() {
+      abort.abort();
+      await running;
+    },
+  };
 }

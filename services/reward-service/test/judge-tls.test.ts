@@ -24,7 +24,14 @@ import {
 import { createRewardServiceApp, type RewardServiceApp } from '../src/app.js';
 import { loadRewardServiceConfig } from '../src/config.js';
 import { ROLLOUTS_STREAM } from '../src/streams.js';
-import { generated, JUDGE_BIN, startServiceProcess, waitFor } from './helpers.js';
+import {
+  collectScored,
+  generated,
+  JUDGE_BIN,
+  type ScoredCollector,
+  startServiceProcess,
+  waitFor,
+} from './helpers.js';
 import { writeToyJudgeModel } from './toy-judge-model.js';
 
 const ST = commonV1.RewardStatus;
@@ -50,9 +57,7 @@ describe('reward-service judge client over TLS', { skip }, () => {
   let judge: { address: string; child: ChildProcess };
   let m: Messaging;
   let app: RewardServiceApp | undefined;
-  const scored = new Map<string, rolloutV1.RolloutScored>();
-  const stopCollector = new AbortController();
-  let collector: Promise<unknown>;
+  let collector: ScoredCollector | undefined;
   const logLines: string[] = [];
   const logger: RuntimeLogger = {
     debug() {},
@@ -85,8 +90,8 @@ describe('reward-service judge client over TLS', { skip }, () => {
     await m.publish('verdict.rollout.generated', rolloutV1.RolloutGenerated.encode(g).finish(), {
       msgId: `${id}:generated`,
     });
-    await waitFor(() => scored.has(id));
-    return scored.get(id)!;
+    await waitFor(() => collector!.scored.has(id));
+    return collector!.scored.get(id)!.at(-1)!;
   };
   const tlsEnv = () => ({
     REWARD_JUDGE_TLS: 'true',
@@ -114,28 +119,12 @@ describe('reward-service judge client over TLS', { skip }, () => {
       }),
     ]);
     m = await connectNats({ servers: nats.url, name: 'test' });
-    await m.ensureStream(ROLLOUTS_STREAM);
-    await m.ensureConsumer({
-      stream: ROLLOUTS_STREAM.name,
-      name: 'test-scored',
-      filterSubject: 'verdict.rollout.scored',
-    });
-    collector = m.consume({
-      stream: ROLLOUTS_STREAM.name,
-      consumer: 'test-scored',
-      signal: stopCollector.signal,
-      handler: (msg) => {
-        const s = rolloutV1.RolloutScored.decode(msg.data);
-        scored.set(s.generated?.request?.rolloutId ?? '?', s);
-        return 'ack';
-      },
-    });
+    collector = await collectScored(m);
   });
 
   after(async () => {
     await app?.stop();
-    stopCollector.abort();
-    await collector;
+    await collector?.stop();
     await m?.close();
     judge?.child.kill('SIGTERM');
     await nats?.stop();

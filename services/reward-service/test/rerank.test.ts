@@ -13,7 +13,13 @@ import { type NatsServerHandle, startNatsServer } from '@verdict/runtime/testing
 import { createRewardServiceApp, type RewardServiceApp } from '../src/app.js';
 import { loadRewardServiceConfig } from '../src/config.js';
 import { ROLLOUTS_STREAM } from '../src/streams.js';
-import { generated, startJudgeServerProcess, waitFor } from './helpers.js';
+import {
+  collectScored,
+  generated,
+  type ScoredCollector,
+  startJudgeServerProcess,
+  waitFor,
+} from './helpers.js';
 import { writeToyJudgeModel } from './toy-judge-model.js';
 
 const ST = commonV1.RewardStatus;
@@ -44,9 +50,8 @@ describe('rerank term (ρ > 0) with a real judge-server and nats-server', () => 
   let m: Messaging;
   let app: RewardServiceApp | undefined;
   let judgeScores: number[] = [];
-  const scored = new Map<string, rolloutV1.RolloutScored[]>();
-  const stopCollector = new AbortController();
-  let collector: Promise<unknown>;
+  let collector: ScoredCollector | undefined;
+  let scored: Map<string, rolloutV1.RolloutScored[]>;
 
   const startApp = async (env: Record<string, string>) => {
     const config = loadRewardServiceConfig({
@@ -68,23 +73,8 @@ describe('rerank term (ρ > 0) with a real judge-server and nats-server', () => 
   before(async () => {
     [nats, judge] = await Promise.all([startNatsServer(), startJudgeServerProcess(fixture.dir)]);
     m = await connectNats({ servers: nats.url, name: 'test' });
-    await m.ensureStream(ROLLOUTS_STREAM);
-    await m.ensureConsumer({
-      stream: ROLLOUTS_STREAM.name,
-      name: 'test-scored',
-      filterSubject: 'verdict.rollout.scored',
-    });
-    collector = m.consume({
-      stream: ROLLOUTS_STREAM.name,
-      consumer: 'test-scored',
-      signal: stopCollector.signal,
-      handler: (msg) => {
-        const s = rolloutV1.RolloutScored.decode(msg.data);
-        const id = s.generated?.request?.rolloutId ?? '?';
-        scored.set(id, [...(scored.get(id) ?? []), s]);
-        return 'ack';
-      },
-    });
+    collector = await collectScored(m);
+    scored = collector.scored;
     const judgeClient = createGrpcClient(judgeV1.JudgeServiceClient, judge.address);
     const direct = await judgeClient.unary('judgeBatch', {
       items: COMPLETIONS.map((solution, i) => ({
@@ -106,8 +96,7 @@ describe('rerank term (ρ > 0) with a real judge-server and nats-server', () => 
 
   after(async () => {
     await app?.stop();
-    stopCollector.abort();
-    await collector;
+    await collector?.stop();
     await m?.close();
     judge?.child.kill('SIGTERM');
     await nats?.stop();

@@ -14,7 +14,13 @@ import { findFreePort, type NatsServerHandle, startNatsServer } from '@verdict/r
 import { createRewardServiceApp, type RewardServiceApp } from '../src/app.js';
 import { loadRewardServiceConfig } from '../src/config.js';
 import { ROLLOUTS_STREAM } from '../src/streams.js';
-import { generated, startJudgeServerProcess, waitFor } from './helpers.js';
+import {
+  collectScored,
+  generated,
+  type ScoredCollector,
+  startJudgeServerProcess,
+  waitFor,
+} from './helpers.js';
 import { writeToyJudgeModel } from './toy-judge-model.js';
 
 const ST = commonV1.RewardStatus;
@@ -24,9 +30,8 @@ describe('reward-service with a real judge-server and nats-server', () => {
   let judge: { address: string; child: ChildProcess };
   let m: Messaging;
   let app: RewardServiceApp | undefined;
-  const scored = new Map<string, rolloutV1.RolloutScored[]>();
-  const stopCollector = new AbortController();
-  let collector: Promise<unknown>;
+  let collector: ScoredCollector | undefined;
+  let scored: Map<string, rolloutV1.RolloutScored[]>;
   const published: Array<{ id: string; duplicate: boolean }> = [];
 
   const startApp = async (env: Record<string, string>) => {
@@ -57,29 +62,13 @@ describe('reward-service with a real judge-server and nats-server', () => {
   before(async () => {
     [nats, judge] = await Promise.all([startNatsServer(), startJudgeServerProcess(fixture.dir)]);
     m = await connectNats({ servers: nats.url, name: 'test' });
-    await m.ensureStream(ROLLOUTS_STREAM);
-    await m.ensureConsumer({
-      stream: ROLLOUTS_STREAM.name,
-      name: 'test-scored',
-      filterSubject: 'verdict.rollout.scored',
-    });
-    collector = m.consume({
-      stream: ROLLOUTS_STREAM.name,
-      consumer: 'test-scored',
-      signal: stopCollector.signal,
-      handler: (msg) => {
-        const s = rolloutV1.RolloutScored.decode(msg.data);
-        const id = s.generated?.request?.rolloutId ?? '?';
-        scored.set(id, [...(scored.get(id) ?? []), s]);
-        return 'ack';
-      },
-    });
+    collector = await collectScored(m);
+    scored = collector.scored;
   });
 
   after(async () => {
     await app?.stop();
-    stopCollector.abort();
-    await collector;
+    await collector?.stop();
     await m?.close();
     judge?.child.kill('SIGTERM');
     await nats?.stop();
