@@ -45,6 +45,7 @@ describe('verdict toy prepare (spawned)', () => {
       doc.student.accuracy_ood,
       doc.judge.accuracy,
       doc.judge.auroc,
+      doc.judge.synthetic.auroc,
     ]) {
       assert.equal(typeof x, 'number');
     }
@@ -57,5 +58,10 @@ describe('verdict toy prepare (spawned)', () => {
     assert.match(second.stderr, /reusing cached recipe/);
     assert.match(second.stdout, /cached/);
     assert.match(second.stdout, /AUROC on student samples/);
+    assert.match(second.stdout, /AUROC on \d+ held-out synthetic examples/);
+    assert.match(
+      second.stdout,
+      /mean P\(Yes\) on held-out synthetic examples: correct \d\.\d\d, arithmetic-slip /,
+    );
   });
 });

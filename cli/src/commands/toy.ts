@@ -14,7 +14,15 @@ interface ToyPrepareResult {
   budget: string;
   seed: number;
   student: { accuracy_id: number; accuracy_ood: number; eval_problems: number; params: number };
-  judge: { accuracy: number; auroc: number; samples: number; positive_rate: number; params: number };
+  judge: {
+    accuracy: number;
+    auroc: number;
+    samples: number;
+    positive_rate: number;
+    params: number;
+    /** The judge on held-out synthetic verifier data (its training distribution, balanced). */
+    synthetic: { auroc: number; samples: number; mean_score: Record<string, number> };
+  };
   paths: { dir: string; student: string; judge: string; tokenizer: string; manifest: string };
   seconds: number;
   timings: Record<string, number>;
@@ -73,6 +81,11 @@ export default defineCommand({
         samples: m.metrics.judge.samples,
         positive_rate: m.metrics.judge.positiveRate,
         params: m.models.judge.params,
+        synthetic: {
+          auroc: m.metrics.judge.synthetic?.auroc ?? Number.NaN,
+          samples: m.metrics.judge.synthetic?.samples ?? 0,
+          mean_score: { ...m.metrics.judge.synthetic?.meanScore },
+        },
       },
       paths: {
         dir: world.dir,
@@ -99,6 +112,12 @@ export default defineCommand({
       ],
       ['judge', '', 'AUROC on student samples', s.judge.auroc.toFixed(3)],
       ['', '', 'student samples correct (gold)', pct(s.judge.positive_rate)],
+      [
+        'judge',
+        '',
+        `AUROC on ${s.judge.synthetic.samples} held-out synthetic examples`,
+        s.judge.synthetic.auroc.toFixed(3),
+      ],
     ];
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
     const table = rows.map((row) =>
@@ -110,9 +129,13 @@ export default defineCommand({
     const source = s.cached
       ? `cached (recipe ${s.hash}, built in ${s.timings['total']?.toFixed(0)} s)`
       : `trained in ${s.seconds.toFixed(0)} s`;
+    const perKind = Object.entries(s.judge.synthetic.mean_score)
+      .map(([kind, score]) => `${kind} ${score.toFixed(2)}`)
+      .join(', ');
     return [
       `toy world (${s.budget}, seed ${s.seed}): ${source}`,
       ...table,
+      `judge mean P(Yes) on held-out synthetic examples: ${perKind}`,
       `student: ${s.paths.student}`,
       `judge:   ${s.paths.judge}`,
     ].join('\n');

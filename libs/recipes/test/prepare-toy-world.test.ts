@@ -3,9 +3,16 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { generateToyProblems, generateVerifierData, JUDGE_TEMPLATE, PLAIN_TEMPLATE } from '@verdict/data';
+import {
+  generateToyProblems,
+  generateVerifierData,
+  JUDGE_TEMPLATE,
+  PLAIN_TEMPLATE,
+  TOY_ERROR_KINDS,
+} from '@verdict/data';
 import { generate, judge, loadLlamaModel } from '@verdict/models';
 import {
+  JUDGE_PROBE_PROBLEMS,
   prepareToyWorld,
   TOY_MANIFEST_FORMAT,
   type ToyWorld,
@@ -48,6 +55,36 @@ describe('prepareToyWorld (quick recipe)', () => {
     assert.equal(m.metrics.judge.samples, m.config.eval.judgeProblems * m.config.eval.judgeSamplesPerProblem);
     assert.ok(m.training.student.finalLoss < m.training.student.firstLoss, 'student loss went down');
     assert.ok(m.training.judge.finalLoss < m.training.judge.firstLoss, 'judge loss went down');
+    // The synthetic probe: one correct and (nearly always) one wrong solution per probe problem.
+    const probe = m.metrics.judge.synthetic;
+    assert.ok(probe.samples > JUDGE_PROBE_PROBLEMS && probe.samples <= 2 * JUDGE_PROBE_PROBLEMS);
+    assert.ok(probe.auroc >= 0 && probe.auroc <= 1, `synthetic AUROC ${probe.auroc}`);
+    assert.deepEqual(Object.keys(probe.meanScore).sort(), ['correct', ...TOY_ERROR_KINDS].sort());
+  });
+
+  it('a cache written before the synthetic probe gets it measured on read, the same numbers as fresh', async () => {
+    const path = join(world.dir, 'manifest.json');
+    const original = readFileSync(path, 'utf8');
+    try {
+      const m = JSON.parse(original);
+      delete m.metrics.judge.synthetic;
+      writeFileSync(path, JSON.stringify(m));
+      const said: string[] = [];
+      const upgraded = await prepareToyWorld({
+        cacheDir,
+        budget: 'quick',
+        seed: 3,
+        onProgress: (l) => said.push(l),
+      });
+      assert.equal(upgraded.cached, true);
+      assert.deepEqual(upgraded.manifest.metrics.judge.synthetic, world.manifest.metrics.judge.synthetic);
+      assert.ok(said.some((l) => /held-out synthetic data \(added to the cached manifest\)/.test(l)));
+      // Written back: the next read finds it and measures nothing.
+      const onDisk = JSON.parse(readFileSync(path, 'utf8'));
+      assert.deepEqual(onDisk.metrics.judge.synthetic, JSON.parse(original).metrics.judge.synthetic);
+    } finally {
+      writeFileSync(path, original);
+    }
   });
 
   it('the student folder loads with loadLlamaModel and generates', async () => {

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   generateToyProblems,
   generateVerifierData,
@@ -20,6 +20,7 @@ import {
 import { auroc, judgeAgreement, type ParamMap, saveTrainingCheckpoint } from '@verdict/rl';
 import type { JudgeTrainItem } from './judge-data.js';
 import { judgeSequences } from './judge-data.js';
+import { probeJudgeOnSynthetic, type SyntheticJudgeMetrics } from './judge-probe.js';
 import { formatSeconds } from './progress.js';
 import { studentSftSequences } from './student.js';
 import { type StudentSample, sampleStudent } from './student-samples.js';
@@ -31,48 +32,15 @@ import {
   toyRecipeConfig,
   toyRecipeHash,
 } from './toy-recipe-config.js';
-import { shuffle, type TrainSummary, trainOnSequences } from './train-examples.js';
-
-export const TOY_MANIFEST_FORMAT = 'verdict.toy-world.v1';
-
-export interface ToyWorldMetrics {
-  readonly student: {
-    /** Greedy strict accuracy on the first N problems of the `toy-id` / `toy-ood` suites. */
-    readonly accuracyId: number;
-    readonly accuracyOod: number;
-    readonly evalProblems: number;
-    /** Share of correct samples among those the judge was trained on (temperature sampling). */
-    readonly sampleAccuracyTrain: number;
-  };
-  readonly judge: {
-    /** On fresh student samples (problems never trained on), labels from the answer checker. */
-    readonly accuracy: number;
-    readonly auroc: number;
-    readonly samples: number;
-    readonly positiveRate: number;
-    readonly meanScoreCorrect: number;
-    readonly meanScoreWrong: number;
-  };
-}
-
-export interface ToyWorldManifest {
-  readonly format: typeof TOY_MANIFEST_FORMAT;
-  readonly recipeVersion: number;
-  readonly hash: string;
-  readonly createdAt: string;
-  readonly config: ToyRecipeConfig;
-  readonly templates: { readonly student: string; readonly judge: string };
-  readonly models: {
-    readonly student: { readonly dir: string; readonly params: number };
-    readonly judge: { readonly dir: string; readonly params: number };
-    readonly tokenizer: { readonly dir: string };
-  };
-  readonly data: Record<string, number>;
-  readonly training: { readonly student: TrainSummary; readonly judge: TrainSummary };
-  readonly metrics: ToyWorldMetrics;
-  /** Seconds per phase, and `total`. */
-  readonly timings: Record<string, number>;
-}
+import {
+  addSyntheticProbe,
+  readManifest,
+  removeAbandonedWork,
+  TOY_MANIFEST_FORMAT,
+  type ToyWorldManifest,
+  writeManifest,
+} from './toy-world-manifest.js';
+import { shuffle, trainOnSequences } from './train-examples.js';
 
 export interface ToyWorld {
   /** The recipe's cache folder (`<cacheDir>/toy/<hash>`). */
@@ -96,55 +64,6 @@ export interface PrepareToyWorldOptions {
   /** Overrides the preset (tests, experiments); the hash covers the final config. */
   readonly config?: ToyRecipeConfig;
   readonly onProgress?: (line: string) => void;
-}
-
-const MANIFEST = 'manifest.json';
-
-function readManifest(dir: string): ToyWorldManifest | undefined {
-  const path = join(dir, MANIFEST);
-  if (!existsSync(path)) return undefined;
-  try {
-    const m = JSON.parse(readFileSync(path, 'utf8')) as ToyWorldManifest;
-    if (m.format !== TOY_MANIFEST_FORMAT) return undefined;
-    reviveUndefinedMetrics(m.metrics);
-    const complete = ['student', 'judge'].every((d) => existsSync(join(dir, d, 'model.safetensors')));
-    return complete ? m : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * JSON writes NaN (an AUROC with one class only, e.g. a quick world whose student solves nothing)
- * as null; turn it back, so a cached manifest reads exactly like a fresh one.
- */
-function reviveUndefinedMetrics(metrics: ToyWorldMetrics): void {
-  for (const group of Object.values(metrics) as Record<string, number | null>[]) {
-    for (const [key, value] of Object.entries(group)) if (value === null) group[key] = Number.NaN;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Deletes `<hash>.tmp-<pid>` folders of runs that died midway (their process is gone). */
-function removeAbandonedWork(dir: string): void {
-  const parent = dirname(dir);
-  if (!existsSync(parent)) return;
-  const prefix = `${basename(dir)}.tmp-`;
-  for (const name of readdirSync(parent)) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(name.slice(prefix.length));
-    if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid)) {
-      rmSync(join(parent, name), { recursive: true, force: true });
-    }
-  }
 }
 
 function mean(xs: readonly number[]): number {
@@ -182,7 +101,11 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
   const existing = options.force ? undefined : readManifest(dir);
   if (existing) {
     say(`toy: reusing cached recipe ${hash} at ${dir} (use --force to retrain)`);
-    return { dir, ...paths(dir), manifest: existing, cached: true };
+    const manifest =
+      existing.metrics.judge.synthetic === undefined
+        ? await addSyntheticProbe(dir, existing, threads, say)
+        : existing;
+    return { dir, ...paths(dir), manifest, cached: true };
   }
 
   removeAbandonedWork(dir);
@@ -353,6 +276,7 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
 
   const judgeModel = createLlamaModel(judgeConfig, judged.params, tokenizer, { intraOpThreads: threads });
   let scores: number[];
+  let probe: SyntheticJudgeMetrics;
   try {
     const results = await judge(
       judgeModel,
@@ -360,6 +284,7 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
       { template: 'plain', maxBatchSize: 32 },
     );
     scores = results.map((r) => r.score);
+    probe = await probeJudgeOnSynthetic(judgeModel, seed);
   } finally {
     await judgeModel.close();
   }
@@ -372,10 +297,12 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
     positiveRate: mean(labels.map((l) => (l ? 1 : 0))),
     meanScoreCorrect: mean(scores.filter((_, i) => labels[i])),
     meanScoreWrong: mean(scores.filter((_, i) => !labels[i])),
+    synthetic: probe,
   };
   say(
     `toy: judge on ${scores.length} fresh student samples: accuracy ${(100 * judgeMetrics.accuracy).toFixed(1)}%, ` +
-      `AUROC ${judgeMetrics.auroc.toFixed(3)}`,
+      `AUROC ${judgeMetrics.auroc.toFixed(3)}; on ${probe.samples} held-out synthetic examples: ` +
+      `AUROC ${probe.auroc.toFixed(3)}`,
   );
   lap('judge_eval', 'judge');
   timings['total'] = (performance.now() - t0) / 1000;
@@ -410,7 +337,7 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
     },
     timings,
   };
-  writeFileSync(join(work, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeManifest(work, manifest);
   rmSync(dir, { recursive: true, force: true });
   renameSync(work, dir);
   return { dir, ...paths(dir), manifest, cached: false };
