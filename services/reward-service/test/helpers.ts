@@ -1,8 +1,27 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { commonV1, rolloutV1 } from '@verdict/proto';
-import type { Messaging } from '@verdict/runtime';
+import { type Messaging, silentLogger } from '@verdict/runtime';
+import { createRewardServiceApp, type RewardServiceApp, type RewardServiceDeps } from '../src/app.js';
+import { loadRewardServiceConfig } from '../src/config.js';
 import { ROLLOUTS_STREAM } from '../src/streams.js';
+
+/**
+ * A reward-service app for in-process tests: 127.0.0.1 on a free port, a 5 s ack wait, telemetry
+ * off, a silent logger unless `deps` gives one; `env` (NATS_URL, JUDGE_ADDRESS, weights...) on top.
+ */
+export function createTestRewardApp(
+  env: Record<string, string>,
+  deps: RewardServiceDeps = {},
+): RewardServiceApp {
+  const config = loadRewardServiceConfig({
+    REWARD_HOST: '127.0.0.1',
+    REWARD_PORT: '0',
+    REWARD_ACK_WAIT: '5s',
+    ...env,
+  });
+  return createRewardServiceApp(config, { logger: silentLogger, telemetry: false, ...deps });
+}
 
 export const JUDGE_BIN = fileURLToPath(new URL('../../judge-server/bin/judge-server.mjs', import.meta.url));
 

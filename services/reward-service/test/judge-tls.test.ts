@@ -21,11 +21,12 @@ import {
   startNatsServer,
   type TestCertificates,
 } from '@verdict/runtime/testing';
-import { createRewardServiceApp, type RewardServiceApp } from '../src/app.js';
+import type { RewardServiceApp } from '../src/app.js';
 import { loadRewardServiceConfig } from '../src/config.js';
 import { ROLLOUTS_STREAM } from '../src/streams.js';
 import {
   collectScored,
+  createTestRewardApp,
   generated,
   JUDGE_BIN,
   type ScoredCollector,
@@ -67,17 +68,16 @@ describe('reward-service judge client over TLS', { skip }, () => {
   };
 
   const startApp = async (env: Record<string, string>) => {
-    const config = loadRewardServiceConfig({
-      NATS_URL: nats.url,
-      REWARD_HOST: '127.0.0.1',
-      REWARD_PORT: '0',
-      REWARD_ACK_WAIT: '5s',
-      JUDGE_ADDRESS: judge.address,
-      REWARD_LAMBDA_VR: '0',
-      REWARD_MU_JUDGE: '1',
-      ...env,
-    });
-    app = createRewardServiceApp(config, { logger, telemetry: false });
+    app = createTestRewardApp(
+      {
+        NATS_URL: nats.url,
+        JUDGE_ADDRESS: judge.address,
+        REWARD_LAMBDA_VR: '0',
+        REWARD_MU_JUDGE: '1',
+        ...env,
+      },
+      { logger },
+    );
     await app.start();
   };
   const stopApp = async () => {

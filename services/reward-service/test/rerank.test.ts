@@ -2,19 +2,13 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { commonV1, judgeV1, rewardV1, rolloutV1 } from '@verdict/proto';
-import {
-  connectNats,
-  createGrpcClient,
-  isVerdictError,
-  type Messaging,
-  silentLogger,
-} from '@verdict/runtime';
+import { connectNats, createGrpcClient, isVerdictError, type Messaging } from '@verdict/runtime';
 import { type NatsServerHandle, startNatsServer } from '@verdict/runtime/testing';
-import { createRewardServiceApp, type RewardServiceApp } from '../src/app.js';
-import { loadRewardServiceConfig } from '../src/config.js';
+import type { RewardServiceApp } from '../src/app.js';
 import { ROLLOUTS_STREAM } from '../src/streams.js';
 import {
   collectScored,
+  createTestRewardApp,
   generated,
   type ScoredCollector,
   startJudgeServerProcess,
@@ -54,15 +48,7 @@ describe('rerank term (ρ > 0) with a real judge-server and nats-server', () => 
   let scored: Map<string, rolloutV1.RolloutScored[]>;
 
   const startApp = async (env: Record<string, string>) => {
-    const config = loadRewardServiceConfig({
-      NATS_URL: nats.url,
-      REWARD_HOST: '127.0.0.1',
-      REWARD_PORT: '0',
-      REWARD_ACK_WAIT: '5s',
-      JUDGE_ADDRESS: judge.address,
-      ...env,
-    });
-    app = createRewardServiceApp(config, { logger: silentLogger, telemetry: false });
+    app = createTestRewardApp({ NATS_URL: nats.url, JUDGE_ADDRESS: judge.address, ...env });
     return (await app.start()).address;
   };
   const publishGenerated = (g: rolloutV1.RolloutGenerated) =>

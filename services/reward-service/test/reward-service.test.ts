@@ -3,19 +3,13 @@ import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { commonV1, judgeV1, rewardV1, rolloutV1 } from '@verdict/proto';
-import {
-  connectNats,
-  createGrpcClient,
-  isVerdictError,
-  type Messaging,
-  silentLogger,
-} from '@verdict/runtime';
+import { connectNats, createGrpcClient, isVerdictError, type Messaging } from '@verdict/runtime';
 import { findFreePort, type NatsServerHandle, startNatsServer } from '@verdict/runtime/testing';
-import { createRewardServiceApp, type RewardServiceApp } from '../src/app.js';
-import { loadRewardServiceConfig } from '../src/config.js';
+import type { RewardServiceApp } from '../src/app.js';
 import { ROLLOUTS_STREAM } from '../src/streams.js';
 import {
   collectScored,
+  createTestRewardApp,
   generated,
   type ScoredCollector,
   startJudgeServerProcess,
@@ -35,18 +29,10 @@ describe('reward-service with a real judge-server and nats-server', () => {
   const published: Array<{ id: string; duplicate: boolean }> = [];
 
   const startApp = async (env: Record<string, string>) => {
-    const config = loadRewardServiceConfig({
-      NATS_URL: nats.url,
-      REWARD_HOST: '127.0.0.1',
-      REWARD_PORT: '0',
-      REWARD_ACK_WAIT: '5s',
-      ...env,
-    });
-    const a = createRewardServiceApp(config, {
-      logger: silentLogger,
-      telemetry: false,
-      onScored: (id, _reward, duplicate) => published.push({ id, duplicate }),
-    });
+    const a = createTestRewardApp(
+      { NATS_URL: nats.url, ...env },
+      { onScored: (id, _reward, duplicate) => published.push({ id, duplicate }) },
+    );
     const { address } = await a.start();
     app = a;
     return address;

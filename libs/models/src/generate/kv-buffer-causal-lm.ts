@@ -10,6 +10,7 @@ import { buildLlamaDecodeGraph, buildLlamaInferenceGraph } from '../arch/llama-g
 import type { LlamaFamilyConfig } from '../checkpoint/llama-config.js';
 import type { LlamaWeights } from '../checkpoint/llama-weights.js';
 import { ModelError } from '../errors.js';
+import { int64 } from '../model/int64.js';
 import type { ModelTokenizer } from '../tokenizer/tokenizer.js';
 import type { CausalLm, StepInput, StepOutput } from './causal-lm.js';
 
@@ -45,12 +46,6 @@ export interface KvBufferCausalLmOptions {
    * 0 = buffers from the first decode step.
    */
   readonly minBufferedPositions?: number;
-}
-
-function int64(values: readonly number[]): BigInt64Array {
-  const out = new BigInt64Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = BigInt(values[i]!);
-  return out;
 }
 
 /**

@@ -16,6 +16,7 @@ import { ModelError } from '../errors.js';
 import type { CausalLm, StepInput, StepOutput } from '../generate/causal-lm.js';
 import type { JudgeModel, JudgeScores } from '../judge/judge.js';
 import { loadModelTokenizer, type ModelTokenizer } from '../tokenizer/tokenizer.js';
+import { int64 } from './int64.js';
 
 /** The KV cache between steps: `present.N.key|value` tensors of the previous step, per layer. */
 export interface KvCache {
@@ -47,12 +48,6 @@ export interface LlamaModelOptions {
   readonly executionProvider?: ExecutionProvider;
   /** When the provider is unavailable: 'cpu' (default, reported on `executionProvider`) or 'never' (load fails). */
   readonly executionProviderFallback?: ExecutionProviderFallback;
-}
-
-function int64(values: readonly number[]): BigInt64Array {
-  const out = new BigInt64Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = BigInt(values[i]!);
-  return out;
 }
 
 function checkStep(input: StepInput, pastLen: number): void {
