@@ -13,24 +13,11 @@ import {
   opensslMissingReason,
   type TestCertificates,
 } from '@verdict/runtime/testing';
-import { loadCommands, runCli } from '../src/index.js';
+import { verdictInProcess } from './in-process.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const commands = await loadCommands();
 
-async function verdict(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(commands, args, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
-}
+const verdict = (args: string[]) => verdictInProcess(args);
 
 interface Row {
   id: string;

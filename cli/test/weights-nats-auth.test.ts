@@ -15,39 +15,17 @@ import {
   startNatsServer,
   type TestCertificates,
 } from '@verdict/runtime/testing';
-import { loadCommands, runCli, UsageError } from '../src/index.js';
+import { UsageError } from '../src/index.js';
 import { resolveWeightsNatsAuth } from '../src/weights/weights-nats.js';
+import { verdictInProcess } from './in-process.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const commands = await loadCommands();
 const USER = 'weights';
 const PASSWORD = 'weights-secret-5';
 const noOpenssl = opensslMissingReason();
 const MODEL_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'];
 
-/** Runs the CLI in-process with extra environment variables (restored afterwards). */
-async function verdict(args: string[], env: Record<string, string>) {
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
-  let stdout = '';
-  let stderr = '';
-  try {
-    const code = await runCli(commands, args, {
-      stdout: (t) => {
-        stdout += t;
-      },
-      stderr: (t) => {
-        stderr += t;
-      },
-    });
-    return { code, stdout, stderr };
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
+const verdict = (args: string[], env: Record<string, string>) => verdictInProcess(args, env);
 
 describe('weights NATS auth resolution (env + flags)', () => {
   it('reads NATS_USER/NATS_PASSWORD and NATS_TLS_*; flags win; bad input is a usage error', async () => {

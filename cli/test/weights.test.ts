@@ -16,24 +16,11 @@ import { fileURLToPath } from 'node:url';
 import { writeRandomToyModel } from '@verdict/recipes';
 import { connectNats, type Messaging, VERDICT_WEIGHTS_BUCKET } from '@verdict/runtime';
 import { findFreePort, type NatsServerHandle, startNatsServer } from '@verdict/runtime/testing';
-import { loadCommands, runCli } from '../src/index.js';
+import { verdictInProcess } from './in-process.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const commands = await loadCommands();
 
-async function verdict(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(commands, args, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
-}
+const verdict = (args: string[]) => verdictInProcess(args);
 
 function toyModel(dir: string, seed: number): string {
   return writeRandomToyModel(dir, { hiddenSize: 32, layers: 2, maxPositions: 64, seed, scale: 1.5 });

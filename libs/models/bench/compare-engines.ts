@@ -1,6 +1,21 @@
 // Interleaved timing of generation engines on the same prompts (interleaving spreads the load of
 // this shared machine over all engines alike).
 
+import { parseLlamaFamilyConfig } from '../src/index.js';
+
+/** The ~10M-parameter GQA Llama (random weights) both engine benches generate with. */
+export const BENCH_LLAMA_CONFIG = parseLlamaFamilyConfig({
+  model_type: 'llama',
+  vocab_size: 8000,
+  hidden_size: 512,
+  intermediate_size: 1376,
+  num_hidden_layers: 8,
+  num_attention_heads: 8,
+  num_key_value_heads: 4,
+  max_position_embeddings: 1024,
+  tie_word_embeddings: true,
+});
+
 export interface Engine {
   readonly name: string;
   readonly ours: boolean;

@@ -17,11 +17,10 @@ import {
   llamaConfigToJson,
   loadModelTokenizer,
   locateSharedDir,
-  parseLlamaFamilyConfig,
   toWeightMap,
   writeSafetensors,
 } from '../src/index.js';
-import { compareEngines, type Engine, identicalTokens } from './compare-engines.js';
+import { BENCH_LLAMA_CONFIG, compareEngines, type Engine, identicalTokens } from './compare-engines.js';
 import { loadTransformersJs } from './transformers-js.js';
 
 const THREADS = Number(process.env['VERDICT_BENCH_THREADS'] ?? 2);
@@ -34,17 +33,7 @@ const CASES = [
   { batch: 16, promptLen: 256 },
 ];
 
-const config = parseLlamaFamilyConfig({
-  model_type: 'llama',
-  vocab_size: 8000,
-  hidden_size: 512,
-  intermediate_size: 1376,
-  num_hidden_layers: 8,
-  num_attention_heads: 8,
-  num_key_value_heads: 4,
-  max_position_embeddings: 1024,
-  tie_word_embeddings: true,
-});
+const config = BENCH_LLAMA_CONFIG;
 const weights = createRandomLlamaWeights(config, 1);
 const storiesDir = `${locateSharedDir()}/fixtures/stories260k`;
 const tokenizer = loadModelTokenizer(storiesDir); // only decodes here

@@ -17,11 +17,16 @@ import {
   llamaConfigToJson,
   loadModelTokenizer,
   locateSharedDir,
-  parseLlamaFamilyConfig,
   toWeightMap,
   writeSafetensors,
 } from '../src/index.js';
-import { compareEngines, type Engine, identicalTokens, timedMs } from './compare-engines.js';
+import {
+  BENCH_LLAMA_CONFIG,
+  compareEngines,
+  type Engine,
+  identicalTokens,
+  timedMs,
+} from './compare-engines.js';
 import { loadTransformersJs, type TransformersJsEngine } from './transformers-js.js';
 
 const THREADS = Number(process.env['VERDICT_BENCH_THREADS'] ?? 2);
@@ -58,17 +63,7 @@ async function matmulPeakGflops(): Promise<number> {
   return (2 * m * k * n) / (best / 1000) / 1e9;
 }
 
-const config = parseLlamaFamilyConfig({
-  model_type: 'llama',
-  vocab_size: 8000,
-  hidden_size: 512,
-  intermediate_size: 1376,
-  num_hidden_layers: 8,
-  num_attention_heads: 8,
-  num_key_value_heads: 4,
-  max_position_embeddings: 1024,
-  tie_word_embeddings: true,
-});
+const config = BENCH_LLAMA_CONFIG;
 const weights = createRandomLlamaWeights(config, 1);
 let nonEmbedding = 0;
 let total = 0;
