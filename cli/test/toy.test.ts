@@ -49,6 +49,14 @@ describe('verdict toy prepare (spawned)', () => {
     ]) {
       assert.equal(typeof x, 'number');
     }
+    // NaN (JSON null) when the quick student answers nothing right.
+    for (const key of ['correct_with_wrong_chain', 'chain_checker_auroc', 'judge_auroc_on_chains']) {
+      assert.ok(
+        key in doc.judge.chains &&
+          (doc.judge.chains[key] === null || typeof doc.judge.chains[key] === 'number'),
+      );
+    }
+    assert.equal(typeof doc.judge.chains.chain_correct, 'number');
     assert.ok(doc.paths.dir.startsWith(join(cacheDir, 'toy')));
     for (const p of [doc.paths.student, doc.paths.judge, doc.paths.manifest]) assert.ok(existsSync(p), p);
     assert.match(first.stderr, /student sft .* eta /);
@@ -59,6 +67,8 @@ describe('verdict toy prepare (spawned)', () => {
     assert.match(second.stdout, /cached/);
     assert.match(second.stdout, /AUROC on student samples/);
     assert.match(second.stdout, /AUROC on \d+ held-out synthetic examples/);
+    assert.match(second.stdout, /AUROC of a perfect chain checker/);
+    assert.match(second.stdout, /AUROC against chain correctness/);
     assert.match(
       second.stdout,
       /mean P\(Yes\) on held-out synthetic examples: correct \d\.\d\d, arithmetic-slip /,

@@ -22,6 +22,16 @@ interface ToyPrepareResult {
     params: number;
     /** The judge on held-out synthetic verifier data (its training distribution, balanced). */
     synthetic: { auroc: number; samples: number; mean_score: Record<string, number> };
+    /**
+     * The same student samples graded by their chain (is it the gold solution?) instead of their
+     * answer: right answers from wrong chains, and what a perfect chain checker would score.
+     */
+    chains: {
+      chain_correct: number;
+      correct_with_wrong_chain: number;
+      chain_checker_auroc: number;
+      judge_auroc_on_chains: number;
+    };
   };
   paths: { dir: string; student: string; judge: string; tokenizer: string; manifest: string };
   seconds: number;
@@ -86,6 +96,12 @@ export default defineCommand({
           samples: m.metrics.judge.synthetic?.samples ?? 0,
           mean_score: { ...m.metrics.judge.synthetic?.meanScore },
         },
+        chains: {
+          chain_correct: m.metrics.judge.chains?.chainCorrect ?? 0,
+          correct_with_wrong_chain: m.metrics.judge.chains?.correctWithWrongChain ?? Number.NaN,
+          chain_checker_auroc: m.metrics.judge.chains?.chainCheckerAuroc ?? Number.NaN,
+          judge_auroc_on_chains: m.metrics.judge.chains?.judgeAurocOnChains ?? Number.NaN,
+        },
       },
       paths: {
         dir: world.dir,
@@ -112,6 +128,9 @@ export default defineCommand({
       ],
       ['judge', '', 'AUROC on student samples', s.judge.auroc.toFixed(3)],
       ['', '', 'student samples correct (gold)', pct(s.judge.positive_rate)],
+      ['', '', '  of those, right answer from a wrong chain', pct(s.judge.chains.correct_with_wrong_chain)],
+      ['', '', 'AUROC of a perfect chain checker', s.judge.chains.chain_checker_auroc.toFixed(3)],
+      ['judge', '', 'AUROC against chain correctness', s.judge.chains.judge_auroc_on_chains.toFixed(3)],
       [
         'judge',
         '',

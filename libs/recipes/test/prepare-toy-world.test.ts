@@ -60,14 +60,24 @@ describe('prepareToyWorld (quick recipe)', () => {
     assert.ok(probe.samples > JUDGE_PROBE_PROBLEMS && probe.samples <= 2 * JUDGE_PROBE_PROBLEMS);
     assert.ok(probe.auroc >= 0 && probe.auroc <= 1, `synthetic AUROC ${probe.auroc}`);
     assert.deepEqual(Object.keys(probe.meanScore).sort(), ['correct', ...TOY_ERROR_KINDS].sort());
+    // Chain labels: a chain equal to the gold solution ends in the gold answer, so it is graded
+    // correct; the rest of the correct samples are right answers from wrong chains.
+    const chains = m.metrics.judge.chains;
+    const correct = Math.round(m.metrics.judge.positiveRate * m.metrics.judge.samples);
+    assert.ok(
+      Number.isInteger(chains.chainCorrect) && chains.chainCorrect <= correct,
+      JSON.stringify(chains),
+    );
+    if (correct > 0) assert.equal(chains.correctWithWrongChain, 1 - chains.chainCorrect / correct);
   });
 
-  it('a cache written before the synthetic probe gets it measured on read, the same numbers as fresh', async () => {
+  it('a cache written before the synthetic probe and chain labels gets them measured on read, the same numbers as fresh', async () => {
     const path = join(world.dir, 'manifest.json');
     const original = readFileSync(path, 'utf8');
     try {
       const m = JSON.parse(original);
       delete m.metrics.judge.synthetic;
+      delete m.metrics.judge.chains;
       writeFileSync(path, JSON.stringify(m));
       const said: string[] = [];
       const upgraded = await prepareToyWorld({
@@ -78,10 +88,17 @@ describe('prepareToyWorld (quick recipe)', () => {
       });
       assert.equal(upgraded.cached, true);
       assert.deepEqual(upgraded.manifest.metrics.judge.synthetic, world.manifest.metrics.judge.synthetic);
+      // The chain labels re-draw the same seeded evaluation samples a fresh run judged.
+      assert.deepEqual(upgraded.manifest.metrics.judge.chains, world.manifest.metrics.judge.chains);
       assert.ok(said.some((l) => /held-out synthetic data \(added to the cached manifest\)/.test(l)));
-      // Written back: the next read finds it and measures nothing.
+      assert.ok(said.some((l) => /chain correctness \(added to the cached manifest\)/.test(l)));
+      // Written back: the next read finds them and measures nothing.
       const onDisk = JSON.parse(readFileSync(path, 'utf8'));
       assert.deepEqual(onDisk.metrics.judge.synthetic, JSON.parse(original).metrics.judge.synthetic);
+      assert.deepEqual(onDisk.metrics.judge.chains, JSON.parse(original).metrics.judge.chains);
+      const quiet: string[] = [];
+      await prepareToyWorld({ cacheDir, budget: 'quick', seed: 3, onProgress: (l) => quiet.push(l) });
+      assert.ok(!quiet.some((l) => /added to the cached manifest/.test(l)), quiet.join('\n'));
     } finally {
       writeFileSync(path, original);
     }

@@ -1,3 +1,4 @@
+export * from './chain-labels.js';
 export * from './judge-probe.js';
 export * from './prepare-toy-world.js';
 export * from './progress.js';

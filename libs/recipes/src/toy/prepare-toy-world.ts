@@ -18,12 +18,13 @@ import {
   type ModelTokenizer,
 } from '@verdict/models';
 import { auroc, judgeAgreement, type ParamMap, saveTrainingCheckpoint } from '@verdict/rl';
+import { chainLabelMetrics, chainLabelSamples } from './chain-labels.js';
 import type { JudgeTrainItem } from './judge-data.js';
 import { judgeSequences } from './judge-data.js';
 import { probeJudgeOnSynthetic, type SyntheticJudgeMetrics } from './judge-probe.js';
 import { formatSeconds } from './progress.js';
 import { studentSftSequences } from './student.js';
-import { type StudentSample, sampleStudent } from './student-samples.js';
+import { type StudentSample, sampleJudgeEvalSet, sampleStudent } from './student-samples.js';
 import { countParams, toyLlamaConfig } from './toy-model.js';
 import {
   TOY_RECIPE_VERSION,
@@ -33,7 +34,7 @@ import {
   toyRecipeHash,
 } from './toy-recipe-config.js';
 import {
-  addSyntheticProbe,
+  addMissingJudgeMetrics,
   readManifest,
   removeAbandonedWork,
   TOY_MANIFEST_FORMAT,
@@ -101,10 +102,7 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
   const existing = options.force ? undefined : readManifest(dir);
   if (existing) {
     say(`toy: reusing cached recipe ${hash} at ${dir} (use --force to retrain)`);
-    const manifest =
-      existing.metrics.judge.synthetic === undefined
-        ? await addSyntheticProbe(dir, existing, threads, say)
-        : existing;
+    const manifest = await addMissingJudgeMetrics(dir, existing, threads, say);
     return { dir, ...paths(dir), manifest, cached: true };
   }
 
@@ -220,16 +218,7 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
           label: 'toy: student samples for the judge',
         },
       );
-      const evalSamples = await sampleStudent(
-        model,
-        generateToyProblems(config.eval.judgeProblems, { seed: `judge-eval:${seed}`, split: 'id' }),
-        {
-          ...sampling,
-          samplesPerProblem: config.eval.judgeSamplesPerProblem,
-          seed: seed + 2,
-          label: 'toy: fresh student samples (judge eval)',
-        },
-      );
+      const evalSamples = await sampleJudgeEvalSet(model, config, say);
       lap('student_sampling');
       return { summary: student.summary, accuracyId, accuracyOod, trainSamples, evalSamples };
     } finally {
@@ -298,11 +287,14 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
     meanScoreCorrect: mean(scores.filter((_, i) => labels[i])),
     meanScoreWrong: mean(scores.filter((_, i) => !labels[i])),
     synthetic: probe,
+    chains: chainLabelMetrics(chainLabelSamples(evalSamples), scores),
   };
   say(
     `toy: judge on ${scores.length} fresh student samples: accuracy ${(100 * judgeMetrics.accuracy).toFixed(1)}%, ` +
       `AUROC ${judgeMetrics.auroc.toFixed(3)}; on ${probe.samples} held-out synthetic examples: ` +
-      `AUROC ${probe.auroc.toFixed(3)}`,
+      `AUROC ${probe.auroc.toFixed(3)}; against chain correctness AUROC ` +
+      `${judgeMetrics.chains.judgeAurocOnChains.toFixed(3)} (a perfect chain checker: ` +
+      `${judgeMetrics.chains.chainCheckerAuroc.toFixed(3)})`,
   );
   lap('judge_eval', 'judge');
   timings['total'] = (performance.now() - t0) / 1000;

@@ -1,6 +1,13 @@
-import { checkAnswer, PLAIN_TEMPLATE, renderStudentPrompt, type ToyProblem } from '@verdict/data';
+import {
+  checkAnswer,
+  generateToyProblems,
+  PLAIN_TEMPLATE,
+  renderStudentPrompt,
+  type ToyProblem,
+} from '@verdict/data';
 import { generate, type LlamaModel } from '@verdict/models';
 import { createProgressMeter } from './progress.js';
+import type { ToyRecipeConfig } from './toy-recipe-config.js';
 
 /** One student completion, labeled by the answer checker (strict `#### N`). */
 export interface StudentSample {
@@ -60,4 +67,27 @@ export async function sampleStudent(
     meter.update(out.length, `correct ${((100 * correct) / out.length).toFixed(1)}%`);
   }
   return out;
+}
+
+/**
+ * The fresh student samples the judge is graded on (problems `judge-eval:<seed>`, never trained
+ * on). One definition, so a cache upgraded on read measures on the same set a fresh run does.
+ */
+export function sampleJudgeEvalSet(
+  model: LlamaModel,
+  config: ToyRecipeConfig,
+  onProgress: (line: string) => void,
+): Promise<StudentSample[]> {
+  return sampleStudent(
+    model,
+    generateToyProblems(config.eval.judgeProblems, { seed: `judge-eval:${config.seed}`, split: 'id' }),
+    {
+      temperature: config.sampling.temperature,
+      maxNewTokens: config.sampling.maxNewTokens,
+      samplesPerProblem: config.eval.judgeSamplesPerProblem,
+      seed: config.seed + 2,
+      label: 'toy: fresh student samples (judge eval)',
+      onProgress,
+    },
+  );
 }

@@ -1,7 +1,9 @@
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { loadLlamaModel } from '@verdict/models';
+import { judge, loadLlamaModel } from '@verdict/models';
+import { type ChainLabelMetrics, chainLabelMetrics, chainLabelSamples } from './chain-labels.js';
 import { probeJudgeOnSynthetic, type SyntheticJudgeMetrics } from './judge-probe.js';
+import { sampleJudgeEvalSet } from './student-samples.js';
 import type { ToyRecipeConfig } from './toy-recipe-config.js';
 import type { TrainSummary } from './train-examples.js';
 
@@ -29,6 +31,12 @@ export interface ToyWorldMetrics {
      * while reading a cache written before the probe existed (the read measures and adds it).
      */
     readonly synthetic?: SyntheticJudgeMetrics;
+    /**
+     * The same student samples graded by their chain instead of their answer: how many right
+     * answers come from a wrong chain, and the AUROC a perfect chain checker would get. Absent
+     * only while reading a cache written before it existed (the read measures and adds it).
+     */
+    readonly chains?: ChainLabelMetrics;
   };
 }
 
@@ -87,30 +95,51 @@ export function writeManifest(dir: string, manifest: ToyWorldManifest): void {
 }
 
 /**
- * A cache written before the synthetic probe existed: measure the cached judge (a few seconds)
- * and add the numbers, rather than retrain a world whose models are unchanged.
+ * A cache written before the synthetic probe or the chain-label metrics existed: measure the cached
+ * models (seconds for the probe; re-drawing the judge's evaluation samples for the chains, the same
+ * seeded draw a fresh run makes) and add the numbers, rather than retrain unchanged models.
  */
-export async function addSyntheticProbe(
+export async function addMissingJudgeMetrics(
   dir: string,
   manifest: ToyWorldManifest,
   threads: number,
   say: (line: string) => void,
 ): Promise<ToyWorldManifest> {
-  const model = loadLlamaModel(join(dir, manifest.models.judge.dir), { intraOpThreads: threads });
-  let synthetic: SyntheticJudgeMetrics;
+  let { synthetic, chains } = manifest.metrics.judge;
+  if (synthetic !== undefined && chains !== undefined) return manifest;
+  const judgeModel = loadLlamaModel(join(dir, manifest.models.judge.dir), { intraOpThreads: threads });
   try {
-    synthetic = await probeJudgeOnSynthetic(model, manifest.config.seed);
+    if (synthetic === undefined) {
+      synthetic = await probeJudgeOnSynthetic(judgeModel, manifest.config.seed);
+      say(
+        `toy: judge on held-out synthetic data (added to the cached manifest): AUROC ${synthetic.auroc.toFixed(3)}`,
+      );
+    }
+    if (chains === undefined) {
+      const student = loadLlamaModel(join(dir, manifest.models.student.dir), { intraOpThreads: threads });
+      const samples = await sampleJudgeEvalSet(student, manifest.config, say).finally(() => student.close());
+      const results = await judge(
+        judgeModel,
+        samples.map((s) => ({ question: s.problem.question, answer: s.solution })),
+        { template: 'plain', maxBatchSize: 32 },
+      );
+      chains = chainLabelMetrics(
+        chainLabelSamples(samples),
+        results.map((r) => r.score),
+      );
+      say(
+        `toy: judge against chain correctness (added to the cached manifest): AUROC ` +
+          `${chains.judgeAurocOnChains.toFixed(3)}; a perfect chain checker: ${chains.chainCheckerAuroc.toFixed(3)}`,
+      );
+    }
   } finally {
-    await model.close();
+    await judgeModel.close();
   }
   const upgraded = {
     ...manifest,
-    metrics: { ...manifest.metrics, judge: { ...manifest.metrics.judge, synthetic } },
+    metrics: { ...manifest.metrics, judge: { ...manifest.metrics.judge, synthetic, chains } },
   };
   writeManifest(dir, upgraded);
-  say(
-    `toy: judge on held-out synthetic data (added to the cached manifest): AUROC ${synthetic.auroc.toFixed(3)}`,
-  );
   return upgraded;
 }
 
