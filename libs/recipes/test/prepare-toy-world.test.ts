@@ -41,6 +41,9 @@ describe('prepareToyWorld (quick recipe)', () => {
     assert.equal(world.dir, join(cacheDir, 'toy', hash));
     assert.ok(lines.some((l) => /student sft \d+\/\d+ steps .* steps\/s eta /.test(l)));
     assert.ok(lines.some((l) => /judge training \d+\/\d+ steps/.test(l)));
+    // The judge's student samples arrive in four parts, each trained on as its own phase.
+    assert.ok(lines.some((l) => /student samples for the judge \(part 4\/4\)/.test(l)));
+    assert.ok(lines.some((l) => /judge training .* phase 6\/6 /.test(l)));
   });
 
   it('writes the manifest with metrics, seeds, template versions and timings', () => {
@@ -52,6 +55,11 @@ describe('prepareToyWorld (quick recipe)', () => {
       assert.ok(x >= 0 && x <= 1, `metric ${x} in [0, 1]`);
     }
     assert.ok(m.timings.total > 0);
+    assert.equal(m.data.judgeSolverProblems, m.config.judge.pretrainProblems);
+    assert.equal(
+      m.data.judgeStudentSamples,
+      m.config.judge.studentSampleProblems * m.config.judge.samplesPerProblem,
+    );
     assert.equal(m.metrics.judge.samples, m.config.eval.judgeProblems * m.config.eval.judgeSamplesPerProblem);
     assert.ok(m.training.student.finalLoss < m.training.student.firstLoss, 'student loss went down');
     assert.ok(m.training.judge.finalLoss < m.training.judge.firstLoss, 'judge loss went down');

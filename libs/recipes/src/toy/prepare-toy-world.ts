@@ -19,8 +19,9 @@ import {
 } from '@verdict/models';
 import { auroc, judgeAgreement, type ParamMap, saveTrainingCheckpoint } from '@verdict/rl';
 import { chainLabelMetrics, chainLabelSamples } from './chain-labels.js';
+import { createHandoff } from './handoff.js';
 import type { JudgeTrainItem } from './judge-data.js';
-import { judgeSequences } from './judge-data.js';
+import { judgeSequences, judgeSolverSequences } from './judge-data.js';
 import { probeJudgeOnSynthetic, type SyntheticJudgeMetrics } from './judge-probe.js';
 import { formatSeconds } from './progress.js';
 import { studentSftSequences } from './student.js';
@@ -73,6 +74,17 @@ function mean(xs: readonly number[]): number {
 
 function saveModel(dir: string, config: LlamaFamilyConfig, params: ParamMap, tokenizerDir: string): void {
   saveTrainingCheckpoint(dir, { config, params, extra: { recipe: 'toy' } }, { tokenizerFrom: tokenizerDir });
+}
+
+/** Parts the judge's student samples are drawn and trained on in (see the judge's phase 2). */
+const STUDENT_SAMPLE_CHUNKS = 4;
+
+/** `items` in `n` consecutive parts of near-equal size (fewer when there are fewer items). */
+function chunksOf<T>(items: readonly T[], n: number): T[][] {
+  const size = Math.ceil(items.length / n);
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 function judgeItemsFromSamples(samples: readonly StudentSample[]): JudgeTrainItem[] {
@@ -147,14 +159,28 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
     ).map((e) => ({ question: e.question, solution: e.solution, label: e.label })),
     `judge-items:${seed}`,
   );
+  const solverProblems = generateToyProblems(config.judge.pretrainProblems, {
+    seed: `judge-pretrain:${seed}`,
+    split: 'id',
+  }).map((p) => ({ question: p.question, solution: p.solution ?? '' }));
   const replay = synthetic.slice(0, config.judge.replayExamples);
   const phase2Count = replay.length + config.judge.studentSampleProblems * config.judge.samplesPerProblem;
   say(
     `toy: student ${countParams(studentConfig)} params, SFT on ${studentTrain.length} problems × ` +
-      `${config.student.train.epochs} epochs; judge ${countParams(judgeConfig)} params, ` +
-      `${synthetic.length} synthetic examples × ${config.judge.syntheticEpochs} then ${phase2Count} ` +
+      `${config.student.train.epochs} epochs; judge ${countParams(judgeConfig)} params, solves ` +
+      `${solverProblems.length} problems × ${config.judge.pretrainEpochs}, then ${synthetic.length} synthetic ` +
+      `examples × ${config.judge.syntheticEpochs}, then ${phase2Count} ` +
       `(student samples + ${replay.length} replayed) × ${config.judge.studentSampleEpochs}`,
   );
+
+  // The judge's phase 2 trains on the student's samples chunk by chunk, each with its share of the
+  // replayed phase-1 examples, while the student is still drawing the later chunks.
+  const sampleChunks = chunksOf(
+    generateToyProblems(config.judge.studentSampleProblems, { seed: `judge-student:${seed}`, split: 'id' }),
+    STUDENT_SAMPLE_CHUNKS,
+  );
+  const replayChunks = chunksOf(replay, STUDENT_SAMPLE_CHUNKS);
+  const sampleHandoff = createHandoff<StudentSample[]>(sampleChunks.length);
 
   const studentPipeline = (async () => {
     const student = await trainOnSequences({
@@ -205,19 +231,19 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
         maxNewTokens: config.sampling.maxNewTokens,
         onProgress: say,
       };
-      const trainSamples = await sampleStudent(
-        model,
-        generateToyProblems(config.judge.studentSampleProblems, {
-          seed: `judge-student:${seed}`,
-          split: 'id',
-        }),
-        {
+      // In chunks, each handed to the judge as soon as it is drawn.
+      const trainSamples: StudentSample[] = [];
+      for (const [k, chunk] of sampleChunks.entries()) {
+        const samples = await sampleStudent(model, chunk, {
           ...sampling,
           samplesPerProblem: config.judge.samplesPerProblem,
           seed: seed + 1,
-          label: 'toy: student samples for the judge',
-        },
-      );
+          firstIndex: trainSamples.length,
+          label: `toy: student samples for the judge (part ${k + 1}/${sampleChunks.length})`,
+        });
+        trainSamples.push(...samples);
+        sampleHandoff.resolve(k, samples);
+      }
       const evalSamples = await sampleJudgeEvalSet(model, config, say);
       lap('student_sampling');
       return { summary: student.summary, accuracyId, accuracyOod, trainSamples, evalSamples };
@@ -232,21 +258,26 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
     params: createRandomLlamaWeights(judgeConfig, seed + 7),
     phases: [
       {
+        sequences: judgeSolverSequences(tokenizer, solverProblems),
+        count: solverProblems.length,
+        epochs: config.judge.pretrainEpochs,
+      },
+      {
         sequences: judgeSequences(tokenizer, synthetic, config.judge.lmLossWeight),
         count: synthetic.length,
         epochs: config.judge.syntheticEpochs,
       },
-      {
-        sequences: studentPipeline.then((s) =>
+      ...sampleChunks.map((chunk, k) => ({
+        sequences: sampleHandoff.items[k]!.then((samples) =>
           judgeSequences(
             tokenizer,
-            [...judgeItemsFromSamples(s.trainSamples), ...replay],
+            [...judgeItemsFromSamples(samples), ...(replayChunks[k] ?? [])],
             config.judge.lmLossWeight,
           ),
         ),
-        count: phase2Count,
+        count: chunk.length * config.judge.samplesPerProblem + (replayChunks[k]?.length ?? 0),
         epochs: config.judge.studentSampleEpochs,
-      },
+      })),
     ],
     train: config.judge.train,
     seed: seed + 7,
@@ -254,6 +285,7 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
     onProgress: say,
   });
   // Both settle before anything is reported, so a failure in one never leaves the other running.
+  studentPipeline.catch((e) => sampleHandoff.rejectRest(e));
   const [studentOutcome, judgeOutcome] = await Promise.allSettled([studentPipeline, judgePipeline]);
   if (studentOutcome.status === 'rejected') throw studentOutcome.reason;
   if (judgeOutcome.status === 'rejected') throw judgeOutcome.reason;
@@ -313,6 +345,7 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
     },
     data: {
       studentTrainProblems: studentTrain.length,
+      judgeSolverProblems: solverProblems.length,
       judgeSyntheticExamples: synthetic.length,
       judgeStudentSamples: trainSamples.length,
       judgeEvalSamples: evalSamples.length,

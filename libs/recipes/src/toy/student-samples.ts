@@ -36,6 +36,8 @@ export async function sampleStudent(
     readonly temperature: number;
     readonly maxNewTokens: number;
     readonly seed: number;
+    /** Index of the first sample in a longer stream drawn in parts (default 0): keeps row seeds distinct. */
+    readonly firstIndex?: number;
     readonly batchSize?: number;
     readonly onProgress: (line: string) => void;
   },
@@ -55,7 +57,7 @@ export async function sampleStudent(
         temperature: options.temperature,
         maxNewTokens: options.maxNewTokens,
         // A distinct stream per batch: row seeds are derived from (seed, row index).
-        seed: options.seed * 100_003 + start,
+        seed: options.seed * 100_003 + (options.firstIndex ?? 0) + start,
       },
     );
     gens.forEach((g, i) => {

@@ -32,6 +32,12 @@ export interface ToyRecipeConfig {
   readonly judge: {
     readonly dims: ToyModelDims;
     /**
+     * Phase 0: the judge learns to solve — an LM loss on the gold solutions of this many fresh
+     * problems, in the judge's own prompt, for `pretrainEpochs` — before it learns to judge.
+     */
+    readonly pretrainProblems: number;
+    readonly pretrainEpochs: number;
+    /**
      * Phase 1 (runs while the student trains and samples): correct + corrupted solutions of this
      * many problems (generateVerifierData), for `syntheticEpochs`.
      */
@@ -43,12 +49,16 @@ export interface ToyRecipeConfig {
     readonly syntheticDifficultyMix: readonly [number, number, number, number];
     readonly wrongPerProblem: number;
     readonly syntheticEpochs: number;
-    /** Phase 2: the student's own samples on this many fresh problems, labeled by the answer checker... */
+    /**
+     * Phase 2: the student's own samples on this many fresh problems, labeled by the answer
+     * checker, drawn and trained on in four parts (the judge starts on the first while the
+     * student draws the rest)...
+     */
     readonly studentSampleProblems: number;
     readonly samplesPerProblem: number;
     /** ...mixed with this many phase-1 examples replayed (so phase 2 does not forget them)... */
     readonly replayExamples: number;
-    /** ...for this many passes (the student's distribution is the one the judge is graded on). */
+    /** ...for this many passes over each part (the student's distribution is the one the judge is graded on). */
     readonly studentSampleEpochs: number;
     /**
      * Weight of the auxiliary LM loss on the solution tokens of correct solutions, relative to the
@@ -94,6 +104,8 @@ export function toyRecipeConfig(budget: ToyBudget, seed = 0, threads = 1): ToyRe
       },
       judge: {
         dims: { hiddenSize: 96, numLayers: 2, numHeads: 3, intermediateSize: 256 },
+        pretrainProblems: 200,
+        pretrainEpochs: 1,
         syntheticProblems: 800,
         syntheticDifficultyMix: [0.25, 0.25, 0.25, 0.25],
         wrongPerProblem: 1,
@@ -117,11 +129,13 @@ export function toyRecipeConfig(budget: ToyBudget, seed = 0, threads = 1): ToyRe
     student: { dims: STUDENT_DIMS, trainProblems: 6000, train: { epochs: 3, batchSize: 16, lr: 3e-3 } },
     judge: {
       dims: JUDGE_DIMS,
-      syntheticProblems: 6000,
+      pretrainProblems: 6000,
+      pretrainEpochs: 2,
+      syntheticProblems: 3000,
       syntheticDifficultyMix: [0.5, 0.3, 0.1, 0.1],
       wrongPerProblem: 1,
       syntheticEpochs: 1,
-      studentSampleProblems: 750,
+      studentSampleProblems: 3000,
       samplesPerProblem: 4,
       replayExamples: 1000,
       studentSampleEpochs: 1,
@@ -146,7 +160,7 @@ function canonical(value: unknown): string {
 }
 
 /** Recipe version: bump when the code changes what a config produces. */
-export const TOY_RECIPE_VERSION = 3;
+export const TOY_RECIPE_VERSION = 4;
 
 /**
  * First 16 hex digits of sha256 over the canonical config and TOY_RECIPE_VERSION. Threads are left
