@@ -28,9 +28,13 @@ describe('prepareToyWorld (quick recipe)', () => {
   // A folder left by a run that died midway (no process has this pid): removed, never reused.
   const abandoned = join(cacheDir, 'toy', `${toyRecipeHash(toyRecipeConfig('quick', 3))}.tmp-4194305`);
 
+  /** The quick recipe at seed 3 in this cache, its progress lines into `into`. */
+  const prepareQuick = (into: string[] = []) =>
+    prepareToyWorld({ cacheDir, budget: 'quick', seed: 3, onProgress: (l) => into.push(l) });
+
   before(async () => {
     mkdirSync(abandoned, { recursive: true });
-    world = await prepareToyWorld({ cacheDir, budget: 'quick', seed: 3, onProgress: (l) => lines.push(l) });
+    world = await prepareQuick(lines);
   });
   after(() => rmSync(cacheDir, { recursive: true, force: true }));
 
@@ -88,12 +92,7 @@ describe('prepareToyWorld (quick recipe)', () => {
       delete m.metrics.judge.chains;
       writeFileSync(path, JSON.stringify(m));
       const said: string[] = [];
-      const upgraded = await prepareToyWorld({
-        cacheDir,
-        budget: 'quick',
-        seed: 3,
-        onProgress: (l) => said.push(l),
-      });
+      const upgraded = await prepareQuick(said);
       assert.equal(upgraded.cached, true);
       assert.deepEqual(upgraded.manifest.metrics.judge.synthetic, world.manifest.metrics.judge.synthetic);
       // The chain labels re-draw the same seeded evaluation samples a fresh run judged.
@@ -105,7 +104,7 @@ describe('prepareToyWorld (quick recipe)', () => {
       assert.deepEqual(onDisk.metrics.judge.synthetic, JSON.parse(original).metrics.judge.synthetic);
       assert.deepEqual(onDisk.metrics.judge.chains, JSON.parse(original).metrics.judge.chains);
       const quiet: string[] = [];
-      await prepareToyWorld({ cacheDir, budget: 'quick', seed: 3, onProgress: (l) => quiet.push(l) });
+      await prepareQuick(quiet);
       assert.ok(!quiet.some((l) => /added to the cached manifest/.test(l)), quiet.join('\n'));
     } finally {
       writeFileSync(path, original);
@@ -154,12 +153,7 @@ describe('prepareToyWorld (quick recipe)', () => {
 
   it('a second call reuses the cache and says so; nothing is retrained', async () => {
     const again: string[] = [];
-    const second = await prepareToyWorld({
-      cacheDir,
-      budget: 'quick',
-      seed: 3,
-      onProgress: (l) => again.push(l),
-    });
+    const second = await prepareQuick(again);
     assert.equal(second.cached, true);
     assert.equal(second.dir, world.dir);
     assert.deepEqual(second.manifest, world.manifest);
@@ -175,7 +169,7 @@ describe('prepareToyWorld (quick recipe)', () => {
       m.metrics.judge.auroc = Number.NaN; // one class only: AUROC undefined
       writeFileSync(path, JSON.stringify(m));
       assert.match(readFileSync(path, 'utf8'), /"auroc":null/);
-      const cached = await prepareToyWorld({ cacheDir, budget: 'quick', seed: 3 });
+      const cached = await prepareQuick();
       assert.equal(cached.cached, true);
       assert.ok(Number.isNaN(cached.manifest.metrics.judge.auroc));
       assert.equal(cached.manifest.metrics.judge.auroc.toFixed(3), 'NaN');

@@ -12,7 +12,6 @@ import {
 import {
   createLlamaModel,
   createRandomLlamaWeights,
-  judge,
   type LlamaFamilyConfig,
   loadModelTokenizer,
   type ModelTokenizer,
@@ -25,7 +24,12 @@ import { judgeSequences, judgeSolverSequences } from './judge-data.js';
 import { probeJudgeOnSynthetic, type SyntheticJudgeMetrics } from './judge-probe.js';
 import { formatSeconds } from './progress.js';
 import { studentSftSequences } from './student.js';
-import { type StudentSample, sampleJudgeEvalSet, sampleStudent } from './student-samples.js';
+import {
+  judgeStudentSamples,
+  type StudentSample,
+  sampleJudgeEvalSet,
+  sampleStudent,
+} from './student-samples.js';
 import { countParams, toyLlamaConfig } from './toy-model.js';
 import {
   TOY_RECIPE_VERSION,
@@ -164,7 +168,17 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
     split: 'id',
   }).map((p) => ({ question: p.question, solution: p.solution ?? '' }));
   const replay = synthetic.slice(0, config.judge.replayExamples);
-  const phase2Count = replay.length + config.judge.studentSampleProblems * config.judge.samplesPerProblem;
+  // The judge's phase 2 trains on the student's samples part by part, each with its share of the
+  // replayed phase-1 examples, while the student is still drawing the later parts.
+  const sampleChunks = chunksOf(
+    generateToyProblems(config.judge.studentSampleProblems, { seed: `judge-student:${seed}`, split: 'id' }),
+    STUDENT_SAMPLE_CHUNKS,
+  );
+  const replayChunks = chunksOf(replay, STUDENT_SAMPLE_CHUNKS);
+  const partCounts = sampleChunks.map(
+    (chunk, k) => chunk.length * config.judge.samplesPerProblem + (replayChunks[k]?.length ?? 0),
+  );
+  const phase2Count = partCounts.reduce((a, b) => a + b, 0);
   say(
     `toy: student ${countParams(studentConfig)} params, SFT on ${studentTrain.length} problems × ` +
       `${config.student.train.epochs} epochs; judge ${countParams(judgeConfig)} params, solves ` +
@@ -173,13 +187,6 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
       `(student samples + ${replay.length} replayed) × ${config.judge.studentSampleEpochs}`,
   );
 
-  // The judge's phase 2 trains on the student's samples chunk by chunk, each with its share of the
-  // replayed phase-1 examples, while the student is still drawing the later chunks.
-  const sampleChunks = chunksOf(
-    generateToyProblems(config.judge.studentSampleProblems, { seed: `judge-student:${seed}`, split: 'id' }),
-    STUDENT_SAMPLE_CHUNKS,
-  );
-  const replayChunks = chunksOf(replay, STUDENT_SAMPLE_CHUNKS);
   const sampleHandoff = createHandoff<StudentSample[]>(sampleChunks.length);
 
   const studentPipeline = (async () => {
@@ -267,7 +274,7 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
         count: synthetic.length,
         epochs: config.judge.syntheticEpochs,
       },
-      ...sampleChunks.map((chunk, k) => ({
+      ...partCounts.map((count, k) => ({
         sequences: sampleHandoff.items[k]!.then((samples) =>
           judgeSequences(
             tokenizer,
@@ -275,7 +282,7 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
             config.judge.lmLossWeight,
           ),
         ),
-        count: chunk.length * config.judge.samplesPerProblem + (replayChunks[k]?.length ?? 0),
+        count,
         epochs: config.judge.studentSampleEpochs,
       })),
     ],
@@ -299,12 +306,7 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
   let scores: number[];
   let probe: SyntheticJudgeMetrics;
   try {
-    const results = await judge(
-      judgeModel,
-      evalSamples.map((s) => ({ question: s.problem.question, answer: s.solution })),
-      { template: 'plain', maxBatchSize: 32 },
-    );
-    scores = results.map((r) => r.score);
+    scores = await judgeStudentSamples(judgeModel, evalSamples);
     probe = await probeJudgeOnSynthetic(judgeModel, seed);
   } finally {
     await judgeModel.close();

@@ -5,7 +5,7 @@ import {
   renderStudentPrompt,
   type ToyProblem,
 } from '@verdict/data';
-import { generate, type LlamaModel } from '@verdict/models';
+import { generate, type JudgeModel, judge, type LlamaModel } from '@verdict/models';
 import { createProgressMeter } from './progress.js';
 import type { ToyRecipeConfig } from './toy-recipe-config.js';
 
@@ -92,4 +92,17 @@ export function sampleJudgeEvalSet(
       onProgress,
     },
   );
+}
+
+/** The judge's P(Yes) for each student sample, through `judge()` (the judge-server's code path). */
+export async function judgeStudentSamples(
+  model: JudgeModel,
+  samples: readonly StudentSample[],
+): Promise<number[]> {
+  const results = await judge(
+    model,
+    samples.map((s) => ({ question: s.problem.question, answer: s.solution })),
+    { template: 'plain', maxBatchSize: 32 },
+  );
+  return results.map((r) => r.score);
 }

@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { judge, loadLlamaModel } from '@verdict/models';
+import { loadLlamaModel } from '@verdict/models';
 import { type ChainLabelMetrics, chainLabelMetrics, chainLabelSamples } from './chain-labels.js';
 import { probeJudgeOnSynthetic, type SyntheticJudgeMetrics } from './judge-probe.js';
-import { sampleJudgeEvalSet } from './student-samples.js';
+import { judgeStudentSamples, sampleJudgeEvalSet } from './student-samples.js';
 import type { ToyRecipeConfig } from './toy-recipe-config.js';
 import type { TrainSummary } from './train-examples.js';
 
@@ -118,15 +118,7 @@ export async function addMissingJudgeMetrics(
     if (chains === undefined) {
       const student = loadLlamaModel(join(dir, manifest.models.student.dir), { intraOpThreads: threads });
       const samples = await sampleJudgeEvalSet(student, manifest.config, say).finally(() => student.close());
-      const results = await judge(
-        judgeModel,
-        samples.map((s) => ({ question: s.problem.question, answer: s.solution })),
-        { template: 'plain', maxBatchSize: 32 },
-      );
-      chains = chainLabelMetrics(
-        chainLabelSamples(samples),
-        results.map((r) => r.score),
-      );
+      chains = chainLabelMetrics(chainLabelSamples(samples), await judgeStudentSamples(judgeModel, samples));
       say(
         `toy: judge against chain correctness (added to the cached manifest): AUROC ` +
           `${chains.judgeAurocOnChains.toFixed(3)}; a perfect chain checker: ${chains.chainCheckerAuroc.toFixed(3)}`,
