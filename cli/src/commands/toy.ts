@@ -92,15 +92,15 @@ export default defineCommand({
         positive_rate: m.metrics.judge.positiveRate,
         params: m.models.judge.params,
         synthetic: {
-          auroc: m.metrics.judge.synthetic?.auroc ?? Number.NaN,
-          samples: m.metrics.judge.synthetic?.samples ?? 0,
-          mean_score: { ...m.metrics.judge.synthetic?.meanScore },
+          auroc: m.metrics.judge.synthetic.auroc,
+          samples: m.metrics.judge.synthetic.samples,
+          mean_score: { ...m.metrics.judge.synthetic.meanScore },
         },
         chains: {
-          chain_correct: m.metrics.judge.chains?.chainCorrect ?? 0,
-          correct_with_wrong_chain: m.metrics.judge.chains?.correctWithWrongChain ?? Number.NaN,
-          chain_checker_auroc: m.metrics.judge.chains?.chainCheckerAuroc ?? Number.NaN,
-          judge_auroc_on_chains: m.metrics.judge.chains?.judgeAurocOnChains ?? Number.NaN,
+          chain_correct: m.metrics.judge.chains.chainCorrect,
+          correct_with_wrong_chain: m.metrics.judge.chains.correctWithWrongChain,
+          chain_checker_auroc: m.metrics.judge.chains.chainCheckerAuroc,
+          judge_auroc_on_chains: m.metrics.judge.chains.judgeAurocOnChains,
         },
       },
       paths: {

@@ -40,6 +40,7 @@ import {
 } from './toy-recipe-config.js';
 import {
   addMissingJudgeMetrics,
+  type CompleteToyWorldManifest,
   readManifest,
   removeAbandonedWork,
   TOY_MANIFEST_FORMAT,
@@ -57,6 +58,11 @@ export interface ToyWorld {
   readonly manifest: ToyWorldManifest;
   /** True when an earlier run's result was reused. */
   readonly cached: boolean;
+}
+
+/** A world prepareToyWorld returns: an older cache's manifest has had its missing metrics added. */
+export interface PreparedToyWorld extends ToyWorld {
+  readonly manifest: CompleteToyWorldManifest;
 }
 
 export interface PrepareToyWorldOptions {
@@ -103,7 +109,7 @@ function judgeItemsFromSamples(samples: readonly StudentSample[]): JudgeTrainIte
  * template versions and timings. The folder is built under a temporary name and renamed, so a
  * crash never leaves a half-written recipe that a later run would reuse.
  */
-export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<ToyWorld> {
+export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<PreparedToyWorld> {
   const say = options.onProgress ?? (() => {});
   const threads = options.threads ?? 1;
   const config = options.config ?? toyRecipeConfig(options.budget ?? 'full', options.seed ?? 0, threads);
@@ -333,7 +339,7 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
   lap('judge_eval', 'judge');
   timings['total'] = (performance.now() - t0) / 1000;
 
-  const manifest: ToyWorldManifest = {
+  const manifest: CompleteToyWorldManifest = {
     format: TOY_MANIFEST_FORMAT,
     recipeVersion: TOY_RECIPE_VERSION,
     hash,

@@ -59,6 +59,16 @@ export interface ToyWorldManifest {
   readonly timings: Record<string, number>;
 }
 
+/**
+ * A manifest with every judge metric present: what a fresh run writes and what
+ * addMissingJudgeMetrics returns for an older cache, so readers of a prepared world need no fallbacks.
+ */
+export type CompleteToyWorldManifest = ToyWorldManifest & {
+  readonly metrics: {
+    readonly judge: { readonly synthetic: SyntheticJudgeMetrics; readonly chains: ChainLabelMetrics };
+  };
+};
+
 export const MANIFEST = 'manifest.json';
 
 export function readManifest(dir: string): ToyWorldManifest | undefined {
@@ -104,9 +114,13 @@ export async function addMissingJudgeMetrics(
   manifest: ToyWorldManifest,
   threads: number,
   say: (line: string) => void,
-): Promise<ToyWorldManifest> {
+): Promise<CompleteToyWorldManifest> {
   let { synthetic, chains } = manifest.metrics.judge;
-  if (synthetic !== undefined && chains !== undefined) return manifest;
+  const complete = (s: SyntheticJudgeMetrics, c: ChainLabelMetrics): CompleteToyWorldManifest => ({
+    ...manifest,
+    metrics: { ...manifest.metrics, judge: { ...manifest.metrics.judge, synthetic: s, chains: c } },
+  });
+  if (synthetic !== undefined && chains !== undefined) return complete(synthetic, chains);
   const judgeModel = loadLlamaModel(join(dir, manifest.models.judge.dir), { intraOpThreads: threads });
   try {
     if (synthetic === undefined) {
@@ -127,10 +141,7 @@ export async function addMissingJudgeMetrics(
   } finally {
     await judgeModel.close();
   }
-  const upgraded = {
-    ...manifest,
-    metrics: { ...manifest.metrics, judge: { ...manifest.metrics.judge, synthetic, chains } },
-  };
+  const upgraded = complete(synthetic, chains);
   writeManifest(dir, upgraded);
   return upgraded;
 }
