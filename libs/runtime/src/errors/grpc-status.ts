@@ -2,6 +2,7 @@
 // a status with toGrpcStatus(); clients turn a ServiceError back into a VerdictError with
 // fromGrpcError(). No other file maps codes.
 import { status as GrpcStatus, Metadata, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import { isModelEngineError } from './model-error-codes.js';
 import {
   type ErrorCode,
   type ErrorDetails,
@@ -56,11 +57,12 @@ export interface GrpcStatusMapping {
 
 /**
  * Map anything a handler threw onto the status sent to the client. A VerdictError's message,
- * field and details are sent as-is (they are written for callers); anything else becomes
- * INTERNAL with a generic message, never its own message or stack.
+ * field and details are sent as-is (they are written for callers), and so is a model engine
+ * ModelError's message under its mapped code (its messages name the file or argument at fault);
+ * anything else becomes INTERNAL with a generic message, never its own message or stack.
  */
 export function toGrpcStatus(thrown: unknown): GrpcStatusMapping {
-  const unexpected = !isVerdictError(thrown) && !isGrpcServiceError(thrown);
+  const unexpected = !isVerdictError(thrown) && !isGrpcServiceError(thrown) && !isModelEngineError(thrown);
   const error = VerdictError.from(thrown);
   const metadata = new Metadata();
   if (error.field !== undefined) metadata.set(FIELD_TRAILER, asciiSafe(error.field));

@@ -1,2 +1,3 @@
 export * from './grpc-status.js';
+export * from './model-error-codes.js';
 export * from './verdict-error.js';

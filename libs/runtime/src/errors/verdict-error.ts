@@ -1,4 +1,5 @@
 import { fromGrpcError, isGrpcServiceError } from './grpc-status.js';
+import { isModelEngineError, MODEL_ERROR_CODE_MAP } from './model-error-codes.js';
 
 // The one error type of Verdict (connect-es style): a closed set of codes that maps 1:1 onto
 // gRPC status codes at a single boundary (./grpc-status.ts). Domain code throws VerdictError;
@@ -53,12 +54,19 @@ export class VerdictError extends Error {
 
   /**
    * Normalise anything thrown into a VerdictError. VerdictErrors pass through; gRPC
-   * ServiceErrors (objects with a numeric `code` and `metadata`) are decoded; aborts become
+   * ServiceErrors (objects with a numeric `code` and `metadata`) are decoded; the model engine's
+   * ModelErrors keep their message under the mapped code (see model-error-codes.ts); aborts become
    * CANCELLED; everything else becomes INTERNAL with a generic message and the original
    * error as `cause` (for server-side logs only).
    */
   static from(error: unknown): VerdictError {
     if (isVerdictError(error)) return error;
+    if (isModelEngineError(error)) {
+      return new VerdictError(MODEL_ERROR_CODE_MAP[error.code], error.message, {
+        details: { modelErrorCode: error.code },
+        cause: error,
+      });
+    }
     if (isAbortError(error)) {
       return new VerdictError('CANCELLED', 'operation was cancelled', { cause: error });
     }

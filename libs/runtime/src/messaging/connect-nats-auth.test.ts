@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { defineConfig } from '../config/index.js';
 import { isVerdictError } from '../errors/index.js';
 import type { RuntimeLogger } from '../lifecycle/logger.js';
-import { type NatsServerHandle, startNatsServer } from '../testing/nats-server.js';
+import { type NatsServerHandle, startNatsServer } from '../nats-server/nats-server.js';
 import {
   createTestCertificates,
   opensslMissingReason,

@@ -1,5 +1,5 @@
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { type ErrorCode, isVerdictError } from '../errors/index.js';
+import { type ErrorCode, isVerdictError, modelErrorToErrorCode } from '../errors/index.js';
 import { type MessageHeaderHooks, type MessageHeaders, wrapHeaders } from './headers.js';
 
 /** What a handler decides for one message. Acks are sent only after the handler returns. */
@@ -44,7 +44,7 @@ export interface ConsumeOptions {
   /**
    * A thrown error for which this returns false is termed at once (bad input never gets
    * better). Default: VerdictErrors with INVALID_ARGUMENT, UNIMPLEMENTED or PERMISSION_DENIED
-   * are not retried; everything else is.
+   * (and model engine ModelErrors mapping to one) are not retried; everything else is.
    */
   isRetryable?: (error: unknown) => boolean;
   /** Calls `working()` on this period while a handler runs; default: half the consumer's ack wait. 0 = off. */
@@ -86,8 +86,15 @@ const NOT_RETRYABLE: ReadonlySet<ErrorCode> = new Set([
   'PERMISSION_DENIED',
 ]);
 
+/**
+ * False for bad input that a redelivery cannot fix: a VerdictError with a NOT_RETRYABLE code, or a
+ * model engine ModelError that maps to one (INVALID_ARGUMENT: e.g. a prompt longer than the model's
+ * context). Broken model files (FAILED_PRECONDITION) are retried with backoff like any
+ * precondition: an operator or a weights hot-swap can fix them before max_deliver.
+ */
 export function isRetryableError(error: unknown): boolean {
-  return !(isVerdictError(error) && NOT_RETRYABLE.has(error.code));
+  const code = isVerdictError(error) ? error.code : modelErrorToErrorCode(error);
+  return !(code !== undefined && NOT_RETRYABLE.has(code));
 }
 
 export function isHandlerOutcome(value: unknown): value is HandlerOutcome {

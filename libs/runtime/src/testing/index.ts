@@ -1,7 +1,6 @@
-export type { NatsServerHandle, NatsServerOptions } from './nats-server.js';
-export { findFreePort, findNatsServerBinary, startNatsServer } from './nats-server.js';
-export type { NatsServerAuthOptions } from './nats-server-auth.js';
-export { natsServerAuthArgs } from './nats-server-auth.js';
+// Test-only helpers. The nats-server launcher is a feature of the main entry (verdict up and the
+// experiment start one); it is re-exported here so tests keep one import for their harness.
+export * from '../nats-server/index.js';
 export type { TestCertificateOptions, TestCertificates, TestKeyPair } from './tls-certificates.js';
 export {
   createTestCertificates,

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { connect, createServer } from 'node:tls';
-import { natsServerAuthArgs } from './nats-server-auth.js';
+import { natsServerAuthArgs } from '../nats-server/nats-server-auth.js';
 import {
   createTestCertificates,
   DEFAULT_TEST_SERVER_NAMES,

@@ -1,4 +1,4 @@
-/** What a test nats-server demands of its clients; see startNatsServer's `auth` option. */
+/** What a started nats-server demands of its clients; see startNatsServer's `auth` option. */
 export interface NatsServerAuthOptions {
   /** With `password`: the single user the server accepts (`--user/--pass`). */
   user?: string;

@@ -119,8 +119,9 @@ function launch(bin: string, args: string[], startTimeoutMs: number): Launch {
 }
 
 /**
- * Starts a real nats-server with JetStream on 127.0.0.1 for tests and the embedded stack.
- * The process is killed when this Node process exits, so a crashed test leaves no orphans.
+ * Starts a nats-server with JetStream on 127.0.0.1: `verdict up`, the experiment and the tests run
+ * their stacks on it. Resolves once the server logged "Server is ready" (JetStream included).
+ * The process is killed when this Node process exits, so a crash leaves no orphan server.
  */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServerHandle> {
   const bin = findNatsServerBinary(options.bin);
