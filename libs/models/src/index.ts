@@ -34,6 +34,7 @@ export {
 } from './checkpoint/llama-weights.js';
 export { createRandomLlamaWeights } from './checkpoint/random-weights.js';
 export {
+  encodeSafetensors,
   loadSafetensorsDir,
   type NamedTensor,
   readSafetensors,
@@ -48,6 +49,7 @@ export {
   type Generation,
   generate,
   type Prompt,
+  type RowOptions,
   type TokenEvent,
 } from './generate/generate.js';
 export {

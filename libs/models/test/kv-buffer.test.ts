@@ -49,7 +49,7 @@ interface Pair {
 
 function pair(config: LlamaFamilyConfig, weights: LlamaWeights, tokenizer: ModelTokenizer): Pair {
   return {
-    concat: createLlamaModel(config, weights, tokenizer),
+    concat: createLlamaModel(config, weights, tokenizer, { minBufferedPositions: Number.POSITIVE_INFINITY }),
     // Buffers from the first decode step; a small growth step makes them regrow (and be repacked)
     // several times per generation.
     buffered: createKvBufferCausalLm(config, weights, tokenizer, {
@@ -123,6 +123,38 @@ describe('KV-buffer decode vs the Concat path', () => {
       { maxNewTokens: 48, temperature: 0 },
     );
     for (const [i, c] of ref.cases.entries()) assert.deepEqual(outs[i]!.ids, c.generated_ids, c.prompt);
+  });
+
+  it('createLlamaModel decodes on the buffers past its threshold (one engine), with both sessions preloaded', async (t) => {
+    const tokenizer = loadModelTokenizer(dir);
+    const weights = loadLlamaWeights(dir, storiesConfig);
+    // Threshold 64 positions over the batch: 3 prompts switch to the buffers after a few steps.
+    const model = createLlamaModel(storiesConfig, weights, tokenizer, { minBufferedPositions: 64 });
+    try {
+      await model.loadGenerationSessions();
+      assert.equal(model.executionProvider?.active, 'cpu');
+      const r = await assertSamePath(
+        { concat: stories.concat, buffered: model },
+        ref.cases.map((c) => c.prompt),
+        greedy,
+      );
+      report(t, r);
+      // Buffers hold free positions: a capacity beyond the length shows the buffered graph ran.
+      const prompt = ref.cases[0]!.prompt;
+      let last: { length: number; capacity: number } | undefined;
+      const spy = {
+        ...model,
+        step: async (input: Parameters<typeof model.step>[0], cache: Parameters<typeof model.step>[1]) => {
+          const out = await model.step(input, cache);
+          last = out.cache;
+          return out;
+        },
+      };
+      await generate(spy, [prompt, prompt, prompt, prompt], greedy);
+      assert.ok(last !== undefined && last.capacity > last.length, JSON.stringify(last));
+    } finally {
+      await model.close();
+    }
   });
 
   it('stories260k: rows stopping at different times (finished rows compacted out of the buffers)', async () => {

@@ -126,6 +126,11 @@ export function writeSafetensors(
   weights: WeightMap,
   metadata: Record<string, string> = {},
 ): void {
+  writeFileSync(path, encodeSafetensors(weights, metadata));
+}
+
+/** The bytes `writeSafetensors` writes, in memory (weights handed over without a file round trip). */
+export function encodeSafetensors(weights: WeightMap, metadata: Record<string, string> = {}): Buffer {
   const names = [...weights.keys()].sort();
   const header: Record<string, unknown> = { __metadata__: { format: 'pt', ...metadata } };
   let offset = 0;
@@ -148,5 +153,5 @@ export function writeSafetensors(
     Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).copy(out, pos);
     pos += t.data.byteLength;
   }
-  writeFileSync(path, out);
+  return out;
 }

@@ -1,15 +1,33 @@
 import { maxSequenceLength } from '../checkpoint/llama-config.js';
 import { ModelError } from '../errors.js';
-import { positionIdsFromMask } from '../reference/llama-reference.js';
 import type { CausalLm } from './causal-lm.js';
-import { createIncrementalText, type IncrementalText, stopPrefixHoldback } from './incremental-text.js';
+import { type DecodeContext, decodeBatch, type Row } from './decode-batch.js';
+import { createIncrementalText } from './incremental-text.js';
 import { createRng, type Rng } from './rng.js';
-import { checkSamplingOptions, logSoftmaxAt, type SamplingOptions, sampleToken } from './sampling.js';
+import { checkSamplingOptions, type SamplingOptions } from './sampling.js';
+
+/** Settings one prompt may carry for itself; each unset field takes the value of the call's options. */
+export interface RowOptions extends SamplingOptions {
+  /**
+   * This row's own sampling seed: the row draws exactly what `generate(model, [prompt], { seed })`
+   * draws, whatever else is in the batch and wherever it sits (rollout sample i passes seed + i).
+   * Unset: the call's `seed` and the row's position (see GenerateOptions.seed).
+   */
+  readonly seed?: number;
+  readonly maxNewTokens?: number;
+  readonly stopTokenIds?: readonly number[];
+  readonly stopStrings?: readonly string[];
+  /** Aborting it ends this row (finishReason 'cancelled') before its next token; other rows go on. */
+  readonly signal?: AbortSignal;
+}
 
 export interface GenerateOptions extends SamplingOptions {
   /** Upper bound on generated tokens per prompt. Default 64. */
   readonly maxNewTokens?: number;
-  /** Seed of the sampling RNG (ignored when greedy). Row i uses its own stream, seeded from (seed, i). Default 0. */
+  /**
+   * Seed of the sampling RNG (ignored when greedy). Row i uses its own stream, seeded from (seed, i),
+   * so it does not depend on the other rows; a prompt's own `seed` overrides this. Default 0.
+   */
   readonly seed?: number;
   /** Token ids that end a row (included in `ids`). Default: the config's and the tokenizer's EOS ids. */
   readonly stopTokenIds?: readonly number[];
@@ -21,6 +39,13 @@ export interface GenerateOptions extends SamplingOptions {
   readonly addSpecialTokens?: boolean;
   /** Called once per generated token, in generation order (for streaming). Must not throw. */
   readonly onToken?: (event: TokenEvent) => void;
+  /**
+   * Called once per row as soon as it ends (any reason, 'cancelled' included), with the row's
+   * final result; `generate` resolves after the last one. Must not throw.
+   */
+  readonly onFinish?: (row: number, generation: Generation) => void;
+  /** Aborting it ends every unfinished row ('cancelled') before its next token. */
+  readonly signal?: AbortSignal;
   /**
    * Drop finished rows from the batch (and left padding no remaining row needs from the KV cache)
    * once at least 1/8 of the batch has finished, so they stop costing compute. Outputs do not
@@ -48,7 +73,8 @@ export interface TokenEvent {
   readonly finishReason?: FinishReason;
 }
 
-export type FinishReason = 'stop_token' | 'stop_string' | 'length' | 'max_positions';
+/** `cancelled`: the row's or the call's signal was aborted (its last token carries no finishReason). */
+export type FinishReason = 'stop_token' | 'stop_string' | 'length' | 'max_positions' | 'cancelled';
 
 export interface Generation {
   readonly promptIds: number[];
@@ -63,19 +89,40 @@ export interface Generation {
   readonly logprobs: number[];
   readonly finishReason: FinishReason;
   readonly promptLogits?: Float32Array;
+  /** Time of the prompt forward pass of the row's (sub-)batch, ms (0 for a row cancelled before it). */
+  readonly prefillMs: number;
+  /** Time from the end of that prefill until the row ended, ms. */
+  readonly decodeMs: number;
 }
 
-/** A prompt as text (encoded with the model's tokenizer) or as ready token ids. */
-export type Prompt = string | { readonly ids: readonly number[] };
+/** A prompt as text (encoded with the model's tokenizer) or as ready token ids with optional own settings. */
+export type Prompt = string | ({ readonly ids: readonly number[] } & RowOptions);
 
+/**
+ * The stream of a row seeded (seed, position). A row with its own seed s uses (s, 0): what it gets
+ * alone. (The policy-server's old decode loop seeded every sequence this way, so rollouts keep
+ * their samples.)
+ */
 function rowRng(seed: number, row: number): Rng {
-  // Per-row streams keep one prompt's sample independent of what else is in the batch.
   return createRng(Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(row + 1, 0x85ebca77));
+}
+
+function checkMaxNewTokens(n: number, where: string): number {
+  if (!Number.isInteger(n) || n < 1)
+    throw new ModelError('INVALID_ARGUMENT', `${where}max_new_tokens must be an integer >= 1 (got ${n})`);
+  return n;
+}
+
+function checkSeed(seed: number, where: string): number {
+  if (!Number.isSafeInteger(seed))
+    throw new ModelError('INVALID_ARGUMENT', `${where}seed must be an integer (got ${seed})`);
+  return seed;
 }
 
 /**
  * Batched generation: prompts are LEFT-padded into one batch with an attention mask, position
- * ids follow HF (cumsum(mask) − 1), then one KV-cached decode step per new token.
+ * ids follow HF (cumsum(mask) − 1), then one KV-cached decode step per new token. Rows may differ
+ * in sampling, seed, limits and stop rules (each prompt's RowOptions).
  */
 export async function generate(
   model: CausalLm,
@@ -83,17 +130,17 @@ export async function generate(
   options: GenerateOptions = {},
 ): Promise<Generation[]> {
   const sampling = checkSamplingOptions(options);
-  const maxNewTokens = options.maxNewTokens ?? 64;
-  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) {
-    throw new ModelError('INVALID_ARGUMENT', `max_new_tokens must be an integer >= 1 (got ${maxNewTokens})`);
-  }
-  const seed = options.seed ?? 0;
-  if (!Number.isSafeInteger(seed))
-    throw new ModelError('INVALID_ARGUMENT', `seed must be an integer (got ${seed})`);
+  const maxNewTokens = checkMaxNewTokens(options.maxNewTokens ?? 64, '');
+  const seed = checkSeed(options.seed ?? 0, '');
   if (prompts.length === 0) return [];
   const { config, tokenizer } = model;
   const { limit: maxPositions, field: limitField } = maxSequenceLength(config);
-  const promptIds = prompts.map((p, i) => {
+  const defaultStopIds = options.stopTokenIds ?? [
+    ...config.eosTokenIds,
+    ...(tokenizer.eosId === undefined ? [] : [tokenizer.eosId]),
+  ];
+  const rows: Row[] = prompts.map((p, i) => {
+    const own: RowOptions = typeof p === 'string' ? {} : p;
     const ids =
       typeof p === 'string'
         ? tokenizer.encode(p, { addSpecialTokens: options.addSpecialTokens ?? true })
@@ -113,44 +160,52 @@ export async function generate(
         );
       }
     }
-    return ids;
+    const where = `prompt ${i}: `;
+    let rowSampling = sampling;
+    if (own.temperature !== undefined || own.topK !== undefined || own.topP !== undefined) {
+      try {
+        rowSampling = checkSamplingOptions({ ...sampling, ...definedOf(own) });
+      } catch (error) {
+        throw new ModelError('INVALID_ARGUMENT', `${where}${(error as Error).message}`);
+      }
+    }
+    const stopStrings = (own.stopStrings ?? options.stopStrings ?? []).filter((s) => s.length > 0);
+    const needText = stopStrings.length > 0 || options.onToken !== undefined;
+    return {
+      index: i,
+      promptIds: ids,
+      sampling: rowSampling,
+      maxNewTokens:
+        own.maxNewTokens === undefined ? maxNewTokens : checkMaxNewTokens(own.maxNewTokens, where),
+      stopIds: new Set(own.stopTokenIds ?? defaultStopIds),
+      stopStrings,
+      maxStopLength: Math.max(0, ...stopStrings.map((s) => s.length)),
+      signal: own.signal,
+      ids: [],
+      logprobs: [],
+      finishReason: undefined,
+      rng: own.seed === undefined ? rowRng(seed, i) : rowRng(checkSeed(own.seed, where), 0),
+      nextPosition: ids.length,
+      promptLogits: undefined,
+      detok: needText ? createIncrementalText(tokenizer) : undefined,
+      stopText: undefined,
+      streamed: 0,
+      prefillMs: 0,
+      prefillEnd: 0,
+      decodeMs: 0,
+    };
   });
-  const stopIds = new Set(
-    options.stopTokenIds ?? [
-      ...config.eosTokenIds,
-      ...(tokenizer.eosId === undefined ? [] : [tokenizer.eosId]),
-    ],
-  );
-  const stopStrings = (options.stopStrings ?? []).filter((s) => s.length > 0);
-
-  const onToken = options.onToken;
-  const needText = stopStrings.length > 0 || onToken !== undefined;
-  const rows: Row[] = promptIds.map((ids, i) => ({
-    index: i,
-    promptIds: ids,
-    ids: [],
-    logprobs: [],
-    finishReason: undefined,
-    rng: rowRng(seed, i),
-    nextPosition: ids.length,
-    promptLogits: undefined,
-    detok: needText ? createIncrementalText(tokenizer) : undefined,
-    stopText: undefined,
-    streamed: 0,
-  }));
   const ctx: DecodeContext = {
     model,
-    sampling,
-    maxNewTokens,
     maxPositions,
-    stopIds,
-    stopStrings,
-    maxStopLength: Math.max(0, ...stopStrings.map((s) => s.length)),
     padId: tokenizer.padId ?? 0,
-    onToken,
+    onToken: options.onToken,
     returnPromptLogits: options.returnPromptLogits ?? false,
     compact: (options.compactFinishedRows ?? true) && model.compactCache !== undefined,
-    finalText: (r) => r.stopText ?? tokenizer.decode(r.ids),
+    signal: options.signal,
+    // The tokenizer rejects an empty id list (a row cancelled before its first token).
+    finalText: (r) => r.stopText ?? (r.ids.length === 0 ? '' : tokenizer.decode(r.ids)),
+    finished: (r) => options.onFinish?.(r.index, resultOf(ctx, r)),
   };
   // Concurrent sub-batches when the model runs several steps at once (session replicas on
   // separate workers); rows sorted by prompt length so each sub-batch carries little padding.
@@ -164,156 +219,26 @@ export async function generate(
       ),
     ),
   );
-  return rows.map((r) => ({
+  return rows.map((r) => resultOf(ctx, r));
+}
+
+function definedOf(o: SamplingOptions): SamplingOptions {
+  return {
+    ...(o.temperature === undefined ? {} : { temperature: o.temperature }),
+    ...(o.topK === undefined ? {} : { topK: o.topK }),
+    ...(o.topP === undefined ? {} : { topP: o.topP }),
+  };
+}
+
+function resultOf(ctx: DecodeContext, r: Row): Generation {
+  return {
     promptIds: r.promptIds,
     ids: r.ids,
     text: ctx.finalText(r),
     logprobs: r.logprobs,
     finishReason: r.finishReason ?? 'length',
     ...(r.promptLogits ? { promptLogits: r.promptLogits } : {}),
-  }));
-}
-
-interface Row {
-  readonly index: number;
-  readonly promptIds: number[];
-  readonly ids: number[];
-  readonly logprobs: number[];
-  finishReason: FinishReason | undefined;
-  readonly rng: Rng;
-  nextPosition: number;
-  promptLogits: Float32Array | undefined;
-  readonly detok: IncrementalText | undefined;
-  /** Set when the row finishes on a stop string: the text cut before it. */
-  stopText: string | undefined;
-  /** Characters of text already passed to onToken. */
-  streamed: number;
-}
-
-interface DecodeContext {
-  readonly model: CausalLm;
-  readonly sampling: Required<SamplingOptions>;
-  readonly maxNewTokens: number;
-  readonly maxPositions: number;
-  readonly stopIds: ReadonlySet<number>;
-  readonly stopStrings: readonly string[];
-  readonly maxStopLength: number;
-  readonly padId: number;
-  readonly onToken: ((event: TokenEvent) => void) | undefined;
-  readonly returnPromptLogits: boolean;
-  readonly compact: boolean;
-  readonly finalText: (row: Row) => string;
-}
-
-/** Prefill + KV-cached decode of one left-padded batch; fills in each row's results. */
-async function decodeBatch(ctx: DecodeContext, rows: readonly Row[]): Promise<void> {
-  if (rows.length === 0) return;
-  const { model, maxNewTokens, stopIds, stopStrings, padId, onToken } = ctx;
-  const { tokenizer } = model;
-  const T = Math.max(...rows.map((r) => r.promptIds.length));
-  const inputIds: number[] = [];
-  const positions: number[] = [];
-  // masks[slot] = attention mask of the row in batch slot `slot`, over the cached positions.
-  let masks: number[][] = [];
-  for (const { promptIds: ids } of rows) {
-    const rowMask = [...Array<number>(T - ids.length).fill(0), ...ids.map(() => 1)];
-    inputIds.push(...Array<number>(T - ids.length).fill(padId), ...ids);
-    masks.push(rowMask);
-    positions.push(...positionIdsFromMask(rowMask));
-  }
-  // active[slot] = the row in that batch slot.
-  let active = [...rows];
-  let step = await model.step(
-    { batchSize: rows.length, seqLen: T, inputIds, attentionMask: masks.flat(), positionIds: positions },
-    undefined,
-  );
-  let cache = step.cache;
-  const V = model.config.vocabSize;
-  for (let t = 0; t < maxNewTokens; t++) {
-    const next: number[] = [];
-    for (let slot = 0; slot < active.length; slot++) {
-      const row = active[slot]!;
-      const logits = step.lastLogits.subarray(slot * V, (slot + 1) * V);
-      if (t === 0 && ctx.returnPromptLogits) row.promptLogits = Float32Array.from(logits);
-      if (row.finishReason !== undefined) {
-        next.push(padId);
-        continue;
-      }
-      const id = sampleToken(logits, ctx.sampling, row.rng);
-      const lse = step.lastLogSumExp?.[slot];
-      const logprob = lse === undefined ? logSoftmaxAt(logits, id) : logits[id]! - lse;
-      row.ids.push(id);
-      row.logprobs.push(logprob);
-      row.nextPosition++;
-      next.push(id);
-      if (stopIds.has(id)) row.finishReason = 'stop_token';
-      else if (row.detok !== undefined) {
-        const before = row.detok.text.length;
-        const delta = row.detok.push(row.ids);
-        if (delta.length > 0 && stopStrings.length > 0) {
-          // Only a match that overlaps the new text can be new.
-          const from = Math.max(0, before - ctx.maxStopLength + 1);
-          if (stopStrings.some((s) => row.detok!.text.indexOf(s, from) >= 0)) {
-            // Cut where the full decode puts the earliest stop (what a non-incremental check returns).
-            const full = tokenizer.decode(row.ids);
-            const hits = stopStrings.map((s) => full.indexOf(s)).filter((k) => k >= 0);
-            const incremental = stopStrings.map((s) => row.detok!.text.indexOf(s)).filter((k) => k >= 0);
-            row.finishReason = 'stop_string';
-            row.stopText =
-              hits.length > 0
-                ? full.slice(0, Math.min(...hits))
-                : row.detok.text.slice(0, Math.min(...incremental));
-          }
-        }
-      }
-      if (row.finishReason === undefined && row.nextPosition >= ctx.maxPositions)
-        row.finishReason = 'max_positions';
-      if (row.finishReason === undefined && t === maxNewTokens - 1) row.finishReason = 'length';
-      if (onToken !== undefined) {
-        let textDelta: string;
-        if (row.finishReason !== undefined) {
-          textDelta = ctx.finalText(row).slice(row.streamed);
-        } else {
-          const text = row.detok!.text;
-          const safe = text.length - stopPrefixHoldback(text, stopStrings);
-          textDelta = safe > row.streamed ? text.slice(row.streamed, safe) : '';
-        }
-        row.streamed += textDelta.length;
-        onToken({
-          row: row.index,
-          index: row.ids.length - 1,
-          tokenId: id,
-          logprob,
-          textDelta,
-          ...(row.finishReason === undefined ? {} : { finishReason: row.finishReason }),
-        });
-      }
-    }
-    if (active.every((r) => r.finishReason !== undefined) || t === maxNewTokens - 1) break;
-    const doneSlots = active.filter((r) => r.finishReason !== undefined).length;
-    if (ctx.compact && doneSlots >= Math.max(1, Math.floor(active.length / 8))) {
-      const keep = active.flatMap((r, slot) => (r.finishReason === undefined ? [slot] : []));
-      // Unfinished rows' masks are zeros (left padding) then ones: drop the padding all of them share.
-      const drop = Math.min(...keep.map((slot) => masks[slot]!.indexOf(1)));
-      cache = model.compactCache!(cache, keep, drop);
-      active = keep.map((slot) => active[slot]!);
-      masks = keep.map((slot) => masks[slot]!.slice(drop));
-      const kept = keep.map((slot) => next[slot]!);
-      next.length = 0;
-      next.push(...kept);
-    }
-    // Finished rows still in the batch keep a column (pad id, masked out) so it stays rectangular.
-    for (const [slot, r] of active.entries()) masks[slot]!.push(r.finishReason === undefined ? 1 : 0);
-    step = await model.step(
-      {
-        batchSize: active.length,
-        seqLen: 1,
-        inputIds: next,
-        attentionMask: masks.flat(),
-        positionIds: active.map((r) => (r.finishReason === undefined ? r.nextPosition - 1 : 1)),
-      },
-      cache,
-    );
-    cache = step.cache;
-  }
+    prefillMs: r.prefillMs,
+    decodeMs: r.decodeMs,
+  };
 }

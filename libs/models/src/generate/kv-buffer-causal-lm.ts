@@ -1,6 +1,9 @@
 import {
   createSessionPool,
   createTensor,
+  type ExecutionProvider,
+  type ExecutionProviderFallback,
+  type ExecutionProviderInfo,
   type PooledSession,
   type SessionPool,
   type Tensor,
@@ -31,6 +34,10 @@ export interface KvBufferCausalLmOptions {
   readonly intraOpThreads?: number;
   /** Session copies on separate pool workers; generation runs that many sub-batches (default 1). */
   readonly replicas?: number;
+  /** Provider of the sessions (default 'cpu'); see @verdict/graph SessionOptions. */
+  readonly executionProvider?: ExecutionProvider;
+  /** When the provider is unavailable: 'cpu' (default) or 'never' (load fails). */
+  readonly executionProviderFallback?: ExecutionProviderFallback;
   /**
    * Free positions added when a buffer is full (default max(32, length): capacity doubles). Each
    * step attends over the whole capacity (free positions masked); growing copies the cache into
@@ -43,7 +50,7 @@ export interface KvBufferCausalLmOptions {
    * buffers. The copies the buffers save grow with batch × length; their extra ops do not.
    * Default 2048 (batch 16 × 128). Measured here at batch 16: buffers 1.02× the Concat path for 16..80
    * positions and 1.44–1.66× end to end for 256..320; at batch 1, 256..320 positions: 0.96×.
-   * 0 = buffers from the first decode step.
+   * 0 = buffers from the first decode step; Infinity = never (every step runs the Concat graph).
    */
   readonly minBufferedPositions?: number;
 }
@@ -66,6 +73,10 @@ export function createKvBufferCausalLm(
   options: KvBufferCausalLmOptions = {},
 ): CausalLm<KvBufferCache> & {
   compactCache(cache: KvBufferCache, rows: readonly number[], dropPositions: number): KvBufferCache;
+  /** Provider of the first session loaded; undefined until one is loaded. */
+  readonly executionProvider: ExecutionProviderInfo | undefined;
+  /** Loads both sessions now (otherwise each loads on its first use, the decode one mid-generation). */
+  loadSessions(): Promise<void>;
 } {
   const replicas = options.replicas ?? 1;
   if (!Number.isInteger(replicas) || replicas < 1)
@@ -73,7 +84,15 @@ export function createKvBufferCausalLm(
   const ownPool = options.pool === undefined;
   const threads = options.intraOpThreads ?? 1;
   const pool = options.pool ?? createSessionPool({ workers: replicas, intraOpThreadsPerWorker: threads });
-  const loadOpts = { intraOpThreads: threads, replicas };
+  const loadOpts = {
+    intraOpThreads: threads,
+    replicas,
+    ...(options.executionProvider === undefined ? {} : { executionProvider: options.executionProvider }),
+    ...(options.executionProviderFallback === undefined
+      ? {}
+      : { executionProviderFallback: options.executionProviderFallback }),
+  };
+  let providerInfo: ExecutionProviderInfo | undefined;
   const minBuffered = options.minBufferedPositions ?? 2048;
   let prefillSession: Promise<PooledSession> | undefined;
   let decodeSession: Promise<PooledSession> | undefined;
@@ -112,6 +131,14 @@ export function createKvBufferCausalLm(
     return { tensors, length: keep, capacity };
   }
 
+  const prefillSessionOf = () =>
+    (prefillSession ??= pool.load(
+      toOnnxModel(buildLlamaInferenceGraph(config, weights, { logits: 'last' })),
+      loadOpts,
+    ));
+  const decodeSessionOf = () =>
+    (decodeSession ??= pool.load(toOnnxModel(buildLlamaDecodeGraph(config, weights)), loadOpts));
+
   const allRows = (cache: KvBufferCache) =>
     Array.from({ length: cache.tensors[cacheNames[0]!]!.dims[0]! }, (_, i) => i);
 
@@ -119,11 +146,8 @@ export function createKvBufferCausalLm(
     input: StepInput,
     cache: KvBufferCache | undefined,
   ): Promise<StepOutput<KvBufferCache>> {
-    prefillSession ??= pool.load(
-      toOnnxModel(buildLlamaInferenceGraph(config, weights, { logits: 'last' })),
-      loadOpts,
-    );
-    const session = await prefillSession;
+    const session = await prefillSessionOf();
+    providerInfo ??= session.executionProvider;
     const { batchSize: B, seqLen: S } = input;
     const pastLen = cache?.length ?? 0;
     const exact =
@@ -153,6 +177,9 @@ export function createKvBufferCausalLm(
     config,
     tokenizer,
     concurrency: replicas,
+    get executionProvider() {
+      return providerInfo;
+    },
     async step(input: StepInput, cache: KvBufferCache | undefined): Promise<StepOutput<KvBufferCache>> {
       const { batchSize: B, seqLen: S } = input;
       const pastLen = cache?.length ?? 0;
@@ -168,8 +195,8 @@ export function createKvBufferCausalLm(
         );
       const concatStep = cache !== undefined && cache.capacity === pastLen && B * pastLen < minBuffered;
       if (cache === undefined || S !== 1 || concatStep) return prefill(input, cache);
-      decodeSession ??= pool.load(toOnnxModel(buildLlamaDecodeGraph(config, weights)), loadOpts);
-      const session = await decodeSession;
+      const session = await decodeSessionOf();
+      providerInfo ??= session.executionProvider;
       let buffers = cache;
       if (cache.capacity <= pastLen) {
         const growth = options.growthPositions ?? Math.max(16, Math.ceil(Math.sqrt(6 * pastLen)));
@@ -211,6 +238,10 @@ export function createKvBufferCausalLm(
         lastLogSumExp: out['logsumexp']!.data as Float32Array,
         cache: { tensors, length: pastLen + 1, capacity: cap },
       };
+    },
+    async loadSessions() {
+      const [session] = await Promise.all([prefillSessionOf(), decodeSessionOf()]);
+      providerInfo ??= session.executionProvider;
     },
     compactCache(cache: KvBufferCache, rows: readonly number[], dropPositions: number): KvBufferCache {
       // Keeps the free positions, so compaction does not force a regrowth.

@@ -6,28 +6,33 @@ import {
   type ExecutionProviderInfo,
   type PooledSession,
   type SessionPool,
-  type Tensor,
   toOnnxModel,
 } from '@verdict/graph';
-import { buildLlamaInferenceGraph, buildLlamaJudgeGraph } from '../arch/llama-graphs.js';
+import { buildLlamaJudgeGraph } from '../arch/llama-graphs.js';
 import { type LlamaFamilyConfig, loadLlamaFamilyConfig } from '../checkpoint/llama-config.js';
 import { type LlamaWeights, loadLlamaWeights } from '../checkpoint/llama-weights.js';
 import { ModelError } from '../errors.js';
-import type { CausalLm, StepInput, StepOutput } from '../generate/causal-lm.js';
+import type { CausalLm, StepInput } from '../generate/causal-lm.js';
+import { createKvBufferCausalLm, type KvBufferCache } from '../generate/kv-buffer-causal-lm.js';
 import type { JudgeModel, JudgeScores } from '../judge/judge.js';
 import { loadModelTokenizer, type ModelTokenizer } from '../tokenizer/tokenizer.js';
 import { int64 } from './int64.js';
 
-/** The KV cache between steps: `present.N.key|value` tensors of the previous step, per layer. */
-export interface KvCache {
-  readonly tensors: Record<string, Tensor>;
-  readonly length: number;
-}
+/**
+ * The KV cache between steps: `present.N.key|value` tensors per layer, [batch, kv_heads, capacity,
+ * head_dim], of which the first `length` positions are filled (see createKvBufferCausalLm).
+ */
+export type KvCache = KvBufferCache;
 
 /** A Llama-family model running on ONNX Runtime through @verdict/graph's worker pool. */
 export interface LlamaModel extends CausalLm<KvCache>, JudgeModel {
   readonly weights: LlamaWeights;
   compactCache(cache: KvCache, rows: readonly number[], dropPositions: number): KvCache;
+  /**
+   * Loads the generation sessions (prefill/Concat and KV-buffer decode) now rather than on first
+   * use, so a server can install a model whose graphs are known to load.
+   */
+  loadGenerationSessions(): Promise<void>;
   /** Provider of the first session loaded (generation or judge); undefined until one is loaded. */
   readonly executionProvider?: ExecutionProviderInfo | undefined;
 }
@@ -48,6 +53,12 @@ export interface LlamaModelOptions {
   readonly executionProvider?: ExecutionProvider;
   /** When the provider is unavailable: 'cpu' (default, reported on `executionProvider`) or 'never' (load fails). */
   readonly executionProviderFallback?: ExecutionProviderFallback;
+  /**
+   * Decode steps whose cache holds at least this many positions over the batch (batch × length)
+   * keep the cache in JS-owned buffers (see createKvBufferCausalLm; default 2048); below it a step
+   * runs the Concat graph. Infinity = always the Concat graph (the reference in tests and benches).
+   */
+  readonly minBufferedPositions?: number;
 }
 
 function checkStep(input: StepInput, pastLen: number): void {
@@ -86,10 +97,17 @@ export function createLlamaModel(
       ? {}
       : { executionProviderFallback: options.executionProviderFallback }),
   };
-  let lmSession: Promise<PooledSession> | undefined;
+  const engine = createKvBufferCausalLm(config, weights, tokenizer, {
+    pool,
+    replicas,
+    ...loadOpts,
+    ...(options.minBufferedPositions === undefined
+      ? {}
+      : { minBufferedPositions: options.minBufferedPositions }),
+  });
   let judgeSession: Promise<PooledSession> | undefined;
   let providerInfo: ExecutionProviderInfo | undefined;
-  const { numKvHeads: KV, headDim: D, numLayers: L, vocabSize: V } = config;
+  const { vocabSize: V } = config;
 
   return {
     config,
@@ -97,70 +115,13 @@ export function createLlamaModel(
     weights,
     concurrency: replicas,
     get executionProvider() {
-      return providerInfo;
+      return providerInfo ?? engine.executionProvider;
     },
-    async step(input: StepInput, cache: KvCache | undefined): Promise<StepOutput<KvCache>> {
-      lmSession ??= pool.load(toOnnxModel(buildLlamaInferenceGraph(config, weights, { logits: 'last' })), {
-        ...loadOpts,
-        replicas,
-      });
-      const session = await lmSession;
-      providerInfo ??= session.executionProvider;
-      const { batchSize: B, seqLen: S } = input;
-      const pastLen = cache?.length ?? 0;
-      checkStep(input, pastLen);
-      const feeds: Record<string, Tensor> = {
-        input_ids: createTensor('int64', [B, S], int64(input.inputIds)),
-        attention_mask: createTensor('int64', [B, pastLen + S], int64(input.attentionMask)),
-        position_ids: createTensor('int64', [B, S], int64(input.positionIds)),
-      };
-      for (let l = 0; l < L; l++) {
-        for (const kind of ['key', 'value'] as const) {
-          feeds[`past_key_values.${l}.${kind}`] =
-            cache?.tensors[`present.${l}.${kind}`] ?? createTensor('float32', [B, KV, 0, D]);
-        }
-      }
-      // Feeds are transferred to the worker: the old cache buffers move rather than being copied.
-      const out = await session.run(feeds);
-      const logits = out['logits'];
-      if (logits === undefined || logits.data.length !== B * V)
-        throw new Error('inference graph returned no [batch, 1, vocab] logits');
-      const tensors: Record<string, Tensor> = {};
-      for (const [name, t] of Object.entries(out)) if (name.startsWith('present.')) tensors[name] = t;
-      const lse = out['logsumexp'];
-      return {
-        lastLogits: logits.data as Float32Array,
-        ...(lse === undefined ? {} : { lastLogSumExp: lse.data as Float32Array }),
-        cache: { tensors, length: pastLen + S },
-      };
-    },
-    compactCache(cache: KvCache, rows: readonly number[], dropPositions: number): KvCache {
-      const P = cache.length;
-      const keep = P - dropPositions;
-      if (!Number.isInteger(dropPositions) || dropPositions < 0 || keep < 0) {
-        throw new ModelError(
-          'INVALID_ARGUMENT',
-          `compactCache: cannot drop ${dropPositions} of ${P} positions`,
-        );
-      }
-      const tensors: Record<string, Tensor> = {};
-      for (const [name, t] of Object.entries(cache.tensors)) {
-        const src = t.data as Float32Array;
-        const B = t.dims[0]!;
-        const out = new Float32Array(rows.length * KV * keep * D);
-        rows.forEach((r, i) => {
-          if (!Number.isInteger(r) || r < 0 || r >= B)
-            throw new ModelError('INVALID_ARGUMENT', `compactCache: row ${r} is outside [0, ${B})`);
-          // Each (row, head) block is [P, D] contiguous: copy its tail in one go.
-          for (let h = 0; h < KV; h++) {
-            const from = ((r * KV + h) * P + dropPositions) * D;
-            out.set(src.subarray(from, from + keep * D), (i * KV + h) * keep * D);
-          }
-        });
-        tensors[name] = createTensor('float32', [rows.length, KV, keep, D], out);
-      }
-      return { tensors, length: keep };
-    },
+    // One decode engine: prefill and short caches run the inference (Concat) graph, longer caches
+    // the KV-buffer decode graph; both on this model's pool.
+    step: (input, cache) => engine.step(input, cache),
+    compactCache: (cache, rows, dropPositions) => engine.compactCache(cache, rows, dropPositions),
+    loadGenerationSessions: () => engine.loadSessions(),
     async scoreLast(input: StepInput, tokenIds: readonly number[]): Promise<JudgeScores> {
       judgeSession ??= pool.load(toOnnxModel(buildLlamaJudgeGraph(config, weights)), {
         ...loadOpts,
@@ -207,11 +168,11 @@ export function createLlamaModel(
       return { selectedLogits: concat(parts.map((p) => p[0])), logSumExp: concat(parts.map((p) => p[1])) };
     },
     async close() {
-      const sessions = [lmSession, judgeSession].filter((s) => s !== undefined);
-      lmSession = undefined;
+      const judge = judgeSession;
       judgeSession = undefined;
+      await engine.close(); // releases its sessions (the pool is ours, not the engine's)
       if (ownPool) await pool.close();
-      else await Promise.all(sessions.map(async (s) => (await s).release()));
+      else if (judge !== undefined) await (await judge).release();
     },
   };
 }

@@ -1,7 +1,6 @@
-import type { CausalLm, FinishReason, SamplingOptions } from '@verdict/models';
+import { type CausalLm, type FinishReason, generate, type SamplingOptions } from '@verdict/models';
 import { VerdictError } from '@verdict/runtime';
 import { createAsyncChannel } from '../domain/async-channel.js';
-import { type DecodeResult, decodeBatch } from '../domain/batch-decode.js';
 import { createBatchQueue } from '../domain/batch-queue.js';
 import type { ModelHolder, ModelLease } from '../domain/model-holder.js';
 
@@ -15,6 +14,21 @@ export interface SequenceSpec {
   readonly stopStrings: readonly string[];
 }
 
+/** A finished sequence, as `generate()` of @verdict/models returns it. */
+export interface SequenceResult {
+  readonly ids: readonly number[];
+  readonly logprobs: readonly number[];
+  /** Decoded continuation (cut before a matched stop string). */
+  readonly text: string;
+  /** The last part of `text` not yet sent in a token event. */
+  readonly textDelta: string;
+  readonly finishReason: FinishReason;
+  /** Time of the batch's prompt forward pass. */
+  readonly prefillMs: number;
+  /** Time from the end of prefill until this sequence finished. */
+  readonly decodeMs: number;
+}
+
 export type SequenceEvent =
   | {
       readonly kind: 'token';
@@ -26,7 +40,7 @@ export type SequenceEvent =
   | {
       readonly kind: 'finish';
       readonly index: number;
-      readonly result: DecodeResult;
+      readonly result: SequenceResult;
       /** Epoch ms at which the sequence's batch started (its queueing ended). */
       readonly batchStartedAtMs: number;
     };
@@ -83,7 +97,8 @@ interface CallState {
   readonly lease: ModelLease<CausalLm>;
   readonly push: (e: SequenceEvent) => void;
   readonly fail: (error: unknown) => void;
-  readonly cancelled: () => boolean;
+  /** Aborted when the caller cancels, stops reading or the call fails: its rows leave their batch. */
+  readonly cancel: AbortController;
   /** Sequences not yet retired (finished, failed or dropped, and out of any running batch). */
   outstanding: number;
   finished: number;
@@ -110,7 +125,7 @@ export function createGenerator(options: GeneratorOptions): Generator {
     maxWaitMs: options.maxWaitMs,
     // Rows of one batch must run on one model: never mix weights versions.
     keyOf: (item) => item.call.lease.version.toString(),
-    isCancelled: (item) => item.call.cancelled(),
+    isCancelled: (item) => item.call.cancel.signal.aborted,
     onDropped: retire,
     run: async (batch) => {
       const first = batch[0]!;
@@ -119,19 +134,47 @@ export function createGenerator(options: GeneratorOptions): Generator {
       stats.batchedRows += batch.length;
       stats.maxBatchRows = Math.max(stats.maxBatchRows, batch.length);
       const open = new Set(batch);
+      // The wire sends a sequence's last text in its finish chunk (its last token chunk carries '').
+      const lastDelta = new Map<number, string>();
       try {
-        await decodeBatch(
+        // One decode engine: @verdict/models generation with each sequence's own settings and seed
+        // (a row seeded s samples what it samples alone, whatever its batch mates).
+        await generate(
           first.call.lease.model,
-          batch.map((item) => ({
-            ...item.spec,
-            isCancelled: () => item.call.cancelled(),
-            onToken: (id, logprob, textDelta) =>
-              item.call.push({ kind: 'token', index: item.index, id, logprob, textDelta }),
-            onFinish: (result) => {
-              open.delete(item);
-              item.call.push({ kind: 'finish', index: item.index, result, batchStartedAtMs: startedAtMs });
-            },
+          batch.map(({ spec, call }) => ({
+            ids: spec.promptIds,
+            ...spec.sampling,
+            seed: spec.seed,
+            maxNewTokens: spec.maxNewTokens,
+            stopTokenIds: [...spec.stopTokenIds],
+            stopStrings: spec.stopStrings,
+            signal: call.cancel.signal,
           })),
+          {
+            onToken: (e) => {
+              const item = batch[e.row]!;
+              if (e.finishReason !== undefined) lastDelta.set(e.row, e.textDelta);
+              item.call.push({
+                kind: 'token',
+                index: item.index,
+                id: e.tokenId,
+                logprob: e.logprob,
+                textDelta: e.finishReason === undefined ? e.textDelta : '',
+              });
+            },
+            onFinish: (row, g) => {
+              const item = batch[row]!;
+              open.delete(item);
+              // A cancelled call has already ended its stream.
+              if (g.finishReason === 'cancelled') return;
+              item.call.push({
+                kind: 'finish',
+                index: item.index,
+                result: { ...g, textDelta: lastDelta.get(row) ?? '' },
+                batchStartedAtMs: startedAtMs,
+              });
+            },
+          },
         );
       } catch (error) {
         options.onBatchError?.(error);
@@ -169,31 +212,31 @@ export function createGenerator(options: GeneratorOptions): Generator {
         );
       }
       const signal = startOptions.signal;
-      const channel = createAsyncChannel<SequenceEvent>(() => {
-        aborted = true;
-      });
-      let aborted = false;
+      const cancel = new AbortController();
+      // A consumer that stops reading cancels the rest of its sequences.
+      const channel = createAsyncChannel<SequenceEvent>(() => cancel.abort());
       const call: CallState = {
         lease,
         total: sequences.length,
         outstanding: sequences.length,
         finished: 0,
         cleanup: () => signal?.removeEventListener('abort', onAbort),
-        cancelled: () => aborted || signal?.aborted === true,
+        cancel,
         push: (e) => {
           channel.push(e);
           if (e.kind === 'finish' && ++call.finished === call.total) channel.end();
         },
         fail: (error) => {
-          aborted = true;
+          cancel.abort();
           channel.end(error);
         },
       };
       const onAbort = () => {
-        aborted = true;
+        cancel.abort();
         channel.end(new VerdictError('CANCELLED', 'generation cancelled'));
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
       pending += sequences.length;
       stats.sequences += sequences.length;
       queue.push(...sequences.map((spec, index) => ({ spec, index, call })));
@@ -207,9 +250,4 @@ export function createGenerator(options: GeneratorOptions): Generator {
       }
     },
   };
-}
-
-/** Wire finish reasons fold `max_positions` into LENGTH (the proto has no separate value). */
-export function isLengthFinish(reason: FinishReason): boolean {
-  return reason === 'length' || reason === 'max_positions';
 }

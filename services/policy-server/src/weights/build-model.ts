@@ -45,9 +45,9 @@ export function parseSafetensorsWeights(
 }
 
 /**
- * Builds a model on new weights and runs one tiny step so that its ONNX session is loaded
- * before it is installed: requests never pay the session start, and a graph that fails to
- * load is rejected while the old weights keep serving.
+ * Builds a model on new weights, loads its generation sessions (prefill and KV-buffer decode) and
+ * runs one tiny step before it is installed: requests never pay a session start, and a graph that
+ * fails to load or run is rejected while the old weights keep serving.
  */
 export async function buildWarmModel(
   config: LlamaFamilyConfig,
@@ -66,6 +66,7 @@ export async function buildWarmModel(
 }
 
 export async function warmUp(model: LlamaModel): Promise<void> {
+  await model.loadGenerationSessions();
   const id = model.tokenizer.bosId ?? 0;
   await model.step(
     { batchSize: 1, seqLen: 1, inputIds: [id], attentionMask: [1], positionIds: [0] },
