@@ -1,3 +1,12 @@
+export type {
+  AdvantageEstimator,
+  GaeAdvantageInput,
+  GaeOutput,
+  GaeSequence,
+  GrpoInput,
+  GrpoOutput,
+} from './advantages/compute-advantages.js';
+export { computeAdvantages, informativeGroups } from './advantages/compute-advantages.js';
 export type { GaeInput, GaeOptions, GaeResult } from './advantages/gae.js';
 export { computeGae } from './advantages/gae.js';
 export type { GroupAdvantages, GrpoAdvantageOptions } from './advantages/grpo-advantages.js';
@@ -17,13 +26,6 @@ export type { CalibrationBin, CalibrationResult } from './judge/calibration.js';
 export { brierScore, expectedCalibrationError } from './judge/calibration.js';
 export { leastSquaresSlope } from './judge/linear-trend.js';
 export type {
-  RewardHackingDetector,
-  RewardHackingDetectorConfig,
-  RewardHackingVerdict,
-  TrainingHealthObservation,
-} from './judge/reward-hacking-detector.js';
-export { createRewardHackingDetector } from './judge/reward-hacking-detector.js';
-export type {
   RolloutMismatchStats,
   SequenceImportanceWeight,
   TruncatedImportanceOptions,
@@ -32,6 +34,28 @@ export { rolloutMismatchStats, sequenceImportanceWeight } from './kl/importance-
 export type { KlEstimator, KlSummary } from './kl/kl-estimators.js';
 export { klPerToken, klTerm, meanKl } from './kl/kl-estimators.js';
 export * from './losses/index.js';
+export type {
+  RewardHackingMonitorConfig,
+  RewardHackingMonitorOptions,
+  TrendMethod,
+} from './monitor/monitor-config.js';
+export {
+  REWARD_HACKING_MONITOR_DEFAULTS,
+  resolveRewardHackingMonitorConfig,
+  TREND_METHODS,
+  validateRewardHackingMonitorConfig,
+} from './monitor/monitor-config.js';
+export type {
+  MonitorSeriesState,
+  RewardHackingMonitor,
+  RewardHackingMonitorSnapshot,
+  RewardHackingObservation,
+  RewardHackingVerdict,
+} from './monitor/reward-hacking-monitor.js';
+export {
+  createRewardHackingMonitor,
+  REWARD_HACKING_MONITOR_FORMAT,
+} from './monitor/reward-hacking-monitor.js';
 export type { AdamW, AdamWConfig, AdamWState, AdamWStateMeta } from './optim/adamw.js';
 export { ADAMW_STATE_FORMAT, createAdamW } from './optim/adamw.js';
 export { clipGradNorm, globalGradNorm } from './optim/clip-grad-norm.js';
@@ -63,3 +87,4 @@ export type {
 } from './rewards/reward-types.js';
 export { REWARD_TERMS } from './rewards/reward-types.js';
 export * from './training/index.js';
+export * from './worker/index.js';

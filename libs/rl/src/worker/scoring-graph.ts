@@ -1,6 +1,8 @@
 import { createGraph, toOnnxModel } from '@verdict/graph';
 import { declareLlamaParams, type LlamaFamilyConfig, llamaTrunk, lmHeadWeight } from '@verdict/models';
-import { tokenEntropy, tokenLogprobs, VALUE_HEAD_BIAS, VALUE_HEAD_WEIGHT, valueHead } from '@verdict/rl';
+import { tokenEntropy, tokenLogprobs } from '../losses/token-logprobs.js';
+import { valueHead } from '../losses/value-loss.js';
+import { VALUE_HEAD_BIAS, VALUE_HEAD_WEIGHT } from '../training/training-graph.js';
 
 /**
  * Forward-only graph at the current parameters (fed as inputs): per-position `logprobs` of the
