@@ -156,7 +156,20 @@ describe('evaluator service over gRPC', () => {
     assert.equal(report.flexible, r.flexible.accuracy);
     assert.equal(report.greedyAccuracy, r.flexible.accuracy);
     assert.equal(report.majAtK, r.flexible.maj_at_k);
+    assert.equal(report.meanAtK, r.flexible.mean_at_k);
     assert.equal(progress.at(-1)?.runningAccuracy, r.flexible.accuracy);
+    // Per-question outcomes in suite order, for pairing runs; their means are the headline numbers.
+    assert.deepEqual(
+      report.problems.map((p) => p.id),
+      reference.items.map((i) => i.id),
+    );
+    const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    assert.equal(meanOf(report.problems.map((p) => (p.greedyCorrect ? 1 : 0))), r.flexible.accuracy);
+    assert.ok(report.problems.every((p) => p.samples === 3 && p.samplesCorrect <= 3));
+    assert.ok(
+      Math.abs(meanOf(report.problems.map((p) => p.samplesCorrect / 3)) - r.flexible.mean_at_k!) < 1e-12,
+    );
+    assert.ok(Math.abs(meanOf(report.problems.map((p) => p.majAtK!)) - r.flexible.maj_at_k!) < 1e-12);
     assert.deepEqual(Object.keys(report.perCategory).sort(), Object.keys(r.per_category).sort());
     for (const [name, c] of Object.entries(r.per_category)) {
       assert.equal(report.perCategory[name]?.strict, c.strict.accuracy, name);
@@ -220,7 +233,7 @@ describe('evaluator service over gRPC', () => {
   it('ListSuites lists the suites with sizes and categories', async () => {
     const { suites } = await client.unary('listSuites', {});
     const byName = new Map(suites.map((s) => [s.suite, s]));
-    assert.equal(byName.get('toy-id')?.size, 500n);
+    assert.equal(byName.get('toy-id')?.size, 2000n);
     assert.deepEqual(byName.get('toy-id')?.categories, ['1', '2', '3', '4']);
     if (hasDatasets) {
       assert.equal(byName.get('gsm8k-test')?.size, 1319n);

@@ -18,6 +18,11 @@ export interface ModeScores {
   readonly correct: number;
   /** Unbiased maj@k over the samples; present when k was asked for. */
   readonly majAtK?: number;
+  /**
+   * mean@k: the share of correct samples (all n ≥ k of them: an unbiased estimate of the expected
+   * accuracy of one sample), averaged over items; present when k was asked for.
+   */
+  readonly meanAtK?: number;
 }
 
 export interface CategoryScores {
@@ -48,19 +53,21 @@ function modeScores(items: readonly SampledItem[], mode: ExtractionMode, options
   const tolerance = options.tolerance ?? {};
   let correct = 0;
   let maj = 0;
+  let mean = 0;
   for (const item of items) {
     if (answersEqual(extractionValue(extractAnswer(item.greedy, mode)), item.gold, tolerance)) correct++;
     if (options.k !== undefined) {
       const samples = item.samples ?? [];
       const votes = samples.map((s) => extractionValue(extractAnswer(s, mode)));
       maj += majAtK(votes, item.gold, options.k, tolerance);
+      mean += votes.filter((v) => answersEqual(v, item.gold, tolerance)).length / votes.length;
     }
   }
   const n = items.length;
   const accuracy = n === 0 ? 0 : correct / n;
   return options.k === undefined
     ? { accuracy, correct }
-    : { accuracy, correct, majAtK: n === 0 ? 0 : maj / n };
+    : { accuracy, correct, majAtK: n === 0 ? 0 : maj / n, meanAtK: n === 0 ? 0 : mean / n };
 }
 
 /** Greedy accuracy and maj@k, strict and flexible side by side, with a per-category breakdown. */

@@ -26,7 +26,9 @@ export type SuiteName = (typeof SUITE_NAMES)[number];
  * different seed (the toy recipes use numeric seeds, this one is a string, so they never collide).
  */
 export const TOY_EVAL_SEED = 'eval';
-export const TOY_EVAL_SIZE = 500;
+// 2,000 so an experiment can pair ≥ 1,000 problems per suite (problem i depends only on the seed and
+// i, so the first 500 are the same problems as when the suites held 500).
+export const TOY_EVAL_SIZE = 2000;
 
 export interface Suite {
   readonly name: SuiteName;

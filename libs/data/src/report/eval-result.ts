@@ -6,6 +6,8 @@ export interface ModeResult {
   readonly correct: number;
   /** null when no maj@k was asked for. */
   readonly maj_at_k: number | null;
+  /** Share of correct samples (all drawn, n ≥ k) averaged over questions; null when greedy only. */
+  readonly mean_at_k: number | null;
 }
 
 export interface CategoryResult {
@@ -26,6 +28,8 @@ export interface EvalResult {
   readonly n: number;
   readonly accuracy: number;
   readonly maj_at_k: number | null;
+  /** mean@k (strict): the share of correct samples averaged over questions; null when greedy only. */
+  readonly mean_at_k: number | null;
   /** Votes per maj@k draw; null when greedy only. */
   readonly k: number | null;
   /** Samples drawn per question (n ≥ k); 0 when greedy only. */
@@ -52,7 +56,12 @@ export interface EvalResult {
 }
 
 function modeResult(m: ModeScores): ModeResult {
-  return { accuracy: m.accuracy, correct: m.correct, maj_at_k: m.majAtK ?? null };
+  return {
+    accuracy: m.accuracy,
+    correct: m.correct,
+    maj_at_k: m.majAtK ?? null,
+    mean_at_k: m.meanAtK ?? null,
+  };
 }
 
 function categoryResult(c: CategoryScores): CategoryResult {
@@ -89,6 +98,7 @@ export function toEvalResult(scores: EvalScores, info: EvalRunInfo): EvalResult 
     n: scores.n,
     accuracy: scores.accuracy,
     maj_at_k: scores.majAtK ?? null,
+    mean_at_k: scores.strict.meanAtK ?? null,
     k: scores.k ?? null,
     samples: info.samples,
     strict: modeResult(scores.strict),

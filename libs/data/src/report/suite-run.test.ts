@@ -3,9 +3,10 @@ import { test } from 'node:test';
 import { findSharedDatasets } from '../datasets/data-dir.js';
 import { evaluateProblems } from '../eval/evaluate.js';
 import { ORACLE_MODEL, WRONG_MODEL, wrongNumber } from '../eval/pseudo-models.js';
-import { getSuite, loadSuite, problemCategory } from '../eval/suites.js';
+import { getSuite, loadSuite, problemCategory, TOY_EVAL_SEED, TOY_EVAL_SIZE } from '../eval/suites.js';
 import type { Problem } from '../problem.js';
 import { PLAIN_TEMPLATE } from '../prompts/templates.js';
+import { generateToyProblems } from '../toy/generator.js';
 import {
   createPseudoGenerator,
   EvalArgumentError,
@@ -39,10 +40,11 @@ test('toy-id: oracle 1.0 and wrong 0.0, strict and flexible, with maj@k', async 
     generator: createPseudoGenerator(ORACLE_MODEL),
     samples: 3,
   });
-  assert.equal(oracle.result.n, 500);
+  assert.equal(oracle.result.n, TOY_EVAL_SIZE);
   assert.equal(oracle.result.accuracy, 1);
   assert.equal(oracle.result.flexible.accuracy, 1);
   assert.equal(oracle.result.maj_at_k, 1);
+  assert.equal(oracle.result.mean_at_k, 1);
   assert.equal(oracle.result.k, 3);
   assert.deepEqual(Object.keys(oracle.result.per_category).sort(), ['1', '2', '3', '4']);
   const wrong = await runSuiteEval({
@@ -54,7 +56,13 @@ test('toy-id: oracle 1.0 and wrong 0.0, strict and flexible, with maj@k', async 
   assert.equal(wrong.result.accuracy, 0);
   assert.equal(wrong.result.flexible.accuracy, 0);
   assert.equal(wrong.result.maj_at_k, null);
+  assert.equal(wrong.result.mean_at_k, null);
   assert.equal(wrong.result.k, null);
+  // Problem i depends only on the seed and i: growing the suite kept its first 500 problems.
+  assert.deepEqual(
+    loadSuite('toy-id', { limit: 500 }).map((p) => p.question),
+    generateToyProblems(500, { seed: TOY_EVAL_SEED, split: 'id' }).map((p) => p.question),
+  );
   assert.equal(wrong.result.template_version, PLAIN_TEMPLATE.version);
 });
 

@@ -4,6 +4,7 @@ import {
   getSuite,
   loadSuite,
   problemCategory,
+  problemOutcomes,
   SUITE_NAMES,
   type SuiteProgress,
 } from '@verdict/data';
@@ -15,8 +16,9 @@ import type { SuiteRunner, SuiteRunOutcome } from '../suite-runner.js';
 import { parseRunSuiteRequest } from './run-suite-request.js';
 
 /**
- * Wire report. The proto defines `greedy_accuracy` (and `maj_at_k`, per category too) with
- * flexible extraction; `strict` and `flexible` carry both. The JSON report keeps strict as headline.
+ * Wire report. The proto defines `greedy_accuracy` (and `maj_at_k`, `mean_at_k`, per category too)
+ * with flexible extraction; `strict` and `flexible` carry both. The JSON report keeps strict as
+ * headline. `problems` carries each question's outcome in suite order, so callers can pair runs.
  */
 export function toSuiteReport(outcome: SuiteRunOutcome): evaluatorV1.SuiteReport {
   const r: EvalResult = outcome.result;
@@ -35,6 +37,7 @@ export function toSuiteReport(outcome: SuiteRunOutcome): evaluatorV1.SuiteReport
     n: BigInt(r.n),
     greedyAccuracy: r.flexible.accuracy,
     ...(r.flexible.maj_at_k !== null ? { majAtK: r.flexible.maj_at_k } : {}),
+    ...(r.flexible.mean_at_k !== null ? { meanAtK: r.flexible.mean_at_k } : {}),
     k: r.k ?? 0,
     strict: r.strict.accuracy,
     flexible: r.flexible.accuracy,
@@ -42,6 +45,16 @@ export function toSuiteReport(outcome: SuiteRunOutcome): evaluatorV1.SuiteReport
     model: { modelId: outcome.modelId, version: outcome.policyVersion },
     startedAt: new Date(r.started_at),
     finishedAt: new Date(r.finished_at),
+    problems: problemOutcomes(outcome.items, {
+      mode: 'flexible',
+      ...(r.k !== null ? { k: r.k } : {}),
+    }).map((o) => ({
+      id: o.id,
+      greedyCorrect: o.greedyCorrect,
+      samples: o.samples,
+      samplesCorrect: o.samplesCorrect,
+      ...(o.majAtK !== null ? { majAtK: o.majAtK } : {}),
+    })),
   };
 }
 
