@@ -19,6 +19,7 @@ import { createJudgeAsker, type JudgeAsker } from './clients/judge-asker.js';
 import { judgeTransportOf } from './clients/judge-tls.js';
 import type { RewardServiceConfig } from './config.js';
 import { createGeneratedHandler, type GeneratedHandler } from './consumers/generated-consumer.js';
+import { rewardSettingsFor } from './domain/reward-settings.js';
 import {
   finishSample,
   type JudgedSample,
@@ -26,7 +27,6 @@ import {
   type RewardSettings,
   type SampleToScore,
   scoreGroup,
-  scoreSample,
 } from './domain/score-sample.js';
 import { createRewardHandlers } from './rpc/reward-rpc.js';
 import { generatedConsumerSpec, ROLLOUTS_STREAM } from './streams.js';
@@ -72,6 +72,7 @@ export function createRewardServiceApp(
     extractionMode: config.extractionMode,
     abstainBand: config.abstainBand,
     judgeTemplateName: config.judgeTemplateName,
+    judgeTimeoutMs: config.judgeTimeoutMs,
   };
   let judge: JudgeAsker | undefined;
   let messaging: Messaging | undefined;
@@ -79,28 +80,21 @@ export function createRewardServiceApp(
   let consumeLoop: Promise<ConsumeStats> | undefined;
   const stopConsuming = new AbortController();
 
-  const score = async (sample: SampleToScore, settings: RewardSettings): Promise<rewardV1.RewardResult> => {
-    const startedMs = Date.now();
-    const result = await scoreSample(sample, settings, judge?.ask);
-    scoreLatency.record(Date.now() - startedMs);
-    return result;
-  };
   const scoreRpcGroup = async (samples: readonly SampleToScore[], settings: RewardSettings) => {
     const startedMs = Date.now();
     const results = await scoreGroup(samples, settings, judge?.ask);
     for (let i = 0; i < results.length; i++) scoreLatency.record(Date.now() - startedMs);
     return results;
   };
-  const rerankOn = config.rhoRerank > 0;
-  // ρ > 0: held samples occupy consume-loop slots while they wait for their group, so the loop
-  // gets REWARD_RERANK_MAX_HELD slots on top of REWARD_CONCURRENCY, and the judge calls alone
-  // are limited to REWARD_CONCURRENCY.
-  const pullSlots = rerankOn ? config.concurrency + config.rerankMaxHeld : config.concurrency;
+  // Any rollout may carry ρ > 0 (its run's reward config), and held samples occupy consume-loop
+  // slots while they wait for their group: the loop gets REWARD_RERANK_MAX_HELD slots on top of
+  // REWARD_CONCURRENCY, and the judge calls alone are limited to REWARD_CONCURRENCY.
+  const pullSlots = config.concurrency + config.rerankMaxHeld;
   const judgeSlots = createSlots(config.concurrency);
-  const judgeLimited = (sample: SampleToScore): Promise<JudgedSample> =>
+  const judgeLimited = (sample: SampleToScore, settings: RewardSettings): Promise<JudgedSample> =>
     judgeSlots.run(async () => {
       const startedMs = Date.now();
-      const judged = await judgeSample(sample, defaults, judge?.ask);
+      const judged = await judgeSample(sample, settings, judge?.ask);
       scoreLatency.record(Date.now() - startedMs);
       return judged;
     });
@@ -150,7 +144,7 @@ export function createRewardServiceApp(
           config.ackWaitMs,
           config.maxDeliver,
           // JetStream's default is 1000; raise it when one replica alone may hold more.
-          rerankOn ? Math.max(1000, pullSlots) : undefined,
+          pullSlots > 1000 ? pullSlots : undefined,
         ),
       );
     },
@@ -178,16 +172,10 @@ export function createRewardServiceApp(
       const m = messaging!;
       if (deps.consume !== false) {
         handler = createGeneratedHandler({
-          score: (sample) => score(sample, defaults),
-          ...(rerankOn
-            ? {
-                rerank: {
-                  judge: judgeLimited,
-                  finish: (judged, outcome) => finishSample(judged, defaults, outcome),
-                  groupTimeoutMs: config.rerankGroupTimeoutMs,
-                },
-              }
-            : {}),
+          settingsFor: (reward) => rewardSettingsFor(reward, defaults, 'request.reward'),
+          judge: judgeLimited,
+          finish: finishSample,
+          groupTimeoutMs: config.rerankGroupTimeoutMs,
           publish: (subject, data, msgId) => m.publish(subject, data, { msgId }),
           logger,
           onScored: (rolloutId, reward, duplicate) => {

@@ -5,6 +5,7 @@ export {
   type RewardServiceDeps,
 } from './app.js';
 export { loadRewardServiceConfig, type RewardServiceConfig, rewardServiceConfigVariables } from './config.js';
+export { rewardSettingsFor } from './domain/reward-settings.js';
 export {
   type AskJudge,
   type JudgeCallOutcome,

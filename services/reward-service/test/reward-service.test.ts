@@ -97,6 +97,49 @@ describe('reward-service with a real judge-server and nats-server', () => {
     assert.deepEqual(unl.reward?.effectiveWeights, { lambdaVr: 0, muJudge: 1, rhoRerank: 0 });
   });
 
+  it('each rollout is mixed with the reward config its request carries: μ changes without a restart', async () => {
+    // The service from the test above (REWARD_LAMBDA_VR = REWARD_MU_JUDGE = 0.5) keeps running:
+    // two runs with other weights, one request without a config, one with bad weights.
+    const withReward = (id: string, weights?: rewardV1.RewardWeights): rolloutV1.RolloutGenerated => {
+      const g = generated(id, { labeled: true, gold: '4', completion: ' 2 and 2 make 4. #### 4' });
+      return weights === undefined
+        ? g
+        : {
+            ...g,
+            request: { ...g.request!, reward: { weights, judgeTemplateName: '', judgeAbstainBand: 0 } },
+          };
+    };
+    await publishGenerated(withReward('mix-a', { lambdaVr: 0.2, muJudge: 0.8, rhoRerank: 0 }), 'mix-a:g');
+    await publishGenerated(withReward('mix-b', { lambdaVr: 1, muJudge: 0, rhoRerank: 0 }), 'mix-b:g');
+    await publishGenerated(withReward('mix-default'), 'mix-default:g');
+    await publishGenerated(withReward('mix-bad', { lambdaVr: 0.7, muJudge: 0.7, rhoRerank: 0 }), 'mix-bad:g');
+    await waitFor(() => ['mix-a', 'mix-b', 'mix-default', 'mix-bad'].every((id) => scored.has(id)));
+    const reward = (id: string) => scored.get(id)![0]!.reward!;
+
+    const a = reward('mix-a');
+    const judgeScore = a.components?.judge?.value ?? Number.NaN;
+    assert.ok(judgeScore > 0 && judgeScore < 1, `judge score ${judgeScore}`);
+    assert.deepEqual(a.effectiveWeights, { lambdaVr: 0.2, muJudge: 0.8, rhoRerank: 0 });
+    assert.ok(Math.abs(a.total - (0.2 + 0.8 * judgeScore)) < 1e-9);
+
+    const b = reward('mix-b');
+    assert.deepEqual(b.effectiveWeights, { lambdaVr: 1, muJudge: 0, rhoRerank: 0 });
+    assert.equal(b.total, 1, 'μ = 0: the verifiable reward alone');
+    assert.equal(b.components?.judge, undefined, 'μ = 0: the judge is not asked');
+
+    const d = reward('mix-default');
+    assert.deepEqual(
+      d.effectiveWeights,
+      { lambdaVr: 0.5, muJudge: 0.5, rhoRerank: 0 },
+      'no config: the env defaults',
+    );
+    assert.ok(Math.abs(d.total - (0.5 + 0.5 * judgeScore)) < 1e-9);
+
+    const bad = reward('mix-bad');
+    assert.equal(bad.status, ST.REWARD_STATUS_ERROR, 'masked, not redelivered forever');
+    assert.match(bad.message, /request\.reward\.weights/);
+  });
+
   it('a redelivered rollout yields one scored message', async () => {
     const g = generated('dup-1', { labeled: true, gold: '4', completion: '#### 5' });
     // The same rollout twice on the generated subject (as after a crash before the ack).

@@ -10,7 +10,7 @@ import { createJudgeChannelSecurity, type JudgeTlsSettings } from './judge-tls.j
 
 export interface JudgeAskerOptions {
   readonly address: string;
-  /** Deadline of one judge call, all retries included; past it the term is TIMEOUT. */
+  /** Default deadline of one judge call, all retries included (a call may set its own). */
   readonly timeoutMs: number;
   readonly maxAttempts: number;
   /** TLS to the judge (checked by the config loader); undefined = plaintext. */
@@ -43,15 +43,16 @@ export function createJudgeAsker(options: JudgeAskerOptions): JudgeAsker {
     },
   );
   return {
-    async ask(item) {
+    async ask(item, callOptions) {
+      const timeoutMs = callOptions?.timeoutMs ?? options.timeoutMs;
       try {
-        const { results } = await client.unary('judgeBatch', { items: [item] });
+        const { results } = await client.unary('judgeBatch', { items: [item] }, { deadlineMs: timeoutMs });
         const result = results[0];
         if (result === undefined) return { kind: 'error', message: 'judge returned no result' };
         return { kind: 'result', result };
       } catch (error) {
         if (isVerdictError(error) && error.code === 'DEADLINE_EXCEEDED') {
-          return { kind: 'timeout', message: `judge did not answer within ${options.timeoutMs} ms` };
+          return { kind: 'timeout', message: `judge did not answer within ${timeoutMs} ms` };
         }
         const code = isVerdictError(error) ? error.code : 'INTERNAL';
         const message = error instanceof Error ? error.message : String(error);

@@ -1,25 +1,29 @@
-import type { rewardV1 } from '@verdict/proto';
-import { rolloutV1 } from '@verdict/proto';
+import { commonV1, type rewardV1, rolloutV1 } from '@verdict/proto';
 import type { HandlerOutcome, MessageContext, RuntimeLogger } from '@verdict/runtime';
 import { computeGroupRerank, type RerankOutcome } from '../domain/group-rerank.js';
-import type { JudgedSample, SampleToScore } from '../domain/score-sample.js';
+import type { JudgedSample, RewardSettings, SampleToScore } from '../domain/score-sample.js';
 import { SUBJECT_ROLLOUT_SCORED, scoredMessageId } from '../streams.js';
 import { createRerankGroups, type GroupEnd, type GroupMember } from './rerank-groups.js';
 
 export interface GeneratedConsumerDeps {
-  readonly score: (sample: SampleToScore) => Promise<rewardV1.RewardResult>;
+  /**
+   * The settings of one rollout: its request's RewardConfig (the run's λ/μ/ρ, routing, template,
+   * band) over the service defaults; throws INVALID_ARGUMENT for bad weights.
+   */
+  readonly settingsFor: (reward: rewardV1.RewardConfig | undefined) => RewardSettings;
+  /** A sample's own terms (VR, judge); `needsRerank` when its settings plan the rerank term. */
+  readonly judge: (sample: SampleToScore, settings: RewardSettings) => Promise<JudgedSample>;
+  /** Mixes a judged sample (with its group's rerank outcome when it needs one). */
+  readonly finish: (
+    judged: JudgedSample,
+    settings: RewardSettings,
+    rerank: RerankOutcome | undefined,
+  ) => rewardV1.RewardResult;
+  /** ρ > 0: longest wait for a group to complete before its members go out without rerank. */
+  readonly groupTimeoutMs: number;
   readonly publish: (subject: string, data: Uint8Array, msgId: string) => Promise<{ duplicate: boolean }>;
   readonly logger: RuntimeLogger;
   readonly onScored?: (rolloutId: string, reward: rewardV1.RewardResult, duplicate: boolean) => void;
-  /**
-   * ρ > 0: judge a sample, hold it until its group is complete, rank and mix the group. Absent
-   * (ρ = 0): `score` each message on its own, nothing is held.
-   */
-  readonly rerank?: {
-    readonly judge: (sample: SampleToScore) => Promise<JudgedSample>;
-    readonly finish: (judged: JudgedSample, rerank: RerankOutcome | undefined) => rewardV1.RewardResult;
-    readonly groupTimeoutMs: number;
-  };
 }
 
 export interface GeneratedHandler {
@@ -33,6 +37,8 @@ export interface GeneratedHandler {
 interface Held {
   readonly generated: rolloutV1.RolloutGenerated;
   readonly judged: JudgedSample;
+  readonly settings: RewardSettings;
+  readonly timings: rolloutV1.ScoringTimings;
 }
 
 /**
@@ -42,15 +48,21 @@ interface Held {
  * that cannot be computed is published with its typed status (the learner masks it); only a
  * message that cannot be decoded is terminated.
  *
- * With the rerank term each judged sample stays unacked (the consume loop keeps it alive with
+ * Each rollout is mixed with the reward config its request carries (absent = the service
+ * defaults), so runs with different λ/μ/ρ share one reward-service and a changed μ needs no
+ * restart. When its settings plan the rerank term (ρ > 0), each judged sample stays unacked (the consume loop keeps it alive with
  * `working()`) until all `group_size` members of its group are judged; then the whole group is
  * ranked, published, and only then acked. A group still incomplete after `groupTimeoutMs` is
  * published with the rerank term unavailable for the members present (weights renormalised).
  */
 export function createGeneratedHandler(deps: GeneratedConsumerDeps): GeneratedHandler {
-  const publishScored = async (generated: rolloutV1.RolloutGenerated, reward: rewardV1.RewardResult) => {
+  const publishScored = async (
+    generated: rolloutV1.RolloutGenerated,
+    reward: rewardV1.RewardResult,
+    timings: rolloutV1.ScoringTimings,
+  ) => {
     const rolloutId = generated.request!.rolloutId;
-    const scored: rolloutV1.RolloutScored = { generated, reward, scoredAt: new Date() };
+    const scored: rolloutV1.RolloutScored = { generated, reward, scoredAt: new Date(), timings };
     const { duplicate } = await deps.publish(
       SUBJECT_ROLLOUT_SCORED,
       rolloutV1.RolloutScored.encode(scored).finish(),
@@ -59,36 +71,37 @@ export function createGeneratedHandler(deps: GeneratedConsumerDeps): GeneratedHa
     deps.onScored?.(rolloutId, reward, duplicate);
   };
 
-  const rerank = deps.rerank;
-  const groups =
-    rerank === undefined
-      ? undefined
-      : createRerankGroups<Held>({
-          timeoutMs: rerank.groupTimeoutMs,
-          flush: async (groupId, members: readonly GroupMember<Held>[], end: GroupEnd) => {
-            let outcomes: (RerankOutcome | undefined)[];
-            if (end.kind === 'complete') {
-              outcomes = computeGroupRerank(members.map((m) => m.value.judged.judgeScore));
-            } else {
-              const size = members[0]?.value.generated.request?.groupSize ?? 0;
-              const reason = `group ${groupId} incomplete after ${end.waitedMs} ms (${members.length} of ${size} members judged)`;
-              deps.logger.warn('rerank group timed out: published without the rerank term', {
-                groupId,
-                present: members.length,
-                groupSize: size,
-              });
-              outcomes = members.map(() => ({ kind: 'unavailable', reason }));
-            }
-            // All members are published before any is acked (the waiting handlers ack after this).
-            await Promise.all(
-              members.map((m, i) =>
-                publishScored(m.value.generated, rerank.finish(m.value.judged, outcomes[i])),
-              ),
-            );
-          },
+  const groups = createRerankGroups<Held>({
+    timeoutMs: deps.groupTimeoutMs,
+    flush: async (groupId, members: readonly GroupMember<Held>[], end: GroupEnd) => {
+      let outcomes: (RerankOutcome | undefined)[];
+      if (end.kind === 'complete') {
+        outcomes = computeGroupRerank(members.map((m) => m.value.judged.judgeScore));
+      } else {
+        const size = members[0]?.value.generated.request?.groupSize ?? 0;
+        const reason = `group ${groupId} incomplete after ${end.waitedMs} ms (${members.length} of ${size} members judged)`;
+        deps.logger.warn('rerank group timed out: published without the rerank term', {
+          groupId,
+          present: members.length,
+          groupSize: size,
         });
+        outcomes = members.map(() => ({ kind: 'unavailable', reason }));
+      }
+      // All members are published before any is acked (the waiting handlers ack after this).
+      await Promise.all(
+        members.map((m, i) =>
+          publishScored(
+            m.value.generated,
+            deps.finish(m.value.judged, m.value.settings, outcomes[i]),
+            m.value.timings,
+          ),
+        ),
+      );
+    },
+  });
 
   const handler = async (msg: MessageContext): Promise<HandlerOutcome> => {
+    const receivedAt = new Date();
     let generated: rolloutV1.RolloutGenerated;
     try {
       generated = rolloutV1.RolloutGenerated.decode(msg.data);
@@ -110,13 +123,32 @@ export function createGeneratedHandler(deps: GeneratedConsumerDeps): GeneratedHa
       labeled: request.labeled,
       gold: () => request.goldAnswer,
     };
-    if (rerank === undefined || groups === undefined) {
-      await publishScored(generated, await deps.score(sample));
+    let settings: RewardSettings;
+    try {
+      settings = deps.settingsFor(request.reward);
+    } catch (error) {
+      // The learner validates its run config, so this is a foreign or corrupt request: mask the
+      // sample (ERROR) instead of redelivering it forever or dropping it (its step would wait).
+      const message = `request reward config rejected: ${(error as Error).message}`;
+      deps.logger.error('rollout with an invalid reward config: published as ERROR', {
+        rolloutId: request.rolloutId,
+        error,
+      });
+      await publishScored(
+        generated,
+        { total: 0, status: commonV1.RewardStatus.REWARD_STATUS_ERROR, message },
+        { receivedAt },
+      );
       return 'ack';
     }
-    const judged = await rerank.judge(sample);
+    const judgeStartedAt = new Date();
+    const judged = await deps.judge(sample, settings);
+    const timings: rolloutV1.ScoringTimings =
+      judged.components.judge === undefined
+        ? { receivedAt }
+        : { receivedAt, judgeStartedAt, judgeFinishedAt: new Date() };
     if (!judged.needsRerank) {
-      await publishScored(generated, rerank.finish(judged, undefined));
+      await publishScored(generated, deps.finish(judged, settings, undefined), timings);
       return 'ack';
     }
     if (request.groupId === '' || request.groupSize <= 1) {
@@ -125,19 +157,19 @@ export function createGeneratedHandler(deps: GeneratedConsumerDeps): GeneratedHa
         request.groupId === ''
           ? { kind: 'unavailable', reason: 'RolloutRequested.group_id is empty' }
           : (computeGroupRerank([judged.judgeScore])[0] ?? { kind: 'unavailable', reason: 'group of 1' });
-      await publishScored(generated, rerank.finish(judged, outcome));
+      await publishScored(generated, deps.finish(judged, settings, outcome), timings);
       return 'ack';
     }
     const held = await groups.hold(request.groupId, request.groupSize, {
       id: request.rolloutId,
-      value: { generated, judged },
+      value: { generated, judged, settings, timings },
     });
     // Released by a stop before its group was published: redeliver (re-judged, deduplicated).
     return held === 'published' ? 'ack' : { nak: 0 };
   };
   // Properties, not copies: heldCount must read the live count.
   return Object.defineProperties(handler, {
-    heldCount: { get: () => groups?.heldCount ?? 0 },
-    close: { value: () => groups?.close() },
+    heldCount: { get: () => groups.heldCount },
+    close: { value: () => groups.close() },
   }) as GeneratedHandler;
 }

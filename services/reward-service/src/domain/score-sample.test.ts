@@ -34,6 +34,7 @@ const settings = (vr: number, judge: number, extra: Partial<RewardSettings> = {}
   extractionMode: 'strict',
   abstainBand: 0,
   judgeTemplateName: '',
+  judgeTimeoutMs: 30_000,
   ...extra,
 });
 

@@ -34,6 +34,8 @@ export interface RewardSettings {
   /** Judge scores within 0.5 ± band are ABSTAIN (masked); 0 disables. */
   readonly abstainBand: number;
   readonly judgeTemplateName: string;
+  /** Deadline of one judge call, retries included. */
+  readonly judgeTimeoutMs: number;
 }
 
 /** What asking the judge about one item gave: a result, or why there is none. */
@@ -42,7 +44,11 @@ export type JudgeCallOutcome =
   | { readonly kind: 'timeout'; readonly message: string }
   | { readonly kind: 'error'; readonly message: string };
 
-export type AskJudge = (item: judgeV1.JudgeItem) => Promise<JudgeCallOutcome>;
+/** Asks the judge about one item; `timeoutMs` overrides the asker's default deadline. */
+export type AskJudge = (
+  item: judgeV1.JudgeItem,
+  options?: { timeoutMs?: number },
+) => Promise<JudgeCallOutcome>;
 
 const JUDGE_OK = 1;
 const JUDGE_TIMEOUT = 3;
@@ -135,12 +141,15 @@ export async function judgeSample(
     if (askJudge === undefined) outcome = { kind: 'error', message: 'no judge configured' };
     else {
       try {
-        outcome = await askJudge({
-          id: sample.id,
-          question: sample.question,
-          solution: sample.completion,
-          templateName: settings.judgeTemplateName,
-        });
+        outcome = await askJudge(
+          {
+            id: sample.id,
+            question: sample.question,
+            solution: sample.completion,
+            templateName: settings.judgeTemplateName,
+          },
+          { timeoutMs: settings.judgeTimeoutMs },
+        );
       } catch (error) {
         outcome = { kind: 'error', message: `judge scorer threw: ${String(error)}` };
       }

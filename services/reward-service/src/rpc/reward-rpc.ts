@@ -1,6 +1,6 @@
 import type { rewardV1 } from '@verdict/proto';
-import { validateRewardMixConfig } from '@verdict/rl';
 import { type CallContext, unary, VerdictError } from '@verdict/runtime';
+import { rewardSettingsFor } from '../domain/reward-settings.js';
 import type { RewardSettings, SampleToScore } from '../domain/score-sample.js';
 
 export interface RewardRpcDeps {
@@ -13,40 +13,12 @@ export interface RewardRpcDeps {
   readonly maxItems: number;
 }
 
-/** A per-call RewardConfig over the server defaults; bad weights → INVALID_ARGUMENT naming the field. */
-function settingsFor(config: rewardV1.RewardConfig | undefined, defaults: RewardSettings): RewardSettings {
-  if (config === undefined) return defaults;
-  const w = config.weights;
-  const mix = {
-    weights:
-      w === undefined ? defaults.mix.weights : { vr: w.lambdaVr, judge: w.muJudge, rerank: w.rhoRerank },
-    judgeOnLabeled: config.labeled?.judge ?? defaults.mix.judgeOnLabeled,
-  };
-  const problems = validateRewardMixConfig(mix);
-  if (problems.length > 0) {
-    throw new VerdictError('INVALID_ARGUMENT', `config.weights: ${problems.join('; ')}`, {
-      field: 'config.weights',
-    });
-  }
-  if (!(config.judgeAbstainBand >= 0 && config.judgeAbstainBand <= 0.5)) {
-    throw new VerdictError('INVALID_ARGUMENT', 'config.judge_abstain_band must be in [0, 0.5]', {
-      field: 'config.judge_abstain_band',
-    });
-  }
-  return {
-    ...defaults,
-    mix,
-    abstainBand: config.judgeAbstainBand,
-    judgeTemplateName: config.judgeTemplateName || defaults.judgeTemplateName,
-  };
-}
-
 export function createRewardHandlers(deps: RewardRpcDeps) {
   const score = async (
     request: rewardV1.ScoreRequest,
     _ctx: CallContext,
   ): Promise<rewardV1.ScoreResponse> => {
-    const settings = settingsFor(request.config, deps.defaults);
+    const settings = rewardSettingsFor(request.config, deps.defaults);
     if (request.items.length > deps.maxItems) {
       throw new VerdictError(
         'INVALID_ARGUMENT',

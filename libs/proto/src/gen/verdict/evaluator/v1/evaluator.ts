@@ -108,12 +108,40 @@ export interface SuiteReport {
     | Date
     | undefined;
   /** When the run finished. */
-  finishedAt?: Date | undefined;
+  finishedAt?:
+    | Date
+    | undefined;
+  /**
+   * mean@k: the share of correct samples (all `samples` drawn) averaged over questions, flexible
+   * extraction; absent when k <= 1.
+   */
+  meanAtK?:
+    | number
+    | undefined;
+  /**
+   * Per-question outcomes in suite order (flexible extraction): two runs on the same suite and limit
+   * pair up question by question (McNemar, paired bootstrap).
+   */
+  problems: ProblemOutcome[];
 }
 
 export interface SuiteReport_PerCategoryEntry {
   key: string;
   value?: CategoryScore | undefined;
+}
+
+/** One question's result within a SuiteReport. */
+export interface ProblemOutcome {
+  /** Problem id (stable across runs of the same suite). */
+  id: string;
+  /** Whether the greedy answer was correct. */
+  greedyCorrect: boolean;
+  /** Samples drawn for this question (0 when greedy only). */
+  samples: number;
+  /** Of those, the correct ones (mean@k of the question = samples_correct / samples). */
+  samplesCorrect: number;
+  /** Unbiased maj@k credit of the question in [0, 1]; absent when greedy only. */
+  majAtK?: number | undefined;
 }
 
 /** Request for ListSuites (no parameters). */
@@ -637,6 +665,8 @@ function createBaseSuiteReport(): SuiteReport {
     model: undefined,
     startedAt: undefined,
     finishedAt: undefined,
+    meanAtK: undefined,
+    problems: [],
   };
 }
 
@@ -677,6 +707,12 @@ export const SuiteReport: MessageFns<SuiteReport> = {
     }
     if (message.finishedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.finishedAt), writer.uint32(90).fork()).join();
+    }
+    if (message.meanAtK !== undefined) {
+      writer.uint32(97).double(message.meanAtK);
+    }
+    for (const v of message.problems) {
+      ProblemOutcome.encode(v!, writer.uint32(106).fork()).join();
     }
     return writer;
   },
@@ -785,6 +821,22 @@ export const SuiteReport: MessageFns<SuiteReport> = {
             message.finishedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 12: {
+            if (tag !== 97) {
+              break;
+            }
+
+            message.meanAtK = reader.double();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.problems.push(ProblemOutcome.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -852,6 +904,14 @@ export const SuiteReport: MessageFns<SuiteReport> = {
         : isSet(object.finished_at)
         ? fromJsonTimestamp(object.finished_at)
         : undefined,
+      meanAtK: isSet(object.meanAtK)
+        ? globalThis.Number(object.meanAtK)
+        : isSet(object.mean_at_k)
+        ? globalThis.Number(object.mean_at_k)
+        : undefined,
+      problems: globalThis.Array.isArray(object?.problems)
+        ? object.problems.map((e: any) => ProblemOutcome.fromJSON(e))
+        : [],
     };
   },
 
@@ -896,6 +956,12 @@ export const SuiteReport: MessageFns<SuiteReport> = {
     if (message.finishedAt !== undefined) {
       obj.finishedAt = message.finishedAt.toISOString();
     }
+    if (message.meanAtK !== undefined) {
+      obj.meanAtK = floatToJson(message.meanAtK);
+    }
+    if (message.problems?.length) {
+      obj.problems = message.problems.map((e) => ProblemOutcome.toJSON(e));
+    }
     return obj;
   },
 
@@ -925,6 +991,8 @@ export const SuiteReport: MessageFns<SuiteReport> = {
       : undefined;
     message.startedAt = object.startedAt ?? undefined;
     message.finishedAt = object.finishedAt ?? undefined;
+    message.meanAtK = object.meanAtK ?? undefined;
+    message.problems = object.problems?.map((e) => ProblemOutcome.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1012,6 +1080,151 @@ export const SuiteReport_PerCategoryEntry: MessageFns<SuiteReport_PerCategoryEnt
     message.value = (object.value !== undefined && object.value !== null)
       ? CategoryScore.fromPartial(object.value)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseProblemOutcome(): ProblemOutcome {
+  return { id: "", greedyCorrect: false, samples: 0, samplesCorrect: 0, majAtK: undefined };
+}
+
+export const ProblemOutcome: MessageFns<ProblemOutcome> = {
+  encode(message: ProblemOutcome, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.greedyCorrect !== false) {
+      writer.uint32(16).bool(message.greedyCorrect);
+    }
+    if (message.samples !== 0) {
+      writer.uint32(24).uint32(message.samples);
+    }
+    if (message.samplesCorrect !== 0) {
+      writer.uint32(32).uint32(message.samplesCorrect);
+    }
+    if (message.majAtK !== undefined) {
+      writer.uint32(41).double(message.majAtK);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProblemOutcome {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProblemOutcome();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.greedyCorrect = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.samples = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.samplesCorrect = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.majAtK = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProblemOutcome {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      greedyCorrect: isSet(object.greedyCorrect)
+        ? globalThis.Boolean(object.greedyCorrect)
+        : isSet(object.greedy_correct)
+        ? globalThis.Boolean(object.greedy_correct)
+        : false,
+      samples: isSet(object.samples) ? globalThis.Number(object.samples) : 0,
+      samplesCorrect: isSet(object.samplesCorrect)
+        ? globalThis.Number(object.samplesCorrect)
+        : isSet(object.samples_correct)
+        ? globalThis.Number(object.samples_correct)
+        : 0,
+      majAtK: isSet(object.majAtK)
+        ? globalThis.Number(object.majAtK)
+        : isSet(object.maj_at_k)
+        ? globalThis.Number(object.maj_at_k)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ProblemOutcome): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.greedyCorrect !== false) {
+      obj.greedyCorrect = message.greedyCorrect;
+    }
+    if (message.samples !== 0) {
+      obj.samples = Math.round(message.samples);
+    }
+    if (message.samplesCorrect !== 0) {
+      obj.samplesCorrect = Math.round(message.samplesCorrect);
+    }
+    if (message.majAtK !== undefined) {
+      obj.majAtK = floatToJson(message.majAtK);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ProblemOutcome>, I>>(base?: I): ProblemOutcome {
+    return ProblemOutcome.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ProblemOutcome>, I>>(object: I): ProblemOutcome {
+    const message = createBaseProblemOutcome();
+    message.id = object.id ?? "";
+    message.greedyCorrect = object.greedyCorrect ?? false;
+    message.samples = object.samples ?? 0;
+    message.samplesCorrect = object.samplesCorrect ?? 0;
+    message.majAtK = object.majAtK ?? undefined;
     return message;
   },
 };

@@ -30,7 +30,7 @@ export const protobufFileName = "verdict/learner/v1/learner.proto";
 
 /** RL algorithm. */
 export enum Algorithm {
-  /** ALGORITHM_UNSPECIFIED - Not set; rejected. */
+  /** ALGORITHM_UNSPECIFIED - Not set; treated as GRPO. */
   ALGORITHM_UNSPECIFIED = 0,
   /** ALGORITHM_GRPO - Group-relative policy optimisation: G samples per question, no critic. */
   ALGORITHM_GRPO = 1,
@@ -109,6 +109,145 @@ export function stalenessPolicyToJSON(object: StalenessPolicy): string {
     case StalenessPolicy.STALENESS_POLICY_IMPORTANCE_CORRECT:
       return "STALENESS_POLICY_IMPORTANCE_CORRECT";
     case StalenessPolicy.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/**
+ * How the learning rate moves after warm-up (from learning_rate down to learning_rate * min_lr_ratio
+ * at max_steps).
+ */
+export enum LrDecay {
+  /** LR_DECAY_UNSPECIFIED - Not set; treated as CONSTANT. */
+  LR_DECAY_UNSPECIFIED = 0,
+  /** LR_DECAY_CONSTANT - No decay. */
+  LR_DECAY_CONSTANT = 1,
+  /** LR_DECAY_LINEAR - Linear decay. */
+  LR_DECAY_LINEAR = 2,
+  /** LR_DECAY_COSINE - Half-cosine decay. */
+  LR_DECAY_COSINE = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function lrDecayFromJSON(object: any): LrDecay {
+  switch (object) {
+    case 0:
+    case "LR_DECAY_UNSPECIFIED":
+      return LrDecay.LR_DECAY_UNSPECIFIED;
+    case 1:
+    case "LR_DECAY_CONSTANT":
+      return LrDecay.LR_DECAY_CONSTANT;
+    case 2:
+    case "LR_DECAY_LINEAR":
+      return LrDecay.LR_DECAY_LINEAR;
+    case 3:
+    case "LR_DECAY_COSINE":
+      return LrDecay.LR_DECAY_COSINE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return LrDecay.UNRECOGNIZED;
+  }
+}
+
+export function lrDecayToJSON(object: LrDecay): string {
+  switch (object) {
+    case LrDecay.LR_DECAY_UNSPECIFIED:
+      return "LR_DECAY_UNSPECIFIED";
+    case LrDecay.LR_DECAY_CONSTANT:
+      return "LR_DECAY_CONSTANT";
+    case LrDecay.LR_DECAY_LINEAR:
+      return "LR_DECAY_LINEAR";
+    case LrDecay.LR_DECAY_COSINE:
+      return "LR_DECAY_COSINE";
+    case LrDecay.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** Estimator of the per-token KL to the reference in the loss. */
+export enum KlEstimator {
+  /** KL_ESTIMATOR_UNSPECIFIED - Not set; treated as K3. */
+  KL_ESTIMATOR_UNSPECIFIED = 0,
+  /** KL_ESTIMATOR_K1 - k1 = log pi - log pi_ref (unbiased, high variance, can be negative). */
+  KL_ESTIMATOR_K1 = 1,
+  /** KL_ESTIMATOR_K3 - k3 = exp(log pi_ref - log pi) - (log pi_ref - log pi) - 1 (unbiased, low variance, >= 0). */
+  KL_ESTIMATOR_K3 = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function klEstimatorFromJSON(object: any): KlEstimator {
+  switch (object) {
+    case 0:
+    case "KL_ESTIMATOR_UNSPECIFIED":
+      return KlEstimator.KL_ESTIMATOR_UNSPECIFIED;
+    case 1:
+    case "KL_ESTIMATOR_K1":
+      return KlEstimator.KL_ESTIMATOR_K1;
+    case 2:
+    case "KL_ESTIMATOR_K3":
+      return KlEstimator.KL_ESTIMATOR_K3;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return KlEstimator.UNRECOGNIZED;
+  }
+}
+
+export function klEstimatorToJSON(object: KlEstimator): string {
+  switch (object) {
+    case KlEstimator.KL_ESTIMATOR_UNSPECIFIED:
+      return "KL_ESTIMATOR_UNSPECIFIED";
+    case KlEstimator.KL_ESTIMATOR_K1:
+      return "KL_ESTIMATOR_K1";
+    case KlEstimator.KL_ESTIMATOR_K3:
+      return "KL_ESTIMATOR_K3";
+    case KlEstimator.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** How per-token loss terms become one scalar. */
+export enum LossAggregation {
+  /** LOSS_AGGREGATION_UNSPECIFIED - Not set; treated as TOKEN_MEAN. */
+  LOSS_AGGREGATION_UNSPECIFIED = 0,
+  /** LOSS_AGGREGATION_TOKEN_MEAN - Every token weighs the same (DAPO / Dr. GRPO). */
+  LOSS_AGGREGATION_TOKEN_MEAN = 1,
+  /** LOSS_AGGREGATION_SEQUENCE_MEAN - Every sequence weighs the same (original GRPO). */
+  LOSS_AGGREGATION_SEQUENCE_MEAN = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function lossAggregationFromJSON(object: any): LossAggregation {
+  switch (object) {
+    case 0:
+    case "LOSS_AGGREGATION_UNSPECIFIED":
+      return LossAggregation.LOSS_AGGREGATION_UNSPECIFIED;
+    case 1:
+    case "LOSS_AGGREGATION_TOKEN_MEAN":
+      return LossAggregation.LOSS_AGGREGATION_TOKEN_MEAN;
+    case 2:
+    case "LOSS_AGGREGATION_SEQUENCE_MEAN":
+      return LossAggregation.LOSS_AGGREGATION_SEQUENCE_MEAN;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return LossAggregation.UNRECOGNIZED;
+  }
+}
+
+export function lossAggregationToJSON(object: LossAggregation): string {
+  switch (object) {
+    case LossAggregation.LOSS_AGGREGATION_UNSPECIFIED:
+      return "LOSS_AGGREGATION_UNSPECIFIED";
+    case LossAggregation.LOSS_AGGREGATION_TOKEN_MEAN:
+      return "LOSS_AGGREGATION_TOKEN_MEAN";
+    case LossAggregation.LOSS_AGGREGATION_SEQUENCE_MEAN:
+      return "LOSS_AGGREGATION_SEQUENCE_MEAN";
+    case LossAggregation.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
   }
@@ -199,12 +338,20 @@ export interface DataSource {
   name: string;
   /** Split ("train", ...). */
   split: string;
-  /** Whether its gold answers are used (labeled) or withheld (unlabeled). */
-  labeled: boolean;
+  /**
+   * Whether its gold answers are used (labeled, the default) or withheld (unlabeled: every
+   * question of this source goes to the unlabeled pool).
+   */
+  labeled?:
+    | boolean
+    | undefined;
   /** Relative sampling weight within its labeled/unlabeled pool. */
   weight: number;
-  /** Use at most this many questions; 0 = all. */
-  limit: bigint;
+  /**
+   * Use at most this many questions; 0 = all (toy: 1000). uint32 since the validator caps it at
+   * 10,000,000 (wire-compatible with the former uint64).
+   */
+  limit: number;
 }
 
 /** Labeled:unlabeled ratio of questions per step, e.g. 1:4. */
@@ -215,7 +362,12 @@ export interface LabeledRatio {
   unlabeled: number;
 }
 
-/** A run configuration; mirrors the run config file field by field. */
+/**
+ * A run configuration: the learner's only definition of one (StartRun carries it; a run config
+ * file is its proto3 JSON mapping, unknown keys rejected). Zero / unset fields take the defaults
+ * listed in services/learner/README.md; fields where 0 is a meaningful value different from the
+ * default are `optional`. The learner checks every field's bounds and reports all problems at once.
+ */
 export interface RunConfig {
   /** Run id; empty = generated by the learner. */
   runId: string;
@@ -258,7 +410,7 @@ export interface RunConfig {
   /** PPO/GRPO clipping epsilon for the probability ratio. */
   clipEpsilon: number;
   /** Maximum accepted policy-version lag of a rollout (0 = strictly on-policy). */
-  stalenessBound: bigint;
+  stalenessBound: number;
   /** What to do beyond the bound. */
   stalenessPolicy: StalenessPolicy;
   /** Sampling for rollouts. */
@@ -266,21 +418,87 @@ export interface RunConfig {
     | SamplingParams
     | undefined;
   /** Evaluate every N steps; 0 disables periodic evaluation. */
-  evalEverySteps: bigint;
+  evalEverySteps: number;
   /** Evaluator suites run at each evaluation. */
   evalSuites: string[];
-  /** Checkpoint every N steps; 0 = only at the end. */
-  checkpointEverySteps: bigint;
-  /** Stop after this many steps. */
-  maxSteps: bigint;
-  /** Master seed (data order, sampling seeds, initialisation of new heads). */
-  seed: bigint;
-  /** PPO only: discount factor for GAE. */
-  gamma: number;
-  /** PPO only: GAE lambda. */
-  gaeLambda: number;
-  /** PPO only: value loss coefficient. */
-  valueCoef: number;
+  /**
+   * (21: checkpoint_every_steps, removed: the learner checkpoints after every step, before it
+   * acks the step's rollouts and publishes its weights; that is what makes a SIGKILL lose nothing.)
+   * Stop after this many steps.
+   */
+  maxSteps: number;
+  /** Master seed (data order, sampling seeds, initialisation of new heads). < 2^32. */
+  seed: number;
+  /** PPO only: discount factor for GAE (default 1). */
+  gamma?:
+    | number
+    | undefined;
+  /** PPO only: GAE lambda (default 0.95). */
+  gaeLambda?:
+    | number
+    | undefined;
+  /** PPO only: value loss coefficient (default 0.5). */
+  valueCoef?:
+    | number
+    | undefined;
+  /** Samples per forward/backward, gradients accumulated up to the minibatch; 0 = minibatch_size. */
+  microBatchSize: number;
+  /** Global gradient-norm clip (default 1); 0 disables clipping. */
+  maxGradNorm?:
+    | number
+    | undefined;
+  /**
+   * How long a step waits for its scored rollouts before training on the complete groups
+   * (default 300000 ms).
+   */
+  stepTimeoutMs: number;
+  /** Seed of the question order and the toy data (default: seed). */
+  dataSeed?:
+    | number
+    | undefined;
+  /** Linear learning-rate warm-up from 0 over this many steps; 0 = none. */
+  warmupSteps: number;
+  /** Decay after warm-up (default CONSTANT). */
+  lrDecay: LrDecay;
+  /** Final learning rate of LINEAR/COSINE decay as a fraction of learning_rate, in [0, 1]. */
+  minLrRatio: number;
+  /** KL estimator of the kl_coef term (default K3). */
+  klEstimator: KlEstimator;
+  /** PPO only: clip range of the value loss around the old values (default 0.2). */
+  valueClipRange?:
+    | number
+    | undefined;
+  /** IMPORTANCE_CORRECT only: cap of the truncated importance-sampling weight (default 2). */
+  isCap?:
+    | number
+    | undefined;
+  /** How per-token loss terms are aggregated (default TOKEN_MEAN). */
+  lossAggregation: LossAggregation;
+  /** AdamW beta1 (default 0.9). */
+  adamBeta1?:
+    | number
+    | undefined;
+  /** AdamW beta2 (default 0.999). */
+  adamBeta2?:
+    | number
+    | undefined;
+  /** AdamW decoupled weight decay (default 0). */
+  weightDecay: number;
+  /**
+   * GRPO only: drop groups whose rewards all agree (no advantage signal) and draw more prompts
+   * until the update has prompts_per_step informative groups (DAPO's dynamic sampling).
+   */
+  dynamicSampling: boolean;
+  /**
+   * dynamic_sampling only: at most this many generation rounds per step (default 3); the step
+   * trains on what it has after the last one.
+   */
+  maxSamplingRounds: number;
+  /**
+   * Generate step s+1 while step s trains: those rollouts are one weights version behind, so it
+   * needs staleness_bound >= 1 (and IMPORTANCE_CORRECT to correct for it).
+   */
+  generateAhead: boolean;
 }
 
 /** Request for StartRun. */
@@ -574,7 +792,7 @@ export const ModelSpec: MessageFns<ModelSpec> = {
 };
 
 function createBaseDataSource(): DataSource {
-  return { name: "", split: "", labeled: false, weight: 0, limit: 0n };
+  return { name: "", split: "", labeled: undefined, weight: 0, limit: 0 };
 }
 
 export const DataSource: MessageFns<DataSource> = {
@@ -585,17 +803,14 @@ export const DataSource: MessageFns<DataSource> = {
     if (message.split !== "") {
       writer.uint32(18).string(message.split);
     }
-    if (message.labeled !== false) {
+    if (message.labeled !== undefined) {
       writer.uint32(24).bool(message.labeled);
     }
     if (message.weight !== 0) {
       writer.uint32(33).double(message.weight);
     }
-    if (message.limit !== 0n) {
-      if (BigInt.asUintN(64, message.limit) !== message.limit) {
-        throw new globalThis.Error("value provided for field message.limit of type uint64 too large");
-      }
-      writer.uint32(40).uint64(message.limit);
+    if (message.limit !== 0) {
+      writer.uint32(40).uint32(message.limit);
     }
     return writer;
   },
@@ -650,7 +865,7 @@ export const DataSource: MessageFns<DataSource> = {
               break;
             }
 
-            message.limit = reader.uint64() as bigint;
+            message.limit = reader.uint32();
             continue;
           }
         }
@@ -669,9 +884,9 @@ export const DataSource: MessageFns<DataSource> = {
     return {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       split: isSet(object.split) ? globalThis.String(object.split) : "",
-      labeled: isSet(object.labeled) ? globalThis.Boolean(object.labeled) : false,
+      labeled: isSet(object.labeled) ? globalThis.Boolean(object.labeled) : undefined,
       weight: isSet(object.weight) ? globalThis.Number(object.weight) : 0,
-      limit: isSet(object.limit) ? BigInt(object.limit) : 0n,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
     };
   },
 
@@ -683,14 +898,14 @@ export const DataSource: MessageFns<DataSource> = {
     if (message.split !== "") {
       obj.split = message.split;
     }
-    if (message.labeled !== false) {
+    if (message.labeled !== undefined) {
       obj.labeled = message.labeled;
     }
     if (message.weight !== 0) {
       obj.weight = floatToJson(message.weight);
     }
-    if (message.limit !== 0n) {
-      obj.limit = message.limit.toString();
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
     }
     return obj;
   },
@@ -702,9 +917,9 @@ export const DataSource: MessageFns<DataSource> = {
     const message = createBaseDataSource();
     message.name = object.name ?? "";
     message.split = object.split ?? "";
-    message.labeled = object.labeled ?? false;
+    message.labeled = object.labeled ?? undefined;
     message.weight = object.weight ?? 0;
-    message.limit = (object.limit !== undefined && object.limit !== null) ? BigInt(object.limit) : 0n;
+    message.limit = object.limit ?? 0;
     return message;
   },
 };
@@ -811,17 +1026,33 @@ function createBaseRunConfig(): RunConfig {
     learningRate: 0,
     klCoef: 0,
     clipEpsilon: 0,
-    stalenessBound: 0n,
+    stalenessBound: 0,
     stalenessPolicy: 0,
     rolloutSampling: undefined,
-    evalEverySteps: 0n,
+    evalEverySteps: 0,
     evalSuites: [],
-    checkpointEverySteps: 0n,
-    maxSteps: 0n,
-    seed: 0n,
-    gamma: 0,
-    gaeLambda: 0,
-    valueCoef: 0,
+    maxSteps: 0,
+    seed: 0,
+    gamma: undefined,
+    gaeLambda: undefined,
+    valueCoef: undefined,
+    microBatchSize: 0,
+    maxGradNorm: undefined,
+    stepTimeoutMs: 0,
+    dataSeed: undefined,
+    warmupSteps: 0,
+    lrDecay: 0,
+    minLrRatio: 0,
+    klEstimator: 0,
+    valueClipRange: undefined,
+    isCap: undefined,
+    lossAggregation: 0,
+    adamBeta1: undefined,
+    adamBeta2: undefined,
+    weightDecay: 0,
+    dynamicSampling: false,
+    maxSamplingRounds: 0,
+    generateAhead: false,
   };
 }
 
@@ -872,11 +1103,8 @@ export const RunConfig: MessageFns<RunConfig> = {
     if (message.clipEpsilon !== 0) {
       writer.uint32(121).double(message.clipEpsilon);
     }
-    if (message.stalenessBound !== 0n) {
-      if (BigInt.asUintN(64, message.stalenessBound) !== message.stalenessBound) {
-        throw new globalThis.Error("value provided for field message.stalenessBound of type uint64 too large");
-      }
-      writer.uint32(128).uint64(message.stalenessBound);
+    if (message.stalenessBound !== 0) {
+      writer.uint32(128).uint32(message.stalenessBound);
     }
     if (message.stalenessPolicy !== 0) {
       writer.uint32(136).int32(message.stalenessPolicy);
@@ -884,41 +1112,77 @@ export const RunConfig: MessageFns<RunConfig> = {
     if (message.rolloutSampling !== undefined) {
       SamplingParams.encode(message.rolloutSampling, writer.uint32(146).fork()).join();
     }
-    if (message.evalEverySteps !== 0n) {
-      if (BigInt.asUintN(64, message.evalEverySteps) !== message.evalEverySteps) {
-        throw new globalThis.Error("value provided for field message.evalEverySteps of type uint64 too large");
-      }
-      writer.uint32(152).uint64(message.evalEverySteps);
+    if (message.evalEverySteps !== 0) {
+      writer.uint32(152).uint32(message.evalEverySteps);
     }
     for (const v of message.evalSuites) {
       writer.uint32(162).string(v!);
     }
-    if (message.checkpointEverySteps !== 0n) {
-      if (BigInt.asUintN(64, message.checkpointEverySteps) !== message.checkpointEverySteps) {
-        throw new globalThis.Error("value provided for field message.checkpointEverySteps of type uint64 too large");
-      }
-      writer.uint32(168).uint64(message.checkpointEverySteps);
+    if (message.maxSteps !== 0) {
+      writer.uint32(176).uint32(message.maxSteps);
     }
-    if (message.maxSteps !== 0n) {
-      if (BigInt.asUintN(64, message.maxSteps) !== message.maxSteps) {
-        throw new globalThis.Error("value provided for field message.maxSteps of type uint64 too large");
-      }
-      writer.uint32(176).uint64(message.maxSteps);
+    if (message.seed !== 0) {
+      writer.uint32(184).uint32(message.seed);
     }
-    if (message.seed !== 0n) {
-      if (BigInt.asUintN(64, message.seed) !== message.seed) {
-        throw new globalThis.Error("value provided for field message.seed of type uint64 too large");
-      }
-      writer.uint32(184).uint64(message.seed);
-    }
-    if (message.gamma !== 0) {
+    if (message.gamma !== undefined) {
       writer.uint32(193).double(message.gamma);
     }
-    if (message.gaeLambda !== 0) {
+    if (message.gaeLambda !== undefined) {
       writer.uint32(201).double(message.gaeLambda);
     }
-    if (message.valueCoef !== 0) {
+    if (message.valueCoef !== undefined) {
       writer.uint32(209).double(message.valueCoef);
+    }
+    if (message.microBatchSize !== 0) {
+      writer.uint32(216).uint32(message.microBatchSize);
+    }
+    if (message.maxGradNorm !== undefined) {
+      writer.uint32(225).double(message.maxGradNorm);
+    }
+    if (message.stepTimeoutMs !== 0) {
+      writer.uint32(232).uint32(message.stepTimeoutMs);
+    }
+    if (message.dataSeed !== undefined) {
+      writer.uint32(240).uint32(message.dataSeed);
+    }
+    if (message.warmupSteps !== 0) {
+      writer.uint32(248).uint32(message.warmupSteps);
+    }
+    if (message.lrDecay !== 0) {
+      writer.uint32(256).int32(message.lrDecay);
+    }
+    if (message.minLrRatio !== 0) {
+      writer.uint32(265).double(message.minLrRatio);
+    }
+    if (message.klEstimator !== 0) {
+      writer.uint32(272).int32(message.klEstimator);
+    }
+    if (message.valueClipRange !== undefined) {
+      writer.uint32(281).double(message.valueClipRange);
+    }
+    if (message.isCap !== undefined) {
+      writer.uint32(289).double(message.isCap);
+    }
+    if (message.lossAggregation !== 0) {
+      writer.uint32(296).int32(message.lossAggregation);
+    }
+    if (message.adamBeta1 !== undefined) {
+      writer.uint32(305).double(message.adamBeta1);
+    }
+    if (message.adamBeta2 !== undefined) {
+      writer.uint32(313).double(message.adamBeta2);
+    }
+    if (message.weightDecay !== 0) {
+      writer.uint32(321).double(message.weightDecay);
+    }
+    if (message.dynamicSampling !== false) {
+      writer.uint32(328).bool(message.dynamicSampling);
+    }
+    if (message.maxSamplingRounds !== 0) {
+      writer.uint32(336).uint32(message.maxSamplingRounds);
+    }
+    if (message.generateAhead !== false) {
+      writer.uint32(344).bool(message.generateAhead);
     }
     return writer;
   },
@@ -1061,7 +1325,7 @@ export const RunConfig: MessageFns<RunConfig> = {
               break;
             }
 
-            message.stalenessBound = reader.uint64() as bigint;
+            message.stalenessBound = reader.uint32();
             continue;
           }
           case 17: {
@@ -1085,7 +1349,7 @@ export const RunConfig: MessageFns<RunConfig> = {
               break;
             }
 
-            message.evalEverySteps = reader.uint64() as bigint;
+            message.evalEverySteps = reader.uint32();
             continue;
           }
           case 20: {
@@ -1096,20 +1360,12 @@ export const RunConfig: MessageFns<RunConfig> = {
             message.evalSuites.push(reader.string());
             continue;
           }
-          case 21: {
-            if (tag !== 168) {
-              break;
-            }
-
-            message.checkpointEverySteps = reader.uint64() as bigint;
-            continue;
-          }
           case 22: {
             if (tag !== 176) {
               break;
             }
 
-            message.maxSteps = reader.uint64() as bigint;
+            message.maxSteps = reader.uint32();
             continue;
           }
           case 23: {
@@ -1117,7 +1373,7 @@ export const RunConfig: MessageFns<RunConfig> = {
               break;
             }
 
-            message.seed = reader.uint64() as bigint;
+            message.seed = reader.uint32();
             continue;
           }
           case 24: {
@@ -1142,6 +1398,142 @@ export const RunConfig: MessageFns<RunConfig> = {
             }
 
             message.valueCoef = reader.double();
+            continue;
+          }
+          case 27: {
+            if (tag !== 216) {
+              break;
+            }
+
+            message.microBatchSize = reader.uint32();
+            continue;
+          }
+          case 28: {
+            if (tag !== 225) {
+              break;
+            }
+
+            message.maxGradNorm = reader.double();
+            continue;
+          }
+          case 29: {
+            if (tag !== 232) {
+              break;
+            }
+
+            message.stepTimeoutMs = reader.uint32();
+            continue;
+          }
+          case 30: {
+            if (tag !== 240) {
+              break;
+            }
+
+            message.dataSeed = reader.uint32();
+            continue;
+          }
+          case 31: {
+            if (tag !== 248) {
+              break;
+            }
+
+            message.warmupSteps = reader.uint32();
+            continue;
+          }
+          case 32: {
+            if (tag !== 256) {
+              break;
+            }
+
+            message.lrDecay = reader.int32() as any;
+            continue;
+          }
+          case 33: {
+            if (tag !== 265) {
+              break;
+            }
+
+            message.minLrRatio = reader.double();
+            continue;
+          }
+          case 34: {
+            if (tag !== 272) {
+              break;
+            }
+
+            message.klEstimator = reader.int32() as any;
+            continue;
+          }
+          case 35: {
+            if (tag !== 281) {
+              break;
+            }
+
+            message.valueClipRange = reader.double();
+            continue;
+          }
+          case 36: {
+            if (tag !== 289) {
+              break;
+            }
+
+            message.isCap = reader.double();
+            continue;
+          }
+          case 37: {
+            if (tag !== 296) {
+              break;
+            }
+
+            message.lossAggregation = reader.int32() as any;
+            continue;
+          }
+          case 38: {
+            if (tag !== 305) {
+              break;
+            }
+
+            message.adamBeta1 = reader.double();
+            continue;
+          }
+          case 39: {
+            if (tag !== 313) {
+              break;
+            }
+
+            message.adamBeta2 = reader.double();
+            continue;
+          }
+          case 40: {
+            if (tag !== 321) {
+              break;
+            }
+
+            message.weightDecay = reader.double();
+            continue;
+          }
+          case 41: {
+            if (tag !== 328) {
+              break;
+            }
+
+            message.dynamicSampling = reader.bool();
+            continue;
+          }
+          case 42: {
+            if (tag !== 336) {
+              break;
+            }
+
+            message.maxSamplingRounds = reader.uint32();
+            continue;
+          }
+          case 43: {
+            if (tag !== 344) {
+              break;
+            }
+
+            message.generateAhead = reader.bool();
             continue;
           }
         }
@@ -1214,10 +1606,10 @@ export const RunConfig: MessageFns<RunConfig> = {
         ? globalThis.Number(object.clip_epsilon)
         : 0,
       stalenessBound: isSet(object.stalenessBound)
-        ? BigInt(object.stalenessBound)
+        ? globalThis.Number(object.stalenessBound)
         : isSet(object.staleness_bound)
-        ? BigInt(object.staleness_bound)
-        : 0n,
+        ? globalThis.Number(object.staleness_bound)
+        : 0,
       stalenessPolicy: isSet(object.stalenessPolicy)
         ? stalenessPolicyFromJSON(object.stalenessPolicy)
         : isSet(object.staleness_policy)
@@ -1229,37 +1621,117 @@ export const RunConfig: MessageFns<RunConfig> = {
         ? SamplingParams.fromJSON(object.rollout_sampling)
         : undefined,
       evalEverySteps: isSet(object.evalEverySteps)
-        ? BigInt(object.evalEverySteps)
+        ? globalThis.Number(object.evalEverySteps)
         : isSet(object.eval_every_steps)
-        ? BigInt(object.eval_every_steps)
-        : 0n,
+        ? globalThis.Number(object.eval_every_steps)
+        : 0,
       evalSuites: globalThis.Array.isArray(object?.evalSuites)
         ? object.evalSuites.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.eval_suites)
         ? object.eval_suites.map((e: any) => globalThis.String(e))
         : [],
-      checkpointEverySteps: isSet(object.checkpointEverySteps)
-        ? BigInt(object.checkpointEverySteps)
-        : isSet(object.checkpoint_every_steps)
-        ? BigInt(object.checkpoint_every_steps)
-        : 0n,
       maxSteps: isSet(object.maxSteps)
-        ? BigInt(object.maxSteps)
+        ? globalThis.Number(object.maxSteps)
         : isSet(object.max_steps)
-        ? BigInt(object.max_steps)
-        : 0n,
-      seed: isSet(object.seed) ? BigInt(object.seed) : 0n,
-      gamma: isSet(object.gamma) ? globalThis.Number(object.gamma) : 0,
+        ? globalThis.Number(object.max_steps)
+        : 0,
+      seed: isSet(object.seed) ? globalThis.Number(object.seed) : 0,
+      gamma: isSet(object.gamma) ? globalThis.Number(object.gamma) : undefined,
       gaeLambda: isSet(object.gaeLambda)
         ? globalThis.Number(object.gaeLambda)
         : isSet(object.gae_lambda)
         ? globalThis.Number(object.gae_lambda)
-        : 0,
+        : undefined,
       valueCoef: isSet(object.valueCoef)
         ? globalThis.Number(object.valueCoef)
         : isSet(object.value_coef)
         ? globalThis.Number(object.value_coef)
+        : undefined,
+      microBatchSize: isSet(object.microBatchSize)
+        ? globalThis.Number(object.microBatchSize)
+        : isSet(object.micro_batch_size)
+        ? globalThis.Number(object.micro_batch_size)
         : 0,
+      maxGradNorm: isSet(object.maxGradNorm)
+        ? globalThis.Number(object.maxGradNorm)
+        : isSet(object.max_grad_norm)
+        ? globalThis.Number(object.max_grad_norm)
+        : undefined,
+      stepTimeoutMs: isSet(object.stepTimeoutMs)
+        ? globalThis.Number(object.stepTimeoutMs)
+        : isSet(object.step_timeout_ms)
+        ? globalThis.Number(object.step_timeout_ms)
+        : 0,
+      dataSeed: isSet(object.dataSeed)
+        ? globalThis.Number(object.dataSeed)
+        : isSet(object.data_seed)
+        ? globalThis.Number(object.data_seed)
+        : undefined,
+      warmupSteps: isSet(object.warmupSteps)
+        ? globalThis.Number(object.warmupSteps)
+        : isSet(object.warmup_steps)
+        ? globalThis.Number(object.warmup_steps)
+        : 0,
+      lrDecay: isSet(object.lrDecay)
+        ? lrDecayFromJSON(object.lrDecay)
+        : isSet(object.lr_decay)
+        ? lrDecayFromJSON(object.lr_decay)
+        : 0,
+      minLrRatio: isSet(object.minLrRatio)
+        ? globalThis.Number(object.minLrRatio)
+        : isSet(object.min_lr_ratio)
+        ? globalThis.Number(object.min_lr_ratio)
+        : 0,
+      klEstimator: isSet(object.klEstimator)
+        ? klEstimatorFromJSON(object.klEstimator)
+        : isSet(object.kl_estimator)
+        ? klEstimatorFromJSON(object.kl_estimator)
+        : 0,
+      valueClipRange: isSet(object.valueClipRange)
+        ? globalThis.Number(object.valueClipRange)
+        : isSet(object.value_clip_range)
+        ? globalThis.Number(object.value_clip_range)
+        : undefined,
+      isCap: isSet(object.isCap)
+        ? globalThis.Number(object.isCap)
+        : isSet(object.is_cap)
+        ? globalThis.Number(object.is_cap)
+        : undefined,
+      lossAggregation: isSet(object.lossAggregation)
+        ? lossAggregationFromJSON(object.lossAggregation)
+        : isSet(object.loss_aggregation)
+        ? lossAggregationFromJSON(object.loss_aggregation)
+        : 0,
+      adamBeta1: isSet(object.adamBeta1)
+        ? globalThis.Number(object.adamBeta1)
+        : isSet(object.adam_beta1)
+        ? globalThis.Number(object.adam_beta1)
+        : undefined,
+      adamBeta2: isSet(object.adamBeta2)
+        ? globalThis.Number(object.adamBeta2)
+        : isSet(object.adam_beta2)
+        ? globalThis.Number(object.adam_beta2)
+        : undefined,
+      weightDecay: isSet(object.weightDecay)
+        ? globalThis.Number(object.weightDecay)
+        : isSet(object.weight_decay)
+        ? globalThis.Number(object.weight_decay)
+        : 0,
+      dynamicSampling: isSet(object.dynamicSampling)
+        ? globalThis.Boolean(object.dynamicSampling)
+        : isSet(object.dynamic_sampling)
+        ? globalThis.Boolean(object.dynamic_sampling)
+        : false,
+      maxSamplingRounds: isSet(object.maxSamplingRounds)
+        ? globalThis.Number(object.maxSamplingRounds)
+        : isSet(object.max_sampling_rounds)
+        ? globalThis.Number(object.max_sampling_rounds)
+        : 0,
+      generateAhead: isSet(object.generateAhead)
+        ? globalThis.Boolean(object.generateAhead)
+        : isSet(object.generate_ahead)
+        ? globalThis.Boolean(object.generate_ahead)
+        : false,
     };
   },
 
@@ -1310,8 +1782,8 @@ export const RunConfig: MessageFns<RunConfig> = {
     if (message.clipEpsilon !== 0) {
       obj.clipEpsilon = floatToJson(message.clipEpsilon);
     }
-    if (message.stalenessBound !== 0n) {
-      obj.stalenessBound = message.stalenessBound.toString();
+    if (message.stalenessBound !== 0) {
+      obj.stalenessBound = Math.round(message.stalenessBound);
     }
     if (message.stalenessPolicy !== 0) {
       obj.stalenessPolicy = stalenessPolicyToJSON(message.stalenessPolicy);
@@ -1319,29 +1791,77 @@ export const RunConfig: MessageFns<RunConfig> = {
     if (message.rolloutSampling !== undefined) {
       obj.rolloutSampling = SamplingParams.toJSON(message.rolloutSampling);
     }
-    if (message.evalEverySteps !== 0n) {
-      obj.evalEverySteps = message.evalEverySteps.toString();
+    if (message.evalEverySteps !== 0) {
+      obj.evalEverySteps = Math.round(message.evalEverySteps);
     }
     if (message.evalSuites?.length) {
       obj.evalSuites = message.evalSuites;
     }
-    if (message.checkpointEverySteps !== 0n) {
-      obj.checkpointEverySteps = message.checkpointEverySteps.toString();
+    if (message.maxSteps !== 0) {
+      obj.maxSteps = Math.round(message.maxSteps);
     }
-    if (message.maxSteps !== 0n) {
-      obj.maxSteps = message.maxSteps.toString();
+    if (message.seed !== 0) {
+      obj.seed = Math.round(message.seed);
     }
-    if (message.seed !== 0n) {
-      obj.seed = message.seed.toString();
-    }
-    if (message.gamma !== 0) {
+    if (message.gamma !== undefined) {
       obj.gamma = floatToJson(message.gamma);
     }
-    if (message.gaeLambda !== 0) {
+    if (message.gaeLambda !== undefined) {
       obj.gaeLambda = floatToJson(message.gaeLambda);
     }
-    if (message.valueCoef !== 0) {
+    if (message.valueCoef !== undefined) {
       obj.valueCoef = floatToJson(message.valueCoef);
+    }
+    if (message.microBatchSize !== 0) {
+      obj.microBatchSize = Math.round(message.microBatchSize);
+    }
+    if (message.maxGradNorm !== undefined) {
+      obj.maxGradNorm = floatToJson(message.maxGradNorm);
+    }
+    if (message.stepTimeoutMs !== 0) {
+      obj.stepTimeoutMs = Math.round(message.stepTimeoutMs);
+    }
+    if (message.dataSeed !== undefined) {
+      obj.dataSeed = Math.round(message.dataSeed);
+    }
+    if (message.warmupSteps !== 0) {
+      obj.warmupSteps = Math.round(message.warmupSteps);
+    }
+    if (message.lrDecay !== 0) {
+      obj.lrDecay = lrDecayToJSON(message.lrDecay);
+    }
+    if (message.minLrRatio !== 0) {
+      obj.minLrRatio = floatToJson(message.minLrRatio);
+    }
+    if (message.klEstimator !== 0) {
+      obj.klEstimator = klEstimatorToJSON(message.klEstimator);
+    }
+    if (message.valueClipRange !== undefined) {
+      obj.valueClipRange = floatToJson(message.valueClipRange);
+    }
+    if (message.isCap !== undefined) {
+      obj.isCap = floatToJson(message.isCap);
+    }
+    if (message.lossAggregation !== 0) {
+      obj.lossAggregation = lossAggregationToJSON(message.lossAggregation);
+    }
+    if (message.adamBeta1 !== undefined) {
+      obj.adamBeta1 = floatToJson(message.adamBeta1);
+    }
+    if (message.adamBeta2 !== undefined) {
+      obj.adamBeta2 = floatToJson(message.adamBeta2);
+    }
+    if (message.weightDecay !== 0) {
+      obj.weightDecay = floatToJson(message.weightDecay);
+    }
+    if (message.dynamicSampling !== false) {
+      obj.dynamicSampling = message.dynamicSampling;
+    }
+    if (message.maxSamplingRounds !== 0) {
+      obj.maxSamplingRounds = Math.round(message.maxSamplingRounds);
+    }
+    if (message.generateAhead !== false) {
+      obj.generateAhead = message.generateAhead;
     }
     return obj;
   },
@@ -1376,25 +1896,35 @@ export const RunConfig: MessageFns<RunConfig> = {
     message.learningRate = object.learningRate ?? 0;
     message.klCoef = object.klCoef ?? 0;
     message.clipEpsilon = object.clipEpsilon ?? 0;
-    message.stalenessBound = (object.stalenessBound !== undefined && object.stalenessBound !== null)
-      ? BigInt(object.stalenessBound)
-      : 0n;
+    message.stalenessBound = object.stalenessBound ?? 0;
     message.stalenessPolicy = object.stalenessPolicy ?? 0;
     message.rolloutSampling = (object.rolloutSampling !== undefined && object.rolloutSampling !== null)
       ? SamplingParams.fromPartial(object.rolloutSampling)
       : undefined;
-    message.evalEverySteps = (object.evalEverySteps !== undefined && object.evalEverySteps !== null)
-      ? BigInt(object.evalEverySteps)
-      : 0n;
+    message.evalEverySteps = object.evalEverySteps ?? 0;
     message.evalSuites = object.evalSuites?.map((e) => e) || [];
-    message.checkpointEverySteps = (object.checkpointEverySteps !== undefined && object.checkpointEverySteps !== null)
-      ? BigInt(object.checkpointEverySteps)
-      : 0n;
-    message.maxSteps = (object.maxSteps !== undefined && object.maxSteps !== null) ? BigInt(object.maxSteps) : 0n;
-    message.seed = (object.seed !== undefined && object.seed !== null) ? BigInt(object.seed) : 0n;
-    message.gamma = object.gamma ?? 0;
-    message.gaeLambda = object.gaeLambda ?? 0;
-    message.valueCoef = object.valueCoef ?? 0;
+    message.maxSteps = object.maxSteps ?? 0;
+    message.seed = object.seed ?? 0;
+    message.gamma = object.gamma ?? undefined;
+    message.gaeLambda = object.gaeLambda ?? undefined;
+    message.valueCoef = object.valueCoef ?? undefined;
+    message.microBatchSize = object.microBatchSize ?? 0;
+    message.maxGradNorm = object.maxGradNorm ?? undefined;
+    message.stepTimeoutMs = object.stepTimeoutMs ?? 0;
+    message.dataSeed = object.dataSeed ?? undefined;
+    message.warmupSteps = object.warmupSteps ?? 0;
+    message.lrDecay = object.lrDecay ?? 0;
+    message.minLrRatio = object.minLrRatio ?? 0;
+    message.klEstimator = object.klEstimator ?? 0;
+    message.valueClipRange = object.valueClipRange ?? undefined;
+    message.isCap = object.isCap ?? undefined;
+    message.lossAggregation = object.lossAggregation ?? 0;
+    message.adamBeta1 = object.adamBeta1 ?? undefined;
+    message.adamBeta2 = object.adamBeta2 ?? undefined;
+    message.weightDecay = object.weightDecay ?? 0;
+    message.dynamicSampling = object.dynamicSampling ?? false;
+    message.maxSamplingRounds = object.maxSamplingRounds ?? 0;
+    message.generateAhead = object.generateAhead ?? false;
     return message;
   },
 };

@@ -9,7 +9,7 @@ import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Duration } from "../../../google/protobuf/duration.js";
 import { Timestamp } from "../../../google/protobuf/timestamp.js";
 import { FinishReason, finishReasonFromJSON, finishReasonToJSON, SamplingParams } from "../../common/v1/common.js";
-import { RewardResult } from "../../reward/v1/reward.js";
+import { RewardConfig, RewardResult } from "../../reward/v1/reward.js";
 
 export const protobufPackage = "verdict.rollout.v1";
 
@@ -53,7 +53,16 @@ export interface RolloutRequested {
   /** Minimum weights version the sample should be generated with (bounded staleness). */
   policyVersionWanted: bigint;
   /** When the learner published the request. */
-  requestedAt?: Date | undefined;
+  requestedAt?:
+    | Date
+    | undefined;
+  /**
+   * The run's reward configuration (RunConfig.reward): the reward-service mixes this sample with
+   * its weights, routing, judge template and abstain band, so runs with different weights share
+   * one reward-service and a changed weight needs no restart. Absent = the reward-service's own
+   * configured defaults.
+   */
+  reward?: RewardConfig | undefined;
 }
 
 /** Wall-clock timings of one generation. */
@@ -114,7 +123,25 @@ export interface RolloutScored {
     | RewardResult
     | undefined;
   /** When scoring finished. */
-  scoredAt?: Date | undefined;
+  scoredAt?:
+    | Date
+    | undefined;
+  /** Where the scoring time went (the learner's per-step phase breakdown reads it). */
+  timings?: ScoringTimings | undefined;
+}
+
+/** Wall-clock timings of scoring one sample in the reward-service. */
+export interface ScoringTimings {
+  /** When the reward-service took the generated sample off the stream. */
+  receivedAt?:
+    | Date
+    | undefined;
+  /** Start of the judge call for this sample; absent when the judge was not called. */
+  judgeStartedAt?:
+    | Date
+    | undefined;
+  /** End of the judge call (answer, timeout or error); absent when the judge was not called. */
+  judgeFinishedAt?: Date | undefined;
 }
 
 function createBaseRolloutRequested(): RolloutRequested {
@@ -134,6 +161,7 @@ function createBaseRolloutRequested(): RolloutRequested {
     sampling: undefined,
     policyVersionWanted: 0n,
     requestedAt: undefined,
+    reward: undefined,
   };
 }
 
@@ -193,6 +221,9 @@ export const RolloutRequested: MessageFns<RolloutRequested> = {
     }
     if (message.requestedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.requestedAt), writer.uint32(122).fork()).join();
+    }
+    if (message.reward !== undefined) {
+      RewardConfig.encode(message.reward, writer.uint32(130).fork()).join();
     }
     return writer;
   },
@@ -340,6 +371,14 @@ export const RolloutRequested: MessageFns<RolloutRequested> = {
             message.requestedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.reward = RewardConfig.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -413,6 +452,7 @@ export const RolloutRequested: MessageFns<RolloutRequested> = {
         : isSet(object.requested_at)
         ? fromJsonTimestamp(object.requested_at)
         : undefined,
+      reward: isSet(object.reward) ? RewardConfig.fromJSON(object.reward) : undefined,
     };
   },
 
@@ -463,6 +503,9 @@ export const RolloutRequested: MessageFns<RolloutRequested> = {
     if (message.requestedAt !== undefined) {
       obj.requestedAt = message.requestedAt.toISOString();
     }
+    if (message.reward !== undefined) {
+      obj.reward = RewardConfig.toJSON(message.reward);
+    }
     return obj;
   },
 
@@ -490,6 +533,9 @@ export const RolloutRequested: MessageFns<RolloutRequested> = {
       ? BigInt(object.policyVersionWanted)
       : 0n;
     message.requestedAt = object.requestedAt ?? undefined;
+    message.reward = (object.reward !== undefined && object.reward !== null)
+      ? RewardConfig.fromPartial(object.reward)
+      : undefined;
     return message;
   },
 };
@@ -908,7 +954,7 @@ export const RolloutGenerated: MessageFns<RolloutGenerated> = {
 };
 
 function createBaseRolloutScored(): RolloutScored {
-  return { generated: undefined, reward: undefined, scoredAt: undefined };
+  return { generated: undefined, reward: undefined, scoredAt: undefined, timings: undefined };
 }
 
 export const RolloutScored: MessageFns<RolloutScored> = {
@@ -921,6 +967,9 @@ export const RolloutScored: MessageFns<RolloutScored> = {
     }
     if (message.scoredAt !== undefined) {
       Timestamp.encode(toTimestamp(message.scoredAt), writer.uint32(26).fork()).join();
+    }
+    if (message.timings !== undefined) {
+      ScoringTimings.encode(message.timings, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -962,6 +1011,14 @@ export const RolloutScored: MessageFns<RolloutScored> = {
             message.scoredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.timings = ScoringTimings.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -983,6 +1040,7 @@ export const RolloutScored: MessageFns<RolloutScored> = {
         : isSet(object.scored_at)
         ? fromJsonTimestamp(object.scored_at)
         : undefined,
+      timings: isSet(object.timings) ? ScoringTimings.fromJSON(object.timings) : undefined,
     };
   },
 
@@ -996,6 +1054,9 @@ export const RolloutScored: MessageFns<RolloutScored> = {
     }
     if (message.scoredAt !== undefined) {
       obj.scoredAt = message.scoredAt.toISOString();
+    }
+    if (message.timings !== undefined) {
+      obj.timings = ScoringTimings.toJSON(message.timings);
     }
     return obj;
   },
@@ -1012,6 +1073,122 @@ export const RolloutScored: MessageFns<RolloutScored> = {
       ? RewardResult.fromPartial(object.reward)
       : undefined;
     message.scoredAt = object.scoredAt ?? undefined;
+    message.timings = (object.timings !== undefined && object.timings !== null)
+      ? ScoringTimings.fromPartial(object.timings)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseScoringTimings(): ScoringTimings {
+  return { receivedAt: undefined, judgeStartedAt: undefined, judgeFinishedAt: undefined };
+}
+
+export const ScoringTimings: MessageFns<ScoringTimings> = {
+  encode(message: ScoringTimings, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.receivedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.receivedAt), writer.uint32(10).fork()).join();
+    }
+    if (message.judgeStartedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.judgeStartedAt), writer.uint32(18).fork()).join();
+    }
+    if (message.judgeFinishedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.judgeFinishedAt), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScoringTimings {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScoringTimings();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.receivedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.judgeStartedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.judgeFinishedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScoringTimings {
+    return {
+      receivedAt: isSet(object.receivedAt)
+        ? fromJsonTimestamp(object.receivedAt)
+        : isSet(object.received_at)
+        ? fromJsonTimestamp(object.received_at)
+        : undefined,
+      judgeStartedAt: isSet(object.judgeStartedAt)
+        ? fromJsonTimestamp(object.judgeStartedAt)
+        : isSet(object.judge_started_at)
+        ? fromJsonTimestamp(object.judge_started_at)
+        : undefined,
+      judgeFinishedAt: isSet(object.judgeFinishedAt)
+        ? fromJsonTimestamp(object.judgeFinishedAt)
+        : isSet(object.judge_finished_at)
+        ? fromJsonTimestamp(object.judge_finished_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ScoringTimings): unknown {
+    const obj: any = {};
+    if (message.receivedAt !== undefined) {
+      obj.receivedAt = message.receivedAt.toISOString();
+    }
+    if (message.judgeStartedAt !== undefined) {
+      obj.judgeStartedAt = message.judgeStartedAt.toISOString();
+    }
+    if (message.judgeFinishedAt !== undefined) {
+      obj.judgeFinishedAt = message.judgeFinishedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ScoringTimings>, I>>(base?: I): ScoringTimings {
+    return ScoringTimings.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ScoringTimings>, I>>(object: I): ScoringTimings {
+    const message = createBaseScoringTimings();
+    message.receivedAt = object.receivedAt ?? undefined;
+    message.judgeStartedAt = object.judgeStartedAt ?? undefined;
+    message.judgeFinishedAt = object.judgeFinishedAt ?? undefined;
     return message;
   },
 };

@@ -1,0 +1,50 @@
+import type { rewardV1 } from '@verdict/proto';
+import { validateRewardMixConfig } from '@verdict/rl';
+import { VerdictError } from '@verdict/runtime';
+import type { RewardSettings } from './score-sample.js';
+
+/**
+ * A RewardConfig (a Score call's, or the one a rollout request carries from its run config) over
+ * the service's configured defaults: weights and judge routing, abstain band, template ("" = the
+ * default) and judge deadline (unset = the default). Absent config = the defaults unchanged, so
+ * rollouts from learners that send none are mixed as before. Bad weights or band →
+ * INVALID_ARGUMENT naming `<field>.weights` / `<field>.judge_abstain_band`.
+ */
+export function rewardSettingsFor(
+  config: rewardV1.RewardConfig | undefined,
+  defaults: RewardSettings,
+  field = 'config',
+): RewardSettings {
+  if (config === undefined) return defaults;
+  const w = config.weights;
+  const mix = {
+    weights:
+      w === undefined ? defaults.mix.weights : { vr: w.lambdaVr, judge: w.muJudge, rerank: w.rhoRerank },
+    judgeOnLabeled: config.labeled?.judge ?? defaults.mix.judgeOnLabeled,
+  };
+  const problems = validateRewardMixConfig(mix);
+  if (problems.length > 0) {
+    throw new VerdictError('INVALID_ARGUMENT', `${field}.weights: ${problems.join('; ')}`, {
+      field: `${field}.weights`,
+    });
+  }
+  if (!(config.judgeAbstainBand >= 0 && config.judgeAbstainBand <= 0.5)) {
+    throw new VerdictError('INVALID_ARGUMENT', `${field}.judge_abstain_band must be in [0, 0.5]`, {
+      field: `${field}.judge_abstain_band`,
+    });
+  }
+  const t = config.judgeTimeout;
+  const timeoutMs = t === undefined ? 0 : Number(t.seconds) * 1000 + Math.round(t.nanos / 1e6);
+  if (!(timeoutMs >= 0 && timeoutMs <= 600_000)) {
+    throw new VerdictError('INVALID_ARGUMENT', `${field}.judge_timeout must be in [0, 600 s]`, {
+      field: `${field}.judge_timeout`,
+    });
+  }
+  return {
+    ...defaults,
+    mix,
+    abstainBand: config.judgeAbstainBand,
+    judgeTemplateName: config.judgeTemplateName || defaults.judgeTemplateName,
+    judgeTimeoutMs: timeoutMs || defaults.judgeTimeoutMs,
+  };
+}
