@@ -3,13 +3,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { policyServerEnv, rewardServiceEnv, startStack } from '@verdict/cli/stack';
 import { parseRunConfig } from '@verdict/learner';
 import { rolloutV1 } from '@verdict/proto';
 import { connectNats } from '@verdict/runtime';
 import { startNatsServer } from '@verdict/runtime/testing';
 import { countStored } from './support/audit.js';
 import { type ChildService, startChildService } from './support/child-service.js';
-import { policyEnv, rewardEnv, type StackOptions, startStack } from './support/stack.js';
+import { toyStackOptions } from './support/stack.js';
 import { writeToyJudge, writeToyStudent } from './support/toy-models.js';
 
 const STEPS = 3;
@@ -28,28 +29,24 @@ async function crashRun(t: TestContext, victim: 'reward-service' | 'policy-serve
   const student = writeToyStudent();
   const judge = writeToyJudge();
   const work = mkdtempSync(join(tmpdir(), `verdict-crash-${victim}-`));
-  const options: StackOptions = {
+  const options = toyStackOptions({
     natsUrl: nats.url,
     studentDir: student.dir,
     judgeDir: judge.dir,
-    runsDir: join(work, 'runs'),
-    reportDir: join(work, 'reports'),
-    policyReplicas: 1,
-    lambdaVr: 0.5,
-    muJudge: 0.5,
-    skip: victim === 'reward-service' ? ['reward', 'evaluator'] : ['evaluator'],
-  };
+    workDir: work,
+    skip: victim === 'reward-service' ? ['reward-service', 'evaluator'] : ['evaluator'],
+  });
   const stack = await startStack(options);
   const m = await connectNats({ servers: nats.url, name: 'crash-audit' });
   // Short ack waits so the dead child's unacked messages come back quickly.
   const childEnv =
     victim === 'reward-service'
       ? {
-          ...rewardEnv(options, stack.addresses['judge-server']!),
+          ...rewardServiceEnv(options, stack.addresses['judge-server']!),
           REWARD_ACK_WAIT: '2s',
           REWARD_CONCURRENCY: '1',
         }
-      : { ...policyEnv(options, 'policy-child'), POLICY_ROLLOUT_ACK_WAIT: '2s' };
+      : { ...policyServerEnv(options, 0), POLICY_INSTANCE_ID: 'policy-child', POLICY_ROLLOUT_ACK_WAIT: '2s' };
   let child: ChildService = startChildService(victim, childEnv);
   await child.address;
   let killed = false;
@@ -87,14 +84,16 @@ async function crashRun(t: TestContext, victim: 'reward-service' | 'policy-serve
     const run = stack.learner!.startRun(
       parseRunConfig({
         runId: `crash-${victim}`,
-        student: { dir: student.dir, modelId: 'toy-student' },
+        student: { checkpointUri: student.dir, modelId: 'toy-student' },
         judge: { modelId: 'toy-judge' },
-        data: { sources: [{ name: 'toy', limit: 64 }], labeledRatio: { labeled: 1, unlabeled: 1 }, seed: 9 },
-        reward: { lambdaVr: 0.5, muJudge: 0.5 },
+        dataMix: [{ name: 'toy', limit: 64 }],
+        labeledRatio: { labeled: 1, unlabeled: 1 },
+        dataSeed: 9,
+        reward: { weights: { lambdaVr: 0.5, muJudge: 0.5 } },
         promptsPerStep: PROMPTS,
         groupSize: G,
         learningRate: 1e-2,
-        sampling: { temperature: 1, maxNewTokens: 12 },
+        rolloutSampling: { temperature: 1, maxNewTokens: 12 },
         maxSteps: STEPS,
         seed: 2,
         stepTimeoutMs: 120_000,

@@ -5,19 +5,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createJudgeServerApp, loadJudgeServerConfig } from '@verdict/judge-server';
-import { createLearnerApp, loadLearnerConfig, parseRunConfig, runConfigToProto } from '@verdict/learner';
-import { createPolicyApp, loadPolicyConfig, type PolicyApp } from '@verdict/policy-server';
+import { type Stack, startStack } from '@verdict/cli/stack';
+import { parseRunConfig } from '@verdict/learner';
 import { learnerV1, rolloutV1 } from '@verdict/proto';
-import { createRewardServiceApp, loadRewardServiceConfig } from '@verdict/reward-service';
-import {
-  connectMessaging,
-  createGrpcClient,
-  disposeInMemoryBroker,
-  type Messaging,
-  silentLogger,
-} from '@verdict/runtime';
-import { learnerEnv, policyEnv, rewardEnv, type StackOptions } from './support/stack.js';
+import { connectMessaging, createGrpcClient, disposeInMemoryBroker, type Messaging } from '@verdict/runtime';
+import { toyStackOptions } from './support/stack.js';
 import { writeToyJudge, writeToyStudent } from './support/toy-models.js';
 
 const STEPS = 2;
@@ -31,54 +23,30 @@ let student: { dir: string; cleanup: () => void };
 let judge: { dir: string; cleanup: () => void };
 let work: string;
 let m: Messaging;
-const started: { stop(): Promise<void> }[] = [];
-const policies: PolicyApp[] = [];
+let stack: Stack;
 let learnerAddress = '';
 
 before(async () => {
   student = writeToyStudent();
   judge = writeToyJudge();
   work = mkdtempSync(join(tmpdir(), 'verdict-e2e-mem-'));
-  const o: StackOptions = {
-    natsUrl: MEM_URL,
-    studentDir: student.dir,
-    judgeDir: judge.dir,
-    runsDir: join(work, 'runs'),
-    reportDir: join(work, 'reports'),
-    policyReplicas: 2,
-    lambdaVr: 0.5,
-    muJudge: 0.5,
-  };
-  const deps = { logger: silentLogger, telemetry: false };
-  const judgeApp = createJudgeServerApp(
-    loadJudgeServerConfig({
-      LOG_LEVEL: 'warn',
-      JUDGE_HOST: '127.0.0.1',
-      JUDGE_PORT: '0',
-      JUDGE_MODEL_DIR: judge.dir,
+  stack = await startStack(
+    toyStackOptions({
+      natsUrl: MEM_URL,
+      studentDir: student.dir,
+      judgeDir: judge.dir,
+      workDir: work,
+      policyReplicas: 2,
+      skip: ['evaluator'],
     }),
-    deps,
   );
-  const judgeAddress = (await judgeApp.start()).address;
-  started.push(judgeApp);
-  const reward = createRewardServiceApp(loadRewardServiceConfig(rewardEnv(o, judgeAddress)), deps);
-  await reward.start();
-  started.push(reward);
-  for (let i = 0; i < o.policyReplicas; i++) {
-    const p = createPolicyApp(loadPolicyConfig(policyEnv(o, `policy-${i}`)), { logger: silentLogger });
-    await p.start();
-    started.push(p);
-    policies.push(p);
-  }
-  const learner = createLearnerApp(loadLearnerConfig(learnerEnv(o)), deps);
-  learnerAddress = (await learner.start()).address;
-  started.push(learner);
+  learnerAddress = stack.addresses['learner']!;
   m = await connectMessaging({ servers: MEM_URL, name: 'e2e-in-process-audit' });
 });
 
 after(async () => {
   await m?.close();
-  for (const s of started.reverse()) await s.stop().catch(() => undefined);
+  await stack?.stop().catch(() => undefined);
   disposeInMemoryBroker(BROKER);
   student?.cleanup();
   judge?.cleanup();
@@ -111,22 +79,24 @@ test(`${STEPS} GRPO steps across the services on the in-process transport, two p
   try {
     const config = parseRunConfig({
       runId: 'e2e-mem',
-      student: { dir: student.dir, modelId: 'toy-student' },
+      student: { checkpointUri: student.dir, modelId: 'toy-student' },
       judge: { modelId: 'toy-judge' },
-      data: { sources: [{ name: 'toy', limit: 64 }], labeledRatio: { labeled: 1, unlabeled: 1 }, seed: 7 },
-      reward: { lambdaVr: 0.5, muJudge: 0.5 },
-      algorithm: 'grpo',
+      dataMix: [{ name: 'toy', limit: 64 }],
+      labeledRatio: { labeled: 1, unlabeled: 1 },
+      dataSeed: 7,
+      reward: { weights: { lambdaVr: 0.5, muJudge: 0.5 } },
+      algorithm: 'ALGORITHM_GRPO',
       promptsPerStep: PROMPTS,
       groupSize: G,
       microBatchSize: 4,
       learningRate: 1e-2,
       klCoef: 0.05,
-      sampling: { temperature: 1, maxNewTokens: 12 },
+      rolloutSampling: { temperature: 1, maxNewTokens: 12 },
       maxSteps: STEPS,
       seed: 1,
       stepTimeoutMs: 120_000,
     });
-    await learner.unary('startRun', { config: runConfigToProto(config), resume: false });
+    await learner.unary('startRun', { config, resume: false });
     const steps: learnerV1.StepMetrics[] = [];
     for await (const r of learner.serverStream('streamMetrics', { runId: 'e2e-mem', fromStep: 0n })) {
       if (r.metrics) steps.push(r.metrics);
@@ -157,17 +127,17 @@ test(`${STEPS} GRPO steps across the services on the in-process transport, two p
   }
 
   // Weights went through the in-process object store and ordered subscription to both replicas.
-  for (let i = 0; i < policies.length; i++) {
+  for (let i = 0; i < stack.policies.length; i++) {
     const deadline = Date.now() + 30_000;
-    while (policies[i]!.health().loadedVersion !== BigInt(STEPS) && Date.now() < deadline) {
+    while (stack.policies[i]!.health().loadedVersion !== BigInt(STEPS) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
     }
-    assert.equal(policies[i]!.health().loadedVersion, BigInt(STEPS), `policy-server-${i} version`);
-    assert.equal(policies[i]!.health().natsConnected, true);
+    assert.equal(stack.policies[i]!.health().loadedVersion, BigInt(STEPS), `policy-server-${i} version`);
+    assert.equal(stack.policies[i]!.health().natsConnected, true);
   }
-  t.diagnostic(`rollouts per replica: ${policies.map((p) => p.rolloutsPublished).join(', ')}`);
+  t.diagnostic(`rollouts per replica: ${stack.policies.map((p) => p.rolloutsPublished).join(', ')}`);
   assert.ok(
-    policies.every((p) => p.rolloutsPublished > 0),
+    stack.policies.every((p) => p.rolloutsPublished > 0),
     'both replicas generated',
   );
 

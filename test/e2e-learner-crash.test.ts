@@ -3,12 +3,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { learnerEnv, startStack } from '@verdict/cli/stack';
 import { learnerV1, rolloutV1 } from '@verdict/proto';
 import { connectNats, createGrpcClient } from '@verdict/runtime';
 import { startNatsServer } from '@verdict/runtime/testing';
 import { countStored } from './support/audit.js';
 import { type ChildService, startChildService } from './support/child-service.js';
-import { learnerEnv, type StackOptions, startStack } from './support/stack.js';
+import { toyStackOptions } from './support/stack.js';
 import { writeToyJudge, writeToyStudent } from './support/toy-models.js';
 
 const STEPS = 3;
@@ -20,17 +21,13 @@ test('SIGKILL the learner in the middle of step 2: the restarted learner resumes
   const student = writeToyStudent();
   const judge = writeToyJudge();
   const work = mkdtempSync(join(tmpdir(), 'verdict-learner-crash-'));
-  const options: StackOptions = {
+  const options = toyStackOptions({
     natsUrl: nats.url,
     studentDir: student.dir,
     judgeDir: judge.dir,
-    runsDir: join(work, 'runs'),
-    reportDir: join(work, 'reports'),
-    policyReplicas: 1,
-    lambdaVr: 0.5,
-    muJudge: 0.5,
+    workDir: work,
     skip: ['evaluator', 'learner'],
-  };
+  });
   const stack = await startStack(options);
   const m = await connectNats({ servers: nats.url, name: 'learner-crash-audit' });
   const runConfigPath = join(work, 'run.json');
@@ -38,14 +35,16 @@ test('SIGKILL the learner in the middle of step 2: the restarted learner resumes
     runConfigPath,
     JSON.stringify({
       runId: 'crash-learner',
-      student: { dir: student.dir },
+      student: { checkpointUri: student.dir },
       judge: { modelId: 'toy-judge' },
-      data: { sources: [{ name: 'toy', limit: 64 }], labeledRatio: { labeled: 1, unlabeled: 1 }, seed: 4 },
-      reward: { lambdaVr: 0.5, muJudge: 0.5 },
+      dataMix: [{ name: 'toy', limit: 64 }],
+      labeledRatio: { labeled: 1, unlabeled: 1 },
+      dataSeed: 4,
+      reward: { weights: { lambdaVr: 0.5, muJudge: 0.5 } },
       promptsPerStep: 3,
       groupSize: 4,
       learningRate: 0.01,
-      sampling: { maxNewTokens: 12 },
+      rolloutSampling: { temperature: 1, maxNewTokens: 12 },
       maxSteps: STEPS,
       stepTimeoutMs: 120_000,
     }),

@@ -3,10 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { startStack } from '@verdict/cli/stack';
 import { parseRunConfig } from '@verdict/learner';
 import { createInMemorySpanExporter, type FinishedSpan, startTelemetry } from '@verdict/runtime';
 import { startNatsServer } from '@verdict/runtime/testing';
-import { startStack } from './support/stack.js';
+import { toyStackOptions } from './support/stack.js';
 import { writeToyJudge, writeToyStudent } from './support/toy-models.js';
 
 // OTel SpanKind values (the API enum; kept numeric so this package needs no OTel dependency).
@@ -19,29 +20,28 @@ test('one trace follows a rollout: learner → policy-server → reward-service 
   const student = writeToyStudent();
   const judge = writeToyJudge();
   const work = mkdtempSync(join(tmpdir(), 'verdict-trace-'));
-  const stack = await startStack({
-    natsUrl: nats.url,
-    studentDir: student.dir,
-    judgeDir: judge.dir,
-    runsDir: join(work, 'runs'),
-    reportDir: join(work, 'reports'),
-    policyReplicas: 1,
-    lambdaVr: 0.5,
-    muJudge: 0.5,
-    skip: ['evaluator'],
-  });
+  const stack = await startStack(
+    toyStackOptions({
+      natsUrl: nats.url,
+      studentDir: student.dir,
+      judgeDir: judge.dir,
+      workDir: work,
+      skip: ['evaluator'],
+    }),
+  );
   let spans: FinishedSpan[] = [];
   try {
     const run = stack.learner!.startRun(
       parseRunConfig({
         runId: 'trace-run',
-        student: { dir: student.dir },
+        student: { checkpointUri: student.dir },
         judge: { modelId: 'toy-judge' },
-        data: { sources: [{ name: 'toy', limit: 8 }], labeledRatio: { labeled: 1, unlabeled: 1 } },
-        reward: { lambdaVr: 0.5, muJudge: 0.5 },
+        dataMix: [{ name: 'toy', limit: 8 }],
+        labeledRatio: { labeled: 1, unlabeled: 1 },
+        reward: { weights: { lambdaVr: 0.5, muJudge: 0.5 } },
         promptsPerStep: 2,
         groupSize: 2,
-        sampling: { maxNewTokens: 8 },
+        rolloutSampling: { temperature: 1, maxNewTokens: 8 },
         maxSteps: 1,
       }),
       false,

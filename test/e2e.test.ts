@@ -3,12 +3,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { parseRunConfig, runConfigToProto, type StepMetricsRecord } from '@verdict/learner';
+import { type Stack, startStack } from '@verdict/cli/stack';
+import { parseRunConfig, type StepMetricsRecord } from '@verdict/learner';
 import { learnerV1, policyV1, rolloutV1 } from '@verdict/proto';
 import { connectNats, createGrpcClient, type Messaging } from '@verdict/runtime';
 import { type NatsServerHandle, startNatsServer } from '@verdict/runtime/testing';
 import { countStored } from './support/audit.js';
-import { type Stack, startStack } from './support/stack.js';
+import { toyStackOptions } from './support/stack.js';
 import { writeToyJudge, writeToyStudent } from './support/toy-models.js';
 
 const STEPS = 3;
@@ -28,16 +29,15 @@ before(async () => {
   student = writeToyStudent();
   judge = writeToyJudge();
   work = mkdtempSync(join(tmpdir(), 'verdict-e2e-'));
-  stack = await startStack({
-    natsUrl: nats.url,
-    studentDir: student.dir,
-    judgeDir: judge.dir,
-    runsDir: join(work, 'runs'),
-    reportDir: join(work, 'reports'),
-    policyReplicas: 2,
-    lambdaVr: 0.5,
-    muJudge: 0.5,
-  });
+  stack = await startStack(
+    toyStackOptions({
+      natsUrl: nats.url,
+      studentDir: student.dir,
+      judgeDir: judge.dir,
+      workDir: work,
+      policyReplicas: 2,
+    }),
+  );
   m = await connectNats({ servers: nats.url, name: 'e2e-audit' });
 });
 
@@ -53,17 +53,19 @@ after(async () => {
 function runConfig() {
   return parseRunConfig({
     runId: 'e2e-grpo',
-    student: { dir: student.dir, modelId: 'toy-student' },
+    student: { checkpointUri: student.dir, modelId: 'toy-student' },
     judge: { modelId: 'toy-judge' },
-    data: { sources: [{ name: 'toy', limit: 64 }], labeledRatio: { labeled: 1, unlabeled: 1 }, seed: 7 },
-    reward: { lambdaVr: 0.5, muJudge: 0.5 },
-    algorithm: 'grpo',
+    dataMix: [{ name: 'toy', limit: 64 }],
+    labeledRatio: { labeled: 1, unlabeled: 1 },
+    dataSeed: 7,
+    reward: { weights: { lambdaVr: 0.5, muJudge: 0.5 } },
+    algorithm: 'ALGORITHM_GRPO',
     promptsPerStep: PROMPTS,
     groupSize: G,
     microBatchSize: 4,
     learningRate: 1e-2,
     klCoef: 0.05,
-    sampling: { temperature: 1, maxNewTokens: 12 },
+    rolloutSampling: { temperature: 1, maxNewTokens: 12 },
     maxSteps: STEPS,
     evalEverySteps: STEPS,
     evalSuites: ['toy-id'],
@@ -81,7 +83,7 @@ test(`${STEPS} GRPO steps across the five services with two policy-server replic
     defaultDeadlineMs: 300_000,
   });
   try {
-    await learner.unary('startRun', { config: runConfigToProto(runConfig()), resume: false });
+    await learner.unary('startRun', { config: runConfig(), resume: false });
     const steps: learnerV1.StepMetrics[] = [];
     for await (const r of learner.serverStream('streamMetrics', { runId: 'e2e-grpo', fromStep: 0n })) {
       if (r.metrics) steps.push(r.metrics);

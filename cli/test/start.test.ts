@@ -58,7 +58,7 @@ describe('npm start -- --quick (spawned)', () => {
     assert.equal(r.code, 0, r.stderr.slice(-4000));
     assert.match(r.stdout, /\(memory\)$/m, 'the default transport is in-process');
     // The table on stdout in the paper's shape, one row per arm.
-    assert.match(r.stdout, /\| method +\| in-domain greedy \| in-domain maj@2 \| held-out tmpl greedy/);
+    assert.match(r.stdout, /\| method +\| in-domain greedy +\| in-domain maj@2 +\| held-out tmpl greedy/);
     for (const label of [
       'SFT (no RL)',
       'RLVR (λ=1), GRPO',

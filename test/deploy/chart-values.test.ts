@@ -113,7 +113,7 @@ describe('NATS, learner, config checksum', () => {
     const cm = find(objects, 'ConfigMap', 'verdict-learner-run-config');
     const run = JSON.parse(cm.data?.['run-config.json'] ?? '');
     assert.equal(run.runId, 'qwen05-gsm8k-judge7b');
-    assert.equal(run.student.dir, '/data/models/qwen2.5-0.5b-instruct');
+    assert.equal(run.student.checkpointUri, '/data/models/qwen2.5-0.5b-instruct');
   });
 
   test('NetworkPolicies: default deny, DNS, reward→judge, evaluator→policy, learner→evaluator, clients→NATS', () => {

@@ -3,13 +3,8 @@ import { join, resolve } from 'node:path';
 import { defineCommand } from '../framework/command.js';
 import { UsageError } from '../framework/usage-error.js';
 
-interface Stoppable {
-  readonly name: string;
-  stop(): Promise<void>;
-}
-
-/** The process-wide in-process broker every embedded service shares when no nats-server runs. */
-const IN_PROCESS_URL = 'mem://verdict';
+/** The in-process broker (mem://verdict) every embedded service shares when no nats-server runs. */
+const IN_PROCESS_BROKER = 'verdict';
 
 /** Resolves on the first SIGINT/SIGTERM (a second one is left to the default handler: exit now). */
 function untilSignal(): Promise<NodeJS.Signals> {
@@ -79,125 +74,37 @@ export default defineCommand({
     studentDir = resolve(studentDir);
     judgeDir = resolve(judgeDir);
 
-    const [{ createJudgeServerApp, loadJudgeServerConfig }, reward, policy, evaluator, learner] =
-      await Promise.all([
-        import('@verdict/judge-server'),
-        import('@verdict/reward-service'),
-        import('@verdict/policy-server'),
-        import('@verdict/evaluator'),
-        import('@verdict/learner'),
-      ]);
-    const running: Stoppable[] = [];
-    const addresses: Record<string, string> = {};
-    const log = ctx.json ? 'warn' : 'info';
-    const base = { LOG_LEVEL: log };
-    const host = flags.host;
-    let messagingTransport: 'nats' | 'memory' = 'nats';
-    const stopAll = async () => {
-      for (const s of [...running].reverse()) {
-        ctx.progress(`stopping ${s.name}`);
-        await s.stop().catch((e: unknown) => ctx.progress(`${s.name}: ${(e as Error).message}`));
-      }
-    };
-    try {
-      let natsUrl = flags.natsUrl;
-      let transport: 'nats' | 'memory' = 'nats';
-      if (natsUrl?.startsWith('mem://')) transport = 'memory';
-      if (natsUrl === undefined) {
-        const { findNatsServerBinary, startNatsServer } = await import('@verdict/runtime/testing');
-        let bin: string | undefined;
-        try {
-          bin = findNatsServerBinary();
-        } catch (error) {
-          // No nats-server: every service runs in this process, so they can share the
-          // in-process broker (same JetStream semantics, nothing persisted across restarts).
-          ctx.progress(`${(error as Error).message}; using the in-process messaging transport`);
-        }
-        if (bin === undefined) {
-          transport = 'memory';
-          natsUrl = IN_PROCESS_URL;
-        } else {
-          const storeDir = join(workDir, 'nats');
-          mkdirSync(storeDir, { recursive: true });
-          const server = await startNatsServer({ storeDir, bin });
-          running.push({ name: 'nats-server', stop: () => server.stop() });
-          natsUrl = server.url;
-        }
-      }
-      ctx.progress(
-        transport === 'memory'
-          ? `messaging: in-process transport (${natsUrl})`
-          : `messaging: NATS JetStream at ${natsUrl}`,
-      );
-      addresses['nats'] = natsUrl;
-      messagingTransport = transport;
-      const messagingUrl = natsUrl;
-      // Service configs accept nats:, tls: and mem: URLs; connectMessaging routes mem:// to the
-      // in-process broker every embedded service shares.
-
-      const judge = createJudgeServerApp(
-        loadJudgeServerConfig({ ...base, JUDGE_HOST: host, JUDGE_PORT: '0', JUDGE_MODEL_DIR: judgeDir }),
-      );
-      addresses['judge-server'] = (await judge.start()).address;
-      running.push({ name: 'judge-server', stop: () => judge.stop() });
-
-      const rewardApp = reward.createRewardServiceApp(
-        reward.loadRewardServiceConfig({
-          ...base,
-          NATS_URL: messagingUrl,
-          REWARD_HOST: host,
-          REWARD_PORT: '0',
-          JUDGE_ADDRESS: addresses['judge-server'],
-          REWARD_LAMBDA_VR: String(flags.lambdaVr),
-          REWARD_MU_JUDGE: String(flags.muJudge),
-          REWARD_RHO_RERANK: String(flags.rhoRerank),
-        }),
-      );
-      addresses['reward-service'] = (await rewardApp.start()).address;
-      running.push({ name: 'reward-service', stop: () => rewardApp.stop() });
-
-      for (let i = 0; i < flags.policyReplicas; i++) {
-        const policyConfig = policy.loadPolicyConfig({
-          ...base,
-          NATS_URL: messagingUrl,
-          POLICY_HOST: host,
-          POLICY_PORT: '0',
-          POLICY_MODEL_DIR: studentDir,
-          POLICY_INSTANCE_ID: `policy-${i}`,
-        });
-        const p = policy.createPolicyApp(policyConfig);
-        addresses[`policy-server-${i}`] = (await p.start()).address;
-        running.push({ name: `policy-server-${i}`, stop: () => p.stop() });
-      }
-
-      const evalApp = evaluator.createEvaluatorApp(
-        evaluator.loadEvaluatorConfig({
-          ...base,
-          EVALUATOR_HOST: host,
-          EVALUATOR_PORT: '0',
-          EVALUATOR_POLICY_TARGET: addresses['policy-server-0']!,
-          EVALUATOR_REPORT_DIR: join(workDir, 'reports'),
-        }),
-      );
-      addresses['evaluator'] = (await evalApp.start()).address;
-      running.push({ name: 'evaluator', stop: () => evalApp.stop() });
-
-      const learnerApp = learner.createLearnerApp(
-        learner.loadLearnerConfig({
-          ...base,
-          NATS_URL: messagingUrl,
-          LEARNER_HOST: host,
-          LEARNER_PORT: '0',
-          LEARNER_RUNS_DIR: join(workDir, 'runs'),
-          ...(flags.runConfig ? { LEARNER_RUN_CONFIG: resolve(flags.runConfig) } : {}),
-        }),
-      );
-      addresses['learner'] = (await learnerApp.start()).address;
-      running.push({ name: 'learner', stop: () => learnerApp.stop() });
-    } catch (error) {
-      await stopAll();
-      throw error;
-    }
+    // Loaded here, not at the top: every command module is imported for `verdict --help`.
+    const { startStack } = await import('../stack/index.js');
+    const stack = await startStack({
+      // With a --nats-url the stack adopts it (mem://NAME: the in-process transport); without one
+      // it starts nats-server on a store under the work dir, or, where none is installed, runs
+      // every service on the process-wide in-process broker (same JetStream semantics, nothing
+      // persisted across restarts).
+      messaging:
+        flags.natsUrl !== undefined
+          ? { url: flags.natsUrl }
+          : { start: 'nats-or-memory', storeDir: join(workDir, 'nats'), brokerName: IN_PROCESS_BROKER },
+      studentDir,
+      judgeDir,
+      runsDir: join(workDir, 'runs'),
+      reportDir: join(workDir, 'reports'),
+      host: flags.host,
+      policyReplicas: flags.policyReplicas,
+      reward: { lambdaVr: flags.lambdaVr, muJudge: flags.muJudge, rhoRerank: flags.rhoRerank },
+      logLevel: ctx.json ? 'warn' : 'info',
+      ...(flags.runConfig ? { learner: { runConfigFile: resolve(flags.runConfig) } } : {}),
+      progress: (line) => ctx.progress(line),
+    });
+    const { addresses } = stack;
+    const messagingTransport = stack.messaging.transport;
+    ctx.progress(
+      messagingTransport === 'memory'
+        ? `messaging: in-process transport (${stack.messaging.url})`
+        : `messaging: NATS JetStream at ${stack.messaging.url}`,
+    );
+    const stopAll = () =>
+      stack.stop().catch((error: unknown) => ctx.progress(`stop: ${(error as Error).message}`));
 
     const upFile = join(workDir, 'up.json');
     writeFileSync(

@@ -3,14 +3,15 @@ import type { AfterStepInfo } from '@verdict/learner';
 import {
   type ArmSeedResult,
   type ArmSpec,
-  armRunConfig,
   armRunId,
   type CurvePoint,
   createHackingGuard,
   type ExperimentConfig,
   type GuardEvent,
   loweredWeights,
+  shadowGuardObservation,
 } from '@verdict/recipes';
+import { armRunConfig } from './arm-run-config.js';
 import { type ArmStack, startArmStack } from './arm-stack.js';
 import { createShadowProber, type ShadowProbe, type ShadowProber } from './shadow-probe.js';
 import { evaluateSuite } from './suite-eval.js';
@@ -62,15 +63,7 @@ export async function runArm(o: RunArmOptions): Promise<ArmSeedResult> {
     // The guard watches the shadow slice only: the same greedy problems every probe, so the judge
     // score moves with the policy, not with which questions a step drew (the rollout judge reward of
     // a step swings by ±0.2 under a binary-ish judge; measured).
-    const verdict = probe
-      ? guard.observe({
-          step: info.step,
-          // An arm without the judge in its reward (μ = 0) cannot hack it.
-          ...(Number.isFinite(probe.judgeMean) && arm.muJudge > 0 ? { judgeReward: probe.judgeMean } : {}),
-          ...(Number.isFinite(probe.agreement) ? { agreement: probe.agreement } : {}),
-          heldOutAccuracy: probe.accuracy,
-        })
-      : undefined;
+    const verdict = probe ? guard.observe(shadowGuardObservation(info.step, probe, arm.muJudge)) : undefined;
     curve.push({
       step: info.step,
       rewardTotal: m.reward.totalMean,
@@ -108,7 +101,8 @@ export async function runArm(o: RunArmOptions): Promise<ArmSeedResult> {
     } else if (verdict.action === 'lower-mu') {
       weights = loweredWeights(weights, config.guard.muFactor);
       guardEvents.push({ step: info.step, action: 'lower-mu', reason, weights });
-      await stack!.reconfigureReward(weights);
+      // The learner sends the weights with each rollout request: no reward-service restart.
+      info.run.setRewardWeights({ ...weights, rhoRerank: 0 });
     } else {
       guardEvents.push({ step: info.step, action: 'alarm', reason });
     }
@@ -144,19 +138,14 @@ export async function runArm(o: RunArmOptions): Promise<ArmSeedResult> {
       shadowJudgeMean: start.judgeMean,
       shadowAgreement: start.agreement,
     });
-    guard.observe({
-      step: 0,
-      ...(arm.muJudge > 0 ? { judgeReward: start.judgeMean } : {}),
-      heldOutAccuracy: start.accuracy,
-      agreement: start.agreement,
-    });
+    guard.observe(shadowGuardObservation(0, start, arm.muJudge));
     o.progress(
       `${tag} start: held-out ${pct(start.accuracy)} judge ${num(start.judgeMean)} agree ${pct(start.agreement)} (shadow slice of ${start.n})`,
     );
 
     if (rl) {
-      const { parseRunConfig } = await import('@verdict/learner');
-      const runConfig = parseRunConfig(
+      const { validateRunConfig } = await import('@verdict/learner');
+      const runConfig = validateRunConfig(
         armRunConfig(arm, config, { seed, studentDir: o.studentDir, judgeModelId: o.judgeModelId }),
       );
       const run = stack.learner!.startRun(runConfig, false);

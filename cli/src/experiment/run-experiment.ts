@@ -2,13 +2,16 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { generateToyProblems } from '@verdict/data';
 import {
+  type ArmComparison,
   type ArmSeedResult,
   type ArmSpec,
+  COMPARISON_METHOD,
   checkClaim,
+  compareArms,
   EXPERIMENT_RESULT_FORMAT,
   type ExperimentConfig,
   type ExperimentResult,
-  formatResultsTable,
+  formatExperimentTables,
   prepareToyWorld,
   prepareWeakJudge,
   renderExperimentReport,
@@ -98,12 +101,12 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
     html: join(o.outDir, 'report.html'),
     table: join(o.outDir, 'table.md'),
   };
+  // Paired comparisons already computed (the results are rewritten after every arm).
+  const comparisonCache = new Map<string, ArmComparison>();
   /** Writes the results of the runs so far (after every arm, so a long run shows progress on disk). */
   const writeResults = (): { result: ExperimentResult; table: string } => {
-    const summary = summariseArms(
-      o.arms.filter((a) => runs.some((r) => r.armId === a.id)),
-      runs,
-    );
+    const ran = o.arms.filter((a) => runs.some((r) => r.armId === a.id));
+    const summary = summariseArms(ran, runs);
     const result: ExperimentResult = {
       format: EXPERIMENT_RESULT_FORMAT,
       config,
@@ -118,9 +121,11 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
       arms: o.arms,
       runs,
       summary,
+      comparisons: compareArms(ran, runs, { cache: comparisonCache }),
+      statistics: COMPARISON_METHOD,
       claim: checkClaim(summary),
     };
-    const table = formatResultsTable(summary, config.eval.samples);
+    const table = formatExperimentTables(result);
     writeFileSync(files.json, `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(files.html, renderExperimentReport(result));
     writeFileSync(files.table, `${table}\n`);

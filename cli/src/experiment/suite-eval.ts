@@ -4,8 +4,9 @@ import { createGrpcClient } from '@verdict/runtime';
 
 /**
  * Final evaluation of whatever the arm's policy-server serves, through the evaluator's `RunSuite`:
- * the first `limit` problems of the suite, greedy (flexible extraction, as the wire defines it) and
- * maj@k from `samples` seeded samples.
+ * the first `limit` problems of the suite, greedy (flexible extraction, as the wire defines it),
+ * mean@k and maj@k from `samples` seeded samples, and every problem's scores in suite order (what
+ * two arms are paired on).
  */
 export async function evaluateSuite(o: {
   evaluatorAddress: string;
@@ -39,13 +40,23 @@ export async function evaluateSuite(o: {
       if (r.report) report = r.report;
     }
     if (report === undefined) throw new Error(`evaluator sent no report for ${o.suite}`);
+    const sampled = report.k > 1;
     return {
       suite: o.suite,
       n: Number(report.n),
       greedy: report.greedyAccuracy,
       majAtK: report.majAtK ?? Number.NaN,
+      meanAtK: report.meanAtK ?? Number.NaN,
       k: report.k,
       policyVersion: Number(report.model?.version ?? 0n),
+      problems: {
+        ids: report.problems.map((p) => p.id),
+        greedy: report.problems.map((p) => (p.greedyCorrect ? 1 : 0)),
+        meanAtK: sampled
+          ? report.problems.map((p) => (p.samples > 0 ? p.samplesCorrect / p.samples : 0))
+          : [],
+        majAtK: sampled ? report.problems.map((p) => p.majAtK ?? 0) : [],
+      },
     };
   } finally {
     client.close();

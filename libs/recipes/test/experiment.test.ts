@@ -1,18 +1,24 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { mcnemarTest, pairedTTest, wilsonInterval } from '@verdict/data';
 import {
   type ArmSeedResult,
-  armRunConfig,
+  armRunId,
+  COMPARISON_METHOD,
   checkClaim,
+  compareArms,
   createHackingGuard,
+  type ExperimentResult,
   experimentArms,
   experimentConfig,
+  formatExperimentTables,
   formatResultsTable,
   lineCount,
   loweredWeights,
   renderExperimentReport,
   type SuiteScore,
   selectArms,
+  shadowGuardObservation,
   stat,
   summariseArms,
 } from '../src/index.js';
@@ -42,6 +48,10 @@ describe('arms', () => {
     );
   });
 
+  test('armRunId names arm and seed', () => {
+    assert.equal(armRunId(experimentArms(config)[1]!, 3), 'rlvr-grpo-s3');
+  });
+
   test('selectArms keeps SFT and rejects unknown ids by name', () => {
     const arms = experimentArms(config);
     assert.deepEqual(
@@ -49,31 +59,6 @@ describe('arms', () => {
       ['sft', 'rlvr-grpo'],
     );
     assert.throws(() => selectArms(arms, ['rlvr-grpo', 'nope']), /unknown arm nope/);
-  });
-
-  test('run configs: same budget and seeds for every RL arm; judge-only marks its data unlabeled', () => {
-    const arms = experimentArms(config).filter((a) => a.algorithm !== 'sft');
-    const runs = arms.map((a) => armRunConfig(a, config, { seed: 3, studentDir: '/s', judgeModelId: 'j' }));
-    for (const r of runs) {
-      assert.equal(r.maxSteps, config.steps);
-      assert.equal(r.promptsPerStep, config.promptsPerStep);
-      assert.equal(r.groupSize, config.groupSize);
-      assert.equal(r.seed, 3);
-      assert.equal(r.data.seed, 3);
-      assert.equal((r.promptsPerStep * r.groupSize) % r.minibatchSize, 0);
-      assert.equal(r.minibatchSize % r.microBatchSize, 0);
-    }
-    const byId = new Map(arms.map((a, i) => [a.id, runs[i]!]));
-    assert.equal(byId.get('vr-judge-ppo')!.algorithm, 'ppo');
-    assert.equal(byId.get('vr-judge-ppo')!.epochsPerStep, config.ppoEpochs);
-    assert.deepEqual(byId.get('vr-judge-grpo')!.data.labeledRatio, { labeled: 64, unlabeled: 256 });
-    assert.equal(byId.get('vr-judge-grpo')!.data.sources[0]!.limit, 320);
-    assert.equal(byId.get('judge-only-grpo')!.data.sources[0]!.labeled, false);
-    assert.deepEqual(byId.get('rlvr-grpo')!.reward, { lambdaVr: 1, muJudge: 0, rhoRerank: 0 });
-    assert.equal(byId.get('rlvr-grpo')!.runId, 'rlvr-grpo-s3');
-    assert.throws(() =>
-      armRunConfig(experimentArms(config)[0]!, config, { seed: 0, studentDir: '', judgeModelId: '' }),
-    );
   });
 });
 
@@ -144,9 +129,48 @@ describe('hacking guard', () => {
     }
   });
 
+  test('the shadow observation leaves the judge out of arms without it (μ = 0); NaN is dropped', () => {
+    const probe = { judgeMean: 0.6, agreement: Number.NaN, accuracy: 0.2 };
+    assert.deepEqual(shadowGuardObservation(4, probe, 0), {
+      step: 4,
+      agreement: Number.NaN,
+      heldOutAccuracy: 0.2,
+    });
+    assert.equal(shadowGuardObservation(4, probe, 0.5).judgeReward, 0.6);
+    const guard = createHackingGuard(guardConfig);
+    const v = guard.observe(shadowGuardObservation(4, probe, 0.5));
+    assert.equal(v.suspect, false);
+  });
+
   test('lower-mu keeps λ + μ = 1', () => {
     assert.deepEqual(loweredWeights({ lambdaVr: 0.5, muJudge: 0.5 }, 0.5), { lambdaVr: 0.75, muJudge: 0.25 });
     assert.throws(() => createHackingGuard({ ...guardConfig, consecutive: 0 }), /consecutive/);
+    assert.throws(
+      () => createHackingGuard({ ...guardConfig, muFactor: 2 }),
+      /guard\.muFactor must be in \[0, 1\]/,
+    );
+  });
+
+  test('a guard resumed from its snapshot issues the action at the same step, once', () => {
+    const obs = Array.from({ length: 8 }, (_, i) => ({
+      step: 2 * (i + 1),
+      judgeReward: 0.5 + 0.03 * i,
+      // A probe without judged samples: NaN is left out, not an error.
+      agreement: i === 3 ? Number.NaN : 0.3,
+      heldOutAccuracy: 0.3 - 0.03 * i,
+    }));
+    const whole = createHackingGuard(guardConfig);
+    const expected = obs.map((o) => whole.observe(o).action);
+    assert.equal(expected.filter((a) => a !== 'none').length, 1);
+    assert.equal(expected.indexOf('stop'), 5, 'raised after the resume point');
+    const first = createHackingGuard(guardConfig);
+    for (const o of obs.slice(0, 4)) first.observe(o);
+    const resumed = createHackingGuard(guardConfig, JSON.parse(JSON.stringify(first.snapshot())));
+    assert.deepEqual(
+      obs.slice(4).map((o) => resumed.observe(o).action),
+      expected.slice(4),
+    );
+    assert.equal(resumed.alarmStep, whole.alarmStep);
   });
 });
 
@@ -247,5 +271,125 @@ describe('results', () => {
 
   test('weak judge labels: line count of a solution', () => {
     assert.equal(lineCount('a = 1\n\nb = 2\n#### 3\n'), 3);
+  });
+});
+
+/** A run whose per-problem scores are given: greedy 0/1 per problem, mean@4 = greedy ± a quarter. */
+function scoredRun(
+  armId: string,
+  seed: number,
+  greedy: readonly number[],
+  ids?: readonly string[],
+): ArmSeedResult {
+  const base = run(armId, seed, 0);
+  const suite = (name: string): SuiteScore => {
+    const meanAtK = greedy.map((g, i) => (g === 1 ? (i % 2 === 0 ? 1 : 0.75) : i % 3 === 0 ? 0.25 : 0));
+    const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    return {
+      suite: name,
+      n: greedy.length,
+      greedy: mean(greedy),
+      majAtK: mean(greedy),
+      meanAtK: mean(meanAtK),
+      k: 4,
+      policyVersion: 1,
+      problems: { ids: ids ?? greedy.map((_, i) => `p${i}`), greedy, meanAtK, majAtK: greedy },
+    };
+  };
+  return { ...base, eval: { id: suite('toy-id'), ood: suite('toy-ood') } };
+}
+
+/** 200 problems: `right` of them correct, the first `offset` skipped (so arms disagree on some). */
+const outcomes = (right: number, offset = 0) =>
+  Array.from({ length: 200 }, (_, i) => (i >= offset && i < offset + right ? 1 : 0));
+
+describe('paired comparisons', () => {
+  const arms = experimentArms(config).slice(0, 3); // SFT, RLVR, VR + judge (GRPO)
+  const runs = [
+    scoredRun('sft', 0, outcomes(50)),
+    scoredRun('rlvr-grpo', 0, outcomes(60, 5)),
+    scoredRun('vr-judge-grpo', 0, outcomes(80, 10)),
+  ];
+
+  test('every arm − RLVR and − SFT per suite and metric; greedy by McNemar, fractions by paired t', () => {
+    const comparisons = compareArms(arms, runs, { resamples: 2000 });
+    assert.deepEqual(
+      [...new Set(comparisons.map((c) => `${c.armId}−${c.baselineId}`))],
+      ['sft−rlvr-grpo', 'vr-judge-grpo−rlvr-grpo', 'rlvr-grpo−sft', 'vr-judge-grpo−sft'],
+    );
+    assert.equal(comparisons.length, 4 * 2 * 3, '4 pairs × 2 suites × 3 metrics');
+    const g = comparisons.find(
+      (c) =>
+        c.armId === 'vr-judge-grpo' && c.baselineId === 'sft' && c.suite === 'id' && c.metric === 'greedy',
+    )!;
+    // VR + judge right on 10..89, SFT on 0..49: 40 only-A, 10 only-B.
+    assert.equal(g.diff, 0.15);
+    assert.equal(g.test, 'mcnemar-mid-p');
+    assert.deepEqual(g.mcnemar, mcnemarTest(outcomes(80, 10), outcomes(50)));
+    assert.equal(g.mcnemar!.onlyA, 40);
+    assert.ok(g.lo > 0.08 && g.hi < 0.22 && g.lo < g.diff && g.diff < g.hi, `${g.lo} ${g.hi}`);
+    const m = comparisons.find(
+      (c) => c.armId === 'vr-judge-grpo' && c.baselineId === 'sft' && c.metric === 'meanAtK',
+    )!;
+    assert.equal(m.test, 'paired-t');
+    assert.equal(m.p, pairedTTest(runs[2]!.eval.id.problems!.meanAtK, runs[0]!.eval.id.problems!.meanAtK).p);
+    // Deterministic (seeded by the pair's names), and the cache returns the same comparisons.
+    const cache = new Map();
+    assert.deepEqual(compareArms(arms, runs, { resamples: 2000, cache }), comparisons);
+    assert.deepEqual(compareArms(arms, runs, { resamples: 2000, cache }), comparisons);
+    assert.equal(cache.size, comparisons.length);
+  });
+
+  test('Wilson intervals per arm; seeds pooled per problem; unpaired problem lists are not compared', () => {
+    const summary = summariseArms(arms, runs);
+    const sft = summary[0]!.intervals!.id.greedy!;
+    assert.equal(sft.method, 'wilson');
+    assert.deepEqual([sft.lo, sft.hi], [wilsonInterval(50, 200).lo, wilsonInterval(50, 200).hi]);
+    const twoSeeds = [...runs, scoredRun('sft', 1, outcomes(40)), scoredRun('rlvr-grpo', 1, outcomes(70, 5))];
+    const pooled = compareArms(arms.slice(0, 2), twoSeeds, { resamples: 500 }).find(
+      (c) => c.baselineId === 'sft' && c.metric === 'greedy' && c.suite === 'id',
+    )!;
+    assert.deepEqual(pooled.seeds, [0, 1]);
+    assert.equal(pooled.test, 'paired-t', 'seed means are fractions');
+    assert.ok(Math.abs(pooled.diff - (65 - 45) / 200) < 1e-12);
+    const shuffled = [
+      runs[0]!,
+      scoredRun(
+        'rlvr-grpo',
+        0,
+        outcomes(60),
+        outcomes(60).map((_, i) => `q${i}`),
+      ),
+    ];
+    assert.deepEqual(compareArms(arms.slice(0, 2), shuffled, { resamples: 500 }), []);
+    const legacy = compareArms(arms, [run('sft', 0, 0.2), run('rlvr-grpo', 0, 0.3)]);
+    assert.deepEqual(legacy, [], 'results without per-problem scores compare nothing');
+  });
+
+  test('console table and report show the intervals and the paired table', () => {
+    const summary = summariseArms(arms, runs);
+    const result: ExperimentResult = {
+      format: 'verdict.experiment.v1',
+      config,
+      seeds: [0],
+      toyWorld: { hash: 'h', budget: 'full', studentAccuracyId: 0.2, judgeAuroc: 0.95 },
+      arms,
+      runs,
+      summary,
+      comparisons: compareArms(arms, runs, { resamples: 500 }),
+      statistics: COMPARISON_METHOD,
+      claim: checkClaim(summary),
+    };
+    const text = formatExperimentTables(result);
+    assert.match(text, /\| SFT \(no RL\) +\| 25\.0 \[19\.5, 31\.4\]/);
+    assert.match(
+      text,
+      /\| paired difference \(points\) +\| in-domain greedy +\| in-domain mean@4 +\| in-domain maj@4 /,
+    );
+    assert.match(text, /\| VR \+ judge [^|]+ − RLVR +\| \+10\.0 \[\+[0-9.]+, \+[0-9.]+\] p<0\.001/);
+    assert.match(text, /\| RLVR \(λ=1\), GRPO − SFT +\| \+5\.0 /);
+    const html = renderExperimentReport(result);
+    assert.match(html, /Every arm against RLVR and SFT/);
+    assert.match(html, /<td>SFT \(no RL\) − RLVR<\/td><td>−5\.0 \[/);
   });
 });

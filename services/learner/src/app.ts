@@ -1,10 +1,6 @@
 import { resolve } from 'node:path';
-import {
-  type ExecutionProviderInfo,
-  formatExecutionProvider,
-  resolveExecutionProvider,
-} from '@verdict/graph';
 import { learnerV1 } from '@verdict/proto';
+import { type ExecutionProviderInfo, formatExecutionProvider, resolveExecutionProvider } from '@verdict/rl';
 import {
   connectMessaging,
   createGrpcMetricsObserver,
@@ -22,11 +18,11 @@ import {
 import type { LearnerConfig } from './config.js';
 import { ScoredInbox } from './consumers/scored-inbox.js';
 import { createLearnerServiceHandlers } from './rpc/learner-service.js';
-import { createEvaluatorClient } from './run/evaluation.js';
+import { createEvaluatorClient, type Evaluate } from './run/evaluation.js';
 import type { AfterStepHook, RunController } from './run/run-controller.js';
 import { RunManager } from './run/run-manager.js';
 import { RunStore } from './run/run-store.js';
-import { loadRunConfigFile, type RunConfig } from './run-config/run-config.js';
+import { loadRunConfigFile, type ValidRunConfig } from './run-config/run-config.js';
 import { ROLLOUTS_STREAM, scoredConsumerSpec, WEIGHTS_STREAM } from './streams.js';
 import type { TrainStep } from './training/policy-trainer.js';
 
@@ -38,8 +34,13 @@ export interface LearnerDeps {
   readonly telemetry?: boolean;
   /** Awaited after each completed step, before the next step's requests (in-process orchestration). */
   readonly afterStep?: AfterStepHook;
+  /**
+   * Periodic evaluation in-process (tests, embedded orchestration); default: the evaluator at
+   * LEARNER_EVALUATOR_ADDRESS when one is configured.
+   */
+  readonly evaluate?: Evaluate;
   /** Replace the Training engine (tests). */
-  readonly createTrainer?: (run: RunConfig, resume: { dir: string } | undefined) => TrainStep;
+  readonly createTrainer?: (run: ValidRunConfig, resume: { dir: string } | undefined) => TrainStep;
 }
 
 export interface LearnerApp {
@@ -50,7 +51,7 @@ export interface LearnerApp {
   /** Requested and active execution provider of the training sessions (after start). */
   readonly executionProvider: ExecutionProviderInfo | undefined;
   /** Starts (or resumes) a run in-process, as StartRun does. */
-  startRun(config: RunConfig, resume?: boolean): RunController;
+  startRun(config: ValidRunConfig, resume?: boolean): RunController;
 }
 
 export function createLearnerApp(config: LearnerConfig, deps: LearnerDeps = {}): LearnerApp {
@@ -98,7 +99,7 @@ export function createLearnerApp(config: LearnerConfig, deps: LearnerDeps = {}):
     learnerV1.LearnerServiceService,
     createLearnerServiceHandlers({
       get: (id: string) => requireRuns().get(id),
-      start: (c: RunConfig, r: boolean) => requireRuns().start(c, r),
+      start: (c: ValidRunConfig, r: boolean) => requireRuns().start(c, r),
     }),
   );
   server.health.setReady(LEARNER_SERVICE_NAME, false);
@@ -139,11 +140,12 @@ export function createLearnerApp(config: LearnerConfig, deps: LearnerDeps = {}):
     name: 'runs',
     start: async () => {
       const m = messaging!;
-      const evaluate =
-        config.evaluatorAddress === undefined
+      const client =
+        deps.evaluate !== undefined || config.evaluatorAddress === undefined
           ? undefined
           : createEvaluatorClient(config.evaluatorAddress, config.evalDeadlineMs);
-      closeEvaluator = evaluate?.close;
+      closeEvaluator = client?.close;
+      const evaluate = deps.evaluate ?? client;
       runs = new RunManager({
         runsDir,
         ...(config.dataDir ? { dataDir: config.dataDir } : {}),

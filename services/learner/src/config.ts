@@ -5,6 +5,7 @@ import {
   natsConnectionEnv,
   natsConnectOptionsFromConfig,
 } from '@verdict/runtime';
+import { loadRunConfigFile } from './run-config/run-config.js';
 
 // Literal lists (not imported from @verdict/graph, which would load ONNX Runtime with the config).
 const EXECUTION_PROVIDERS = ['cpu', 'cuda'] as const;
@@ -104,5 +105,8 @@ export function loadLearnerConfig(source: Readonly<Record<string, string | undef
   const config = learnerConfigSchema.load(source);
   // Cross-variable NATS rules (user needs password, one auth method) fail the start, not the connect.
   natsConnectOptionsFromConfig(config.natsConnection);
+  // A bad run file is a configuration error too (exit 2, every bad field named), not a failed start
+  // after connecting; the app reads it again when it starts the run.
+  if (config.runConfigFile !== undefined) loadRunConfigFile(config.runConfigFile);
   return config;
 }

@@ -9,7 +9,13 @@ export type {
   RunStatusSnapshot,
 } from './run/run-controller.js';
 export { RunStore } from './run/run-store.js';
-export { loadRunConfigFile, parseRunConfig, type RunConfig } from './run-config/run-config.js';
-export { runConfigFromProto, runConfigToProto } from './run-config/run-config-proto.js';
+export {
+  loadRunConfigFile,
+  parseRunConfig,
+  runConfigToJson,
+  type ValidRewardConfig,
+  type ValidRunConfig,
+  validateRunConfig,
+} from './run-config/run-config.js';
 export { ROLLOUTS_STREAM, SUBJECTS, WEIGHTS_BUCKET, WEIGHTS_STREAM } from './streams.js';
 export type { TrainOutcome, TrainStep } from './training/policy-trainer.js';

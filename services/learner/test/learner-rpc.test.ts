@@ -6,13 +6,7 @@ import { after, before, test } from 'node:test';
 import { learnerV1 } from '@verdict/proto';
 import { createGrpcClient, isVerdictError, silentLogger } from '@verdict/runtime';
 import { type NatsServerHandle, startNatsServer } from '@verdict/runtime/testing';
-import {
-  createLearnerApp,
-  type LearnerApp,
-  loadLearnerConfig,
-  parseRunConfig,
-  runConfigToProto,
-} from '../src/index.js';
+import { createLearnerApp, type LearnerApp, loadLearnerConfig, parseRunConfig } from '../src/index.js';
 import { writeToyStudent } from './helpers.js';
 
 let nats: NatsServerHandle;
@@ -49,17 +43,15 @@ after(async () => {
 });
 
 function wire(runId: string) {
-  return runConfigToProto(
-    parseRunConfig({
-      runId,
-      student: { dir: student.dir },
-      judge: { modelId: 'j' },
-      data: { sources: [{ name: 'toy', limit: 8 }] },
-      promptsPerStep: 1,
-      groupSize: 2,
-      maxSteps: 5,
-    }),
-  );
+  return parseRunConfig({
+    runId,
+    student: { checkpointUri: student.dir },
+    judge: { modelId: 'j' },
+    dataMix: [{ name: 'toy', limit: 8 }],
+    promptsPerStep: 1,
+    groupSize: 2,
+    maxSteps: 5,
+  });
 }
 
 async function rejects(p: Promise<unknown>, code: string, field: RegExp): Promise<void> {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { readSafetensors } from '@verdict/models';
-import { commonV1, learnerV1, rolloutV1, weightsV1 } from '@verdict/proto';
+import { commonV1, learnerV1, type rewardV1, rolloutV1, weightsV1 } from '@verdict/proto';
 import { connectNats, createGrpcClient, type Messaging, sha256Hex, silentLogger } from '@verdict/runtime';
 import { type NatsServerHandle, startNatsServer } from '@verdict/runtime/testing';
 import {
@@ -25,6 +25,8 @@ let responder: Promise<unknown>;
 /** Scored messages published per rollout id (the fake stack publishes some twice). */
 const published = new Map<string, number>();
 const requested = new Map<string, number>();
+/** The reward weights each request carried, by rollout id. */
+const requestWeights = new Map<string, rewardV1.RewardWeights | undefined>();
 const announcements: weightsV1.WeightsPublished[] = [];
 
 before(async () => {
@@ -63,6 +65,7 @@ before(async () => {
       handler: async (msg): Promise<'ack'> => {
         const req = rolloutV1.RolloutRequested.decode(msg.data);
         requested.set(req.rolloutId, (requested.get(req.rolloutId) ?? 0) + 1);
+        requestWeights.set(req.rolloutId, req.reward?.weights);
         const completion = [5 + req.groupIndex, 9, 2];
         const timeout = Number(req.step) === 2 && req.groupIndex === 0;
         const scored = rolloutV1.RolloutScored.encode(
@@ -124,16 +127,18 @@ after(async () => {
 function runConfig(maxSteps: number) {
   return parseRunConfig({
     runId: 'toy-run',
-    student: { dir: student.dir, modelId: 'toy-student' },
+    student: { checkpointUri: student.dir, modelId: 'toy-student' },
     judge: { modelId: 'toy-judge' },
-    data: { sources: [{ name: 'toy', limit: 40 }], labeledRatio: { labeled: 1, unlabeled: 1 }, seed: 5 },
-    reward: { lambdaVr: 0.5, muJudge: 0.5 },
+    dataMix: [{ name: 'toy', limit: 40 }],
+    labeledRatio: { labeled: 1, unlabeled: 1 },
+    dataSeed: 5,
+    reward: { weights: { lambdaVr: 0.5, muJudge: 0.5 } },
     promptsPerStep: 2,
     groupSize: 3,
     microBatchSize: 3,
     learningRate: 1e-2,
     klCoef: 0.05,
-    sampling: { temperature: 1, maxNewTokens: 8 },
+    rolloutSampling: { temperature: 1, maxNewTokens: 8 },
     maxSteps,
     seed: 11,
     stepTimeoutMs: 60_000,
@@ -157,7 +162,7 @@ test('two GRPO steps over NATS, then a new learner resumes from the checkpoint f
   const { address } = await app.start();
   const client = createGrpcClient(learnerV1.LearnerServiceClient, address, { defaultDeadlineMs: 120_000 });
   try {
-    const wire = (await import('../src/index.js')).runConfigToProto(runConfig(2));
+    const wire = runConfig(2);
     const started = await client.unary('startRun', { config: wire, resume: false });
     assert.equal(started.status?.runId, 'toy-run');
     const steps: learnerV1.StepMetrics[] = [];
@@ -242,11 +247,13 @@ test('PPO: value head, GAE over KL-shaped token rewards, clipped value loss; che
     const run = app.startRun(
       parseRunConfig({
         runId: 'toy-ppo',
-        student: { dir: student.dir },
+        student: { checkpointUri: student.dir },
         judge: { modelId: 'toy-judge' },
-        data: { sources: [{ name: 'toy', limit: 40 }], labeledRatio: { labeled: 1, unlabeled: 1 }, seed: 6 },
-        reward: { lambdaVr: 0.5, muJudge: 0.5 },
-        algorithm: 'ppo',
+        dataMix: [{ name: 'toy', limit: 40 }],
+        labeledRatio: { labeled: 1, unlabeled: 1 },
+        dataSeed: 6,
+        reward: { weights: { lambdaVr: 0.5, muJudge: 0.5 } },
+        algorithm: 'ALGORITHM_PPO',
         promptsPerStep: 2,
         groupSize: 2,
         epochsPerStep: 2,
@@ -254,7 +261,7 @@ test('PPO: value head, GAE over KL-shaped token rewards, clipped value loss; che
         klCoef: 0.1,
         gamma: 1,
         gaeLambda: 0.95,
-        sampling: { maxNewTokens: 8 },
+        rolloutSampling: { temperature: 1, maxNewTokens: 8 },
         maxSteps: 2,
         stepTimeoutMs: 60_000,
       }),
@@ -311,6 +318,8 @@ test('afterStep hook: awaited before the next step is requested; it can stop the
           nextRequested: nextStepRequests(info.step),
         });
         assert.equal(info.metrics.step, info.step);
+        // Lowering μ on an alarm: the next step's requests carry the new weights.
+        if (info.step === 1) info.run.setRewardWeights({ lambdaVr: 0.8, muJudge: 0.2, rhoRerank: 0 });
         if (info.step === 2) info.run.requestStop('hook says stop');
       },
     },
@@ -320,12 +329,13 @@ test('afterStep hook: awaited before the next step is requested; it can stop the
     const run = app.startRun(
       parseRunConfig({
         runId: 'hook-run',
-        student: { dir: student.dir },
+        student: { checkpointUri: student.dir },
         judge: { modelId: 'toy-judge' },
-        data: { sources: [{ name: 'toy', limit: 20 }], seed: 7 },
+        dataMix: [{ name: 'toy', limit: 20 }],
+        dataSeed: 7,
         promptsPerStep: 1,
         groupSize: 2,
-        sampling: { maxNewTokens: 8 },
+        rolloutSampling: { temperature: 1, maxNewTokens: 8 },
         maxSteps: 5,
         stepTimeoutMs: 60_000,
       }),
@@ -344,6 +354,9 @@ test('afterStep hook: awaited before the next step is requested; it can stop the
     assert.equal(status.step, 2);
     assert.equal(status.message, 'hook says stop');
     assert.equal(nextStepRequests(2), 0, 'no step 3 was requested');
+    // Each request carries the run's reward config: the config's weights, then the hook's.
+    assert.deepEqual(requestWeights.get('hook-run.s1.q0.g0'), { lambdaVr: 1, muJudge: 0, rhoRerank: 0 });
+    assert.deepEqual(requestWeights.get('hook-run.s2.q0.g1'), { lambdaVr: 0.8, muJudge: 0.2, rhoRerank: 0 });
   } finally {
     await app.stop();
   }

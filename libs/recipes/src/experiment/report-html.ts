@@ -1,3 +1,4 @@
+import { COMPARISON_METHOD, comparisonTableRows } from './arm-comparisons.js';
 import type { CurvePoint, ExperimentResult } from './results.js';
 import { describeClaim, resultsTableRows } from './results.js';
 
@@ -108,13 +109,22 @@ const CHARTS: readonly { title: string; pick: (p: CurvePoint) => number | undefi
 /** The experiment report: the table, the claim check, learning curves and guard events, one HTML file. */
 export function renderExperimentReport(result: ExperimentResult): string {
   const k = result.config.eval.samples;
-  const rows = resultsTableRows(result.summary, k);
-  const table = [
-    '<table>',
-    `<tr>${rows[0]!.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`,
-    ...rows.slice(1).map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`),
-    '</table>',
-  ].join('\n');
+  const htmlTable = (rows: readonly (readonly string[])[]) =>
+    [
+      '<table>',
+      `<tr>${rows[0]!.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`,
+      ...rows.slice(1).map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`),
+      '</table>',
+    ].join('\n');
+  const table = htmlTable(resultsTableRows(result.summary, k));
+  const pairedRows = comparisonTableRows(result.arms, result.comparisons ?? [], k);
+  const paired =
+    pairedRows.length === 0
+      ? '<p>No paired comparison (the runs carry no per-problem scores, or RLVR and SFT did not run).</p>'
+      : `${htmlTable(pairedRows)}
+<p>Each cell: arm − baseline in points on the same problems, [lo, hi] its 95 % paired bootstrap interval
+(${COMPARISON_METHOD.resamples} resamples), p: exact McNemar mid-p for 0/1 scores (greedy, one seed), paired t otherwise.
+${esc(COMPARISON_METHOD.paired)}.</p>`;
   const rlArms = result.arms.filter((a) => a.algorithm !== 'sft');
   const legend = rlArms
     .map(
@@ -166,9 +176,12 @@ ${(100 * result.toyWorld.studentAccuracyId).toFixed(1)}% in-domain; judge AUROC 
   }.
 Every RL arm: ${c.steps} steps × ${c.promptsPerStep} questions × ${c.groupSize} samples, LR ${c.learningRate}, KL ${c.klCoef};
 labeled pool ${c.labeledProblems}, unlabeled pool ${c.labeledProblems * c.unlabeledMultiple}.
-Evaluation: first ${c.eval.problems} problems of toy-id (in-domain) and toy-ood (held-out templates), greedy and maj@${k}.</p>
+Evaluation: first ${c.eval.problems} problems of toy-id (in-domain) and toy-ood (held-out templates), greedy, and mean@${k} and maj@${k}
+from ${k} samples at T = ${c.eval.temperature}. [lo, hi]: 95 % interval (${esc(COMPARISON_METHOD.single)}); ±: spread over seeds.</p>
 <h2>Results</h2>
 ${table}
+<h2>Every arm against RLVR and SFT, problem by problem</h2>
+${paired}
 <pre>${esc(describeClaim(result.claim))}</pre>
 <h2>Learning curves (mean over seeds)</h2>
 <p>${legend}</p>

@@ -1,5 +1,15 @@
+import {
+  type ArmComparison,
+  type ArmIntervals,
+  armIntervals,
+  COMPARISON_METHOD,
+  comparisonTableRows,
+  formatIntervalSuffix,
+} from './arm-comparisons.js';
 import type { ArmSpec } from './arms.js';
 import type { ExperimentConfig, GuardAction } from './experiment-config.js';
+
+export * from './arm-comparisons.js';
 
 export const EXPERIMENT_RESULT_FORMAT = 'verdict.experiment.v1';
 
@@ -11,8 +21,23 @@ export interface SuiteScore {
   readonly greedy: number;
   /** maj@k (flexible extraction); NaN when k <= 1. */
   readonly majAtK: number;
+  /** mean@k: share of correct samples (flexible extraction); NaN when k <= 1 (absent in older results). */
+  readonly meanAtK?: number;
   readonly k: number;
   readonly policyVersion: number;
+  /** Per-problem scores in suite order, for pairing arms (absent in older results). */
+  readonly problems?: SuiteProblemScores;
+}
+
+/** One suite run's per-problem scores, parallel arrays in suite order (compact in results.json). */
+export interface SuiteProblemScores {
+  readonly ids: readonly string[];
+  /** Greedy correctness, 0 or 1. */
+  readonly greedy: readonly number[];
+  /** Share of the k samples that were correct (empty when k <= 1). */
+  readonly meanAtK: readonly number[];
+  /** Unbiased maj@k credit (empty when k <= 1). */
+  readonly majAtK: readonly number[];
 }
 
 /**
@@ -73,6 +98,10 @@ export interface ArmSummary {
   readonly idMaj: Stat;
   readonly oodGreedy: Stat;
   readonly oodMaj: Stat;
+  readonly idMean: Stat;
+  readonly oodMean: Stat;
+  /** 95 % intervals of the accuracies (per-problem scores pooled over seeds); absent in older results. */
+  readonly intervals?: ArmIntervals;
   /** Seeds whose run raised the reward-hacking alarm. */
   readonly alarms: number;
   readonly seeds: number;
@@ -108,6 +137,10 @@ export interface ExperimentResult {
   readonly arms: readonly ArmSpec[];
   readonly runs: readonly ArmSeedResult[];
   readonly summary: readonly ArmSummary[];
+  /** Every arm − RLVR and − SFT per suite and metric, paired over problems (`compareArms`). */
+  readonly comparisons?: readonly ArmComparison[];
+  /** How the intervals and p-values were computed. */
+  readonly statistics?: typeof COMPARISON_METHOD;
   readonly claim: ClaimCheck | undefined;
 }
 
@@ -129,6 +162,9 @@ export function summariseArms(arms: readonly ArmSpec[], runs: readonly ArmSeedRe
       idMaj: stat(mine.map((r) => r.eval.id.majAtK)),
       oodGreedy: stat(mine.map((r) => r.eval.ood.greedy)),
       oodMaj: stat(mine.map((r) => r.eval.ood.majAtK)),
+      idMean: stat(mine.map((r) => r.eval.id.meanAtK ?? Number.NaN)),
+      oodMean: stat(mine.map((r) => r.eval.ood.meanAtK ?? Number.NaN)),
+      intervals: armIntervals(mine),
       alarms: mine.filter((r) => r.alarmStep !== null).length,
       seeds: mine.length,
       expectAlarm: arm.expectAlarm,
@@ -157,13 +193,17 @@ export function checkClaim(summary: readonly ArmSummary[]): ClaimCheck | undefin
   };
 }
 
-function pct(s: Stat): string {
+/** "26.0 [23.4, 28.8]" (one seed) or "26.0 ± 0.9 [24.1, 27.9]" (± seed spread, [] 95 % interval). */
+function pct(s: Stat, interval?: Parameters<typeof formatIntervalSuffix>[0]): string {
   if (!Number.isFinite(s.mean)) return '—';
   const m = (100 * s.mean).toFixed(1);
-  return s.values.length > 1 ? `${m} ± ${(100 * s.spread).toFixed(1)}` : m;
+  return (s.values.length > 1 ? `${m} ± ${(100 * s.spread).toFixed(1)}` : m) + formatIntervalSuffix(interval);
 }
 
-/** The results table in the paper's shape: one row per method, accuracy columns in percent. */
+/**
+ * The results table in the paper's shape: one row per method, accuracy columns in percent with
+ * their 95 % intervals when the runs carried per-problem scores.
+ */
 export function resultsTableRows(summary: readonly ArmSummary[], k: number): string[][] {
   const header = [
     'method',
@@ -171,26 +211,60 @@ export function resultsTableRows(summary: readonly ArmSummary[], k: number): str
     `in-domain maj@${k}`,
     'held-out tmpl greedy',
     `held-out tmpl maj@${k}`,
+    `in-domain mean@${k}`,
+    `held-out tmpl mean@${k}`,
     'hacking alarm',
   ];
   const rows = summary.map((s) => [
     s.label,
-    pct(s.idGreedy),
-    pct(s.idMaj),
-    pct(s.oodGreedy),
-    pct(s.oodMaj),
+    pct(s.idGreedy, s.intervals?.id.greedy),
+    pct(s.idMaj, s.intervals?.id.majAtK),
+    pct(s.oodGreedy, s.intervals?.ood.greedy),
+    pct(s.oodMaj, s.intervals?.ood.majAtK),
+    pct(s.idMean ?? stat([]), s.intervals?.id.meanAtK),
+    pct(s.oodMean ?? stat([]), s.intervals?.ood.meanAtK),
     s.armId === 'sft' ? '—' : `${s.alarms}/${s.seeds}${s.expectAlarm ? ' (expected)' : ''}`,
   ]);
   return [header, ...rows];
 }
 
-export function formatResultsTable(summary: readonly ArmSummary[], k: number): string {
-  const rows = resultsTableRows(summary, k);
+/** Rows (header first) as a Markdown table with padded columns. */
+export function formatMarkdownTable(rows: readonly (readonly string[])[]): string {
+  if (rows.length === 0) return '';
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => [...r[c]!].length)));
   const line = (r: readonly string[]) =>
     `| ${r.map((cell, c) => cell + ' '.repeat(widths[c]! - [...cell].length)).join(' | ')} |`;
   const rule = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`;
   return [line(rows[0]!), rule, ...rows.slice(1).map(line)].join('\n');
+}
+
+export function formatResultsTable(summary: readonly ArmSummary[], k: number): string {
+  return formatMarkdownTable(resultsTableRows(summary, k));
+}
+
+/**
+ * The console / table.md text: the accuracy table, the paired table (every arm − RLVR and − SFT)
+ * and a line saying what the numbers are.
+ */
+export function formatExperimentTables(result: ExperimentResult): string {
+  const { config } = result;
+  const k = config.eval.samples;
+  const paired = comparisonTableRows(result.arms, result.comparisons ?? [], k);
+  const n = config.eval.problems;
+  return [
+    formatResultsTable(result.summary, k),
+    '',
+    `Accuracy in % on the first ${n} problems of each suite; greedy, and mean@${k} / maj@${k} from ${k} samples at T = ${config.eval.temperature}. ` +
+      `[lo, hi]: 95 % interval (${COMPARISON_METHOD.single}); ± : spread over seeds.`,
+    ...(paired.length === 0
+      ? []
+      : [
+          '',
+          formatMarkdownTable(paired),
+          '',
+          `Paired differences in points, same problems: [lo, hi] 95 % paired bootstrap interval (${COMPARISON_METHOD.resamples} resamples); p: McNemar mid-p (0/1 scores) or paired t.`,
+        ]),
+  ].join('\n');
 }
 
 export function describeClaim(claim: ClaimCheck | undefined): string {

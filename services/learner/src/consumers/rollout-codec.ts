@@ -1,7 +1,7 @@
 import { commonV1, type rewardV1, rolloutV1, weightsV1 } from '@verdict/proto';
 import type { PosedQuestion } from '../domain/question-pool.js';
 import type { ComponentValue, SampleStatus, ScoredSample } from '../domain/scored-sample.js';
-import type { SamplingConfig } from '../run-config/run-config.js';
+import type { RolloutTimeline } from '../domain/step-phases.js';
 
 const STATUS: Record<number, SampleStatus> = {
   [commonV1.RewardStatus.REWARD_STATUS_OK]: 'OK',
@@ -37,7 +37,10 @@ export interface RequestSpec {
   readonly promptIds: readonly number[];
   readonly groupSize: number;
   readonly groupIndex: number;
-  readonly sampling: SamplingConfig;
+  /** The run's rollout sampling (its seed is replaced by `seed`). */
+  readonly sampling: commonV1.SamplingParams;
+  /** The run's reward config: the reward-service mixes this sample with it. */
+  readonly reward: rewardV1.RewardConfig;
   readonly seed: number;
   readonly policyVersionWanted: number;
 }
@@ -57,17 +60,34 @@ export function buildRolloutRequest(spec: RequestSpec): rolloutV1.RolloutRequest
     promptTokenIds: [...spec.promptIds],
     labeled: q.labeled,
     ...(q.labeled ? { goldAnswer: q.gold } : {}),
-    sampling: {
-      temperature: spec.sampling.temperature,
-      topP: spec.sampling.topP,
-      topK: spec.sampling.topK,
-      seed: BigInt(spec.seed),
-      maxNewTokens: spec.sampling.maxNewTokens,
-      stopStrings: [...spec.sampling.stopStrings],
-    },
+    sampling: { ...spec.sampling, seed: BigInt(spec.seed) },
+    reward: spec.reward,
     policyVersionWanted: BigInt(spec.policyVersionWanted),
     requestedAt: new Date(),
   });
+}
+
+function durationMs(d: { seconds: bigint; nanos: number } | undefined): number | undefined {
+  return d === undefined ? undefined : Number(d.seconds) * 1000 + d.nanos / 1e6;
+}
+
+/** The marks the services stamped on a rollout (generation = its batch's start to its own end). */
+function timelineOf(m: rolloutV1.RolloutScored): RolloutTimeline {
+  const req = m.generated?.request;
+  const g = m.generated?.timings;
+  const requested = req?.requestedAt?.getTime();
+  const queue = durationMs(g?.queueWait);
+  const t = m.timings;
+  const ms = (d: Date | undefined) => d?.getTime();
+  const marks: Record<string, number | undefined> = {
+    generationStartMs: requested !== undefined && queue !== undefined ? requested + queue : undefined,
+    generationEndMs: ms(g?.finishedAt),
+    receivedMs: ms(t?.receivedAt),
+    judgeStartMs: ms(t?.judgeStartedAt),
+    judgeEndMs: ms(t?.judgeFinishedAt),
+    scoredMs: ms(m.scoredAt),
+  };
+  return Object.fromEntries(Object.entries(marks).filter(([, v]) => v !== undefined)) as RolloutTimeline;
 }
 
 /** Decodes a RolloutScored into the learner's sample; throws on a message missing its nested stages. */
@@ -105,6 +125,7 @@ export function decodeScored(bytes: Uint8Array): ScoredSample {
     ...(rerank ? { rerank } : {}),
     ...(detail ? { judgePYesFull: detail.pYesFull, judgeOtherMass: detail.otherMass } : {}),
     generatorId: g.generatorId,
+    timeline: timelineOf(m),
   };
 }
 

@@ -8,8 +8,11 @@ export type PosedQuestion =
 export interface QuestionPool {
   readonly labeledCount: number;
   readonly unlabeledCount: number;
-  /** The questions of one step: a pure function of (seed, step), so a resumed step asks the same. */
-  questionsForStep(step: number): PosedQuestion[];
+  /**
+   * The questions of one step: a pure function of (seed, step, round), so a resumed step asks the
+   * same. Round 0 is the step's batch; rounds ≥ 1 are the extra draws of dynamic sampling.
+   */
+  questionsForStep(step: number, round?: number): PosedQuestion[];
 }
 
 export interface QuestionPoolOptions {
@@ -54,8 +57,8 @@ export function createQuestionPool(options: QuestionPoolOptions): QuestionPool {
   return {
     labeledCount: labeled.length,
     unlabeledCount: unlabeledAll.length,
-    questionsForStep(step) {
-      const rng = createRng(`${seed}:step:${step}`);
+    questionsForStep(step, round = 0) {
+      const rng = createRng(round === 0 ? `${seed}:step:${step}` : `${seed}:step:${step}:round:${round}`);
       const out: PosedQuestion[] = [];
       for (const p of pick(labeled, nLabeled, rng)) {
         out.push({ labeled: true, id: p.id, question: p.question, gold: p.answerText });

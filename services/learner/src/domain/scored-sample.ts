@@ -1,3 +1,5 @@
+import type { RolloutTimeline } from './step-phases.js';
+
 /** Reward status as the learner sees it (UNSPECIFIED folds into ERROR, as the contract says). */
 export type SampleStatus = 'OK' | 'ABSTAIN' | 'TIMEOUT' | 'ERROR';
 
@@ -33,6 +35,8 @@ export interface ScoredSample {
   readonly judgePYesFull?: number;
   readonly judgeOtherMass?: number;
   readonly generatorId: string;
+  /** Where this rollout spent its time in the services (the step's phase breakdown). */
+  readonly timeline?: RolloutTimeline;
 }
 
 /** The G samples of one question; `samples[i]` is group index i. */

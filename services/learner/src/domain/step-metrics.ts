@@ -27,6 +27,24 @@ export interface StepTimingsMs {
   readonly totalMs: number;
 }
 
+/**
+ * Where a step's wall time went (ms). generate/judge/reward/messaging partition the wait for its
+ * rollouts (see partitionRolloutWait); score/reference/update are the policy worker's; idle is the
+ * rest of the step (advantages, packing, metrics, evaluation). They sum to `timings.totalMs`.
+ */
+export interface StepPhasesMs {
+  readonly generate: number;
+  readonly judge: number;
+  readonly reward: number;
+  readonly messaging: number;
+  readonly score: number;
+  readonly reference: number;
+  readonly update: number;
+  readonly checkpoint: number;
+  readonly weightHandover: number;
+  readonly idle: number;
+}
+
 /** Everything the learner reports per step (the StepMetrics message, in domain form). */
 export interface StepMetricsRecord {
   readonly runId: string;
@@ -44,6 +62,7 @@ export interface StepMetricsRecord {
   readonly mismatchMaxAbsLogprobDiff: number;
   readonly masked: MaskedCountsMetrics;
   readonly timings: StepTimingsMs;
+  readonly phases: StepPhasesMs;
   readonly policyLoss: number;
   /** PPO only. */
   readonly valueLoss?: number;
@@ -53,8 +72,19 @@ export interface StepMetricsRecord {
   readonly learningRate: number;
   readonly samplesUsed: number;
   readonly zeroVarianceGroups: number;
+  /** Groups with reward variance the update used (dynamic sampling draws until it has promptsPerStep). */
+  readonly informativeGroups: number;
+  /** Rounds of rollout requests this step made (1 without dynamic sampling). */
+  readonly samplingRounds: number;
   readonly trainSkipped: boolean;
   readonly judgeHackingSuspected: boolean;
+  /** The reward-hacking monitor's verdict on this step (absent until the step's tail has run). */
+  readonly hacking?: {
+    readonly suspect: boolean;
+    readonly alarm: boolean;
+    readonly firstAlarmStep: number | null;
+    readonly reason?: string;
+  };
   /** Generated-by counts per policy-server instance (debugging load balance). */
   readonly generators: Readonly<Record<string, number>>;
   /** Periodic evaluation of this step (evalEverySteps; JSONL only, the proto has no field for it). */

@@ -41,6 +41,35 @@ test('masked samples are out of the group statistics and out of the batch (never
   assert.ok(Math.abs(rows[1]!.advantage + Math.SQRT1_2) < 1e-5);
 });
 
+test('dropZeroVariance: a group whose rewards all agree stays out of the batch and is counted', () => {
+  const agree: SampleGroup = {
+    groupId: 'h',
+    step: 1,
+    samples: [s(3, 'OK', 1, [5]), s(4, 'OK', 1, [6]), s(5, 'TIMEOUT', 0, [7])],
+  };
+  const signal: SampleGroup = { groupId: 'g', step: 1, samples: [s(0, 'OK', 1, [5]), s(2, 'OK', 0, [7, 8])] };
+  const kept = grpoRows([agree, signal]);
+  assert.equal(kept.zeroVarianceGroups, 1);
+  assert.equal(kept.droppedGroups, 0);
+  // By default (as before) they train with advantage 0 and count in the token-mean.
+  assert.deepEqual(
+    kept.rows.map((r) => [r.sample.rolloutId, r.advantage === 0]),
+    [
+      ['x3', true],
+      ['x4', true],
+      ['x0', false],
+      ['x2', false],
+    ],
+  );
+  const dropped = grpoRows([agree, signal], { dropZeroVariance: true });
+  assert.equal(dropped.zeroVarianceGroups, 1);
+  assert.equal(dropped.droppedGroups, 1);
+  assert.deepEqual(
+    dropped.rows.map((r) => r.sample.rolloutId),
+    ['x0', 'x2'],
+  );
+});
+
 test('packRows: right padding, targets shifted, loss mask exactly on completion tokens', () => {
   const rows = [
     { sample: s(0, 'OK', 1, [5]), advantage: 0.5 },

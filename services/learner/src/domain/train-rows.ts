@@ -1,4 +1,4 @@
-import { computeGroupAdvantages } from '@verdict/rl';
+import { computeAdvantages } from '@verdict/rl';
 import type { SampleGroup, ScoredSample } from './scored-sample.js';
 
 /** One trainable sample: token ids plus its sequence advantage. */
@@ -29,25 +29,32 @@ export interface AdvantageSummary {
   readonly rows: TrainRow[];
   /** Groups whose OK rewards were all equal (no learning signal). */
   readonly zeroVarianceGroups: number;
+  /** Of those, the groups left out of the batch (`dropZeroVariance`). */
+  readonly droppedGroups: number;
 }
 
 /**
- * GRPO advantages per group (masked = non-OK samples are null: out of mean/std and out of the
- * batch, never a 0 reward), flattened to the OK samples in group order.
+ * GRPO advantages per group (`computeAdvantages('grpo')`; masked = non-OK samples are null: out of
+ * mean/std and out of the batch, never a 0 reward), flattened to the OK samples in group order.
+ * With `dropZeroVariance` the groups whose rewards all agree stay out of the batch too, so the
+ * token-mean runs over the informative samples only.
  */
-export function grpoRows(groups: readonly SampleGroup[]): AdvantageSummary {
+export function grpoRows(
+  groups: readonly SampleGroup[],
+  options: { readonly dropZeroVariance?: boolean } = {},
+): AdvantageSummary {
+  const out = computeAdvantages('grpo', {
+    groups: groups.map((g) => g.samples.map((s) => (s.status === 'OK' ? s.total : null))),
+    options,
+  });
   const rows: TrainRow[] = [];
-  let zeroVarianceGroups = 0;
-  for (const g of groups) {
-    const rewards = g.samples.map((s) => (s.status === 'OK' ? s.total : null));
-    const adv = computeGroupAdvantages(rewards);
-    if (adv.zeroVariance) zeroVarianceGroups++;
-    g.samples.forEach((s, i) => {
-      const a = adv.advantages[i];
-      if (a !== null && a !== undefined) rows.push({ sample: s, advantage: a });
+  groups.forEach((g, k) => {
+    g.samples.forEach((sample, i) => {
+      const advantage = out.advantages[k]![i];
+      if (advantage !== null && advantage !== undefined) rows.push({ sample, advantage });
     });
-  }
-  return { rows, zeroVarianceGroups };
+  });
+  return { rows, zeroVarianceGroups: out.zeroVarianceGroups, droppedGroups: out.droppedGroups };
 }
 
 /** PPO: every OK sample (advantages come later, per token, from GAE); masked samples stay out. */
@@ -55,7 +62,7 @@ export function okRows(groups: readonly SampleGroup[]): AdvantageSummary {
   const rows = groups.flatMap((g) =>
     g.samples.filter((s) => s.status === 'OK').map((sample) => ({ sample, advantage: 0 })),
   );
-  return { rows, zeroVarianceGroups: 0 };
+  return { rows, zeroVarianceGroups: 0, droppedGroups: 0 };
 }
 
 /** Packs rows into one right-padded batch; the loss mask covers exactly the completion tokens. */

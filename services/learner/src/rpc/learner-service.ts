@@ -2,7 +2,7 @@ import { learnerV1 } from '@verdict/proto';
 import { serverStream, unary, VerdictError } from '@verdict/runtime';
 import type { StepMetricsRecord } from '../domain/step-metrics.js';
 import type { RunManager } from '../run/run-manager.js';
-import { runConfigFromProto } from '../run-config/run-config-proto.js';
+import { validateRunConfig } from '../run-config/run-config.js';
 import { runStatusToProto, stepMetricsToProto } from './metrics-proto.js';
 
 function requireRunId(runId: string): string {
@@ -17,7 +17,7 @@ export function createLearnerServiceHandlers(runs: Pick<RunManager, 'get' | 'sta
       if (req.config === undefined) {
         throw new VerdictError('INVALID_ARGUMENT', 'config is required', { field: 'config' });
       }
-      const config = runConfigFromProto(req.config);
+      const config = validateRunConfig(req.config);
       const run = runs.start(config, req.resume);
       return learnerV1.StartRunResponse.fromPartial({ status: runStatusToProto(run.status()) });
     }),

@@ -1,341 +1,305 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { commonV1, durationPb, learnerV1, rewardV1 } from '@verdict/proto';
 import { VerdictError } from '@verdict/runtime';
-import { FieldChecker } from './field-checker.js';
+import { checkJsonShape, FieldChecker, type JsonShape, type MessageFns } from './field-checker.js';
 
-export type Algorithm = 'grpo' | 'ppo';
-export type StalenessPolicy = 'drop' | 'importance-correct';
+/** Every field present (proto3 `optional` and message fields filled with their defaults). */
+type Filled<T> = { readonly [K in keyof T]-?: Exclude<T[K], undefined> };
 
-export interface ModelRefConfig {
-  /** Model id (provenance, WeightsPublished.model_id). */
-  readonly modelId: string;
-  /** Hugging Face model folder (the learner loads it; empty for the judge, which judge-server owns). */
-  readonly dir: string;
-}
+declare const validRunConfig: unique symbol;
 
-export interface DataSourceConfig {
-  /** `toy` (generated toy world) or a suite name of @verdict/data (`gsm8k-train`, ...). */
-  readonly name: string;
-  /** Toy: `id` | `ood`; suites: informational. */
-  readonly split: string;
-  /** false = every problem of this source goes to the unlabeled pool (gold never used). */
-  readonly labeled: boolean;
-  /** Relative weight within its pool (used when a pool mixes sources). */
-  readonly weight: number;
-  /** At most this many problems; 0 = all (toy: 0 = 1000). */
-  readonly limit: number;
-}
+/** `RunConfig.reward` with weights, routing and judge timeout filled in. */
+export type ValidRewardConfig = Filled<rewardV1.RewardConfig>;
 
-export interface SourceRoutingConfig {
-  readonly verifiable: boolean;
-  readonly judge: boolean;
-  readonly rerank: boolean;
-}
+/**
+ * A `learnerV1.RunConfig` that passed `validateRunConfig`: every default filled in (no
+ * UNSPECIFIED enums, no absent `optional` or message fields), every bound checked, relative
+ * checkpoint URIs resolved. It is the proto message itself (assignable to `learnerV1.RunConfig`),
+ * branded so only the validator makes one.
+ */
+export type ValidRunConfig = Filled<Omit<learnerV1.RunConfig, 'reward' | 'dataMix'>> & {
+  readonly dataMix: Filled<learnerV1.DataSource>[];
+  readonly reward: ValidRewardConfig;
+  readonly [validRunConfig]: true;
+};
 
-export interface RewardRunConfig {
-  readonly lambdaVr: number;
-  readonly muJudge: number;
-  readonly rhoRerank: number;
-  readonly labeled: SourceRoutingConfig;
-  readonly unlabeled: SourceRoutingConfig;
-  readonly judgeTemplateName: string;
-  readonly judgeTimeoutMs: number;
-  readonly judgeAbstainBand: number;
-}
-
-export interface SamplingConfig {
-  readonly temperature: number;
-  readonly topP: number;
-  readonly topK: number;
-  readonly maxNewTokens: number;
-  readonly stopStrings: readonly string[];
-}
-
-/** A run: parsed and validated from ONE JSON file (or the StartRun message, which mirrors it). */
-export interface RunConfig {
-  readonly runId: string;
-  readonly student: ModelRefConfig;
-  /** Frozen KL reference; defaults to the student's initial weights. */
-  readonly reference: ModelRefConfig;
-  readonly judge: ModelRefConfig;
-  readonly data: {
-    readonly sources: readonly DataSourceConfig[];
-    /** Labeled:unlabeled questions per step (and the split of the pool by partitionLabeled). */
-    readonly labeledRatio: { readonly labeled: number; readonly unlabeled: number };
-    readonly seed: number;
-  };
-  readonly reward: RewardRunConfig;
-  readonly algorithm: Algorithm;
-  /** Questions per step. */
-  readonly promptsPerStep: number;
-  /** Samples per question (G). */
-  readonly groupSize: number;
-  /** Samples per optimizer update (promptsPerStep·groupSize must divide by it). */
-  readonly minibatchSize: number;
-  /** Samples per forward/backward (gradients accumulated up to the minibatch). */
-  readonly microBatchSize: number;
-  readonly epochsPerStep: number;
-  readonly learningRate: number;
-  readonly klCoef: number;
-  readonly clipEpsilon: number;
-  readonly maxGradNorm: number;
-  /** Max accepted policy-version lag of a sample (0 = strictly on-policy). */
-  readonly stalenessBound: number;
-  readonly stalenessPolicy: StalenessPolicy;
-  readonly sampling: SamplingConfig;
-  readonly evalEverySteps: number;
-  readonly evalSuites: readonly string[];
-  readonly checkpointEverySteps: number;
-  readonly maxSteps: number;
-  readonly seed: number;
-  /** How long a step waits for its scored rollouts before training on what it has. */
-  readonly stepTimeoutMs: number;
-  readonly gamma: number;
-  readonly gaeLambda: number;
-  readonly valueCoef: number;
-}
-
-const TOP_KEYS = [
-  'runId',
-  'student',
-  'reference',
-  'judge',
-  'data',
-  'reward',
-  'algorithm',
-  'promptsPerStep',
-  'groupSize',
-  'minibatchSize',
-  'microBatchSize',
-  'epochsPerStep',
-  'learningRate',
-  'klCoef',
-  'clipEpsilon',
-  'maxGradNorm',
-  'stalenessBound',
-  'stalenessPolicy',
-  'sampling',
-  'evalEverySteps',
-  'evalSuites',
-  'checkpointEverySteps',
-  'maxSteps',
-  'seed',
-  'stepTimeoutMs',
-  'gamma',
-  'gaeLambda',
-  'valueCoef',
-] as const;
+const { Algorithm, StalenessPolicy, LrDecay, KlEstimator, LossAggregation } = learnerV1;
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const U32_MAX = 2 ** 32 - 1;
 
-function modelRef(
-  c: FieldChecker,
-  raw: unknown,
-  field: string,
-  opts: { dirRequired: boolean },
-): ModelRefConfig {
-  const o = c.object(raw, field);
-  c.known(o, field, ['modelId', 'dir']);
-  const dir = c.string(o, 'dir', field, opts.dirRequired ? { minLength: 1 } : { default: '' });
-  const modelId = c.string(o, 'modelId', field, {
-    default: dir === '' ? '' : (dir.split('/').filter(Boolean).pop() ?? ''),
-  });
-  if (!opts.dirRequired && modelId === '' && dir === '')
-    c.problem(`${field}.modelId`, 'is required (string)');
-  return { modelId, dir };
+/** The message-typed fields of RunConfig, for the JSON key check (`checkJsonShape`). */
+const fns = <T>(f: MessageFns<T>) => f as MessageFns<unknown>;
+const MODEL: JsonShape = { fns: fns(learnerV1.ModelSpec) };
+const RUN_CONFIG_SHAPE: JsonShape = {
+  fns: fns(learnerV1.RunConfig),
+  messages: {
+    student: MODEL,
+    reference: MODEL,
+    judge: MODEL,
+    dataMix: { fns: fns(learnerV1.DataSource) },
+    labeledRatio: { fns: fns(learnerV1.LabeledRatio) },
+    reward: {
+      fns: fns(rewardV1.RewardConfig),
+      messages: {
+        weights: { fns: fns(rewardV1.RewardWeights) },
+        labeled: { fns: fns(rewardV1.SourceRouting) },
+        unlabeled: { fns: fns(rewardV1.SourceRouting) },
+        judgeTimeout: { fns: fns(durationPb.Duration) },
+      },
+    },
+    rolloutSampling: { fns: fns(commonV1.SamplingParams) },
+  },
+};
+
+function durationMs(d: durationPb.Duration): number {
+  return Number(d.seconds) * 1000 + Math.round(d.nanos / 1e6);
 }
 
-function routing(
+/** An enum field: UNSPECIFIED (0) takes the default; a number the enum does not name is a problem. */
+function enumValue<E extends number>(
   c: FieldChecker,
-  raw: unknown,
   field: string,
-  def: SourceRoutingConfig,
-): SourceRoutingConfig {
-  const o = c.object(raw, field);
-  c.known(o, field, ['verifiable', 'judge', 'rerank']);
+  v: E,
+  def: E,
+  values: Readonly<Record<string, string | number>>,
+): E {
+  if (v === 0) return def;
+  if (v < 0 || typeof values[v] !== 'string') {
+    const names = Object.entries(values).filter(([, n]) => typeof n === 'number' && n > 0);
+    c.problem(field, `must be one of ${names.map(([k]) => k).join(', ')} (got ${v})`);
+  }
+  return v;
+}
+
+function modelSpec(
+  c: FieldChecker,
+  spec: learnerV1.ModelSpec | undefined,
+  field: string,
+  resolveUri: (uri: string) => string,
+  uriRequired: boolean,
+): learnerV1.ModelSpec {
+  const uri = spec?.checkpointUri ?? '';
+  if (uriRequired && uri === '') c.problem(`${field}.checkpointUri`, 'is required (a model folder)');
+  const modelId = spec?.modelId || (uri.split('/').filter(Boolean).pop() ?? '');
+  if (!uriRequired && modelId === '') c.problem(`${field}.modelId`, 'is required (string)');
+  return { modelId, checkpointUri: uri === '' ? '' : resolveUri(uri) };
+}
+
+function rewardConfig(c: FieldChecker, r: rewardV1.RewardConfig | undefined): ValidRewardConfig {
+  const w = r?.weights ?? { lambdaVr: 1, muJudge: 0, rhoRerank: 0 };
+  for (const k of ['lambdaVr', 'muJudge', 'rhoRerank'] as const)
+    c.number(`reward.weights.${k}`, w[k], { min: 0, max: 1 });
+  const sum = w.lambdaVr + w.muJudge + w.rhoRerank;
+  if (Math.abs(sum - 1) > 1e-9)
+    c.problem('reward.weights', `lambdaVr + muJudge + rhoRerank must sum to 1 (got ${sum})`);
+  const judgeTimeout = r?.judgeTimeout ?? { seconds: 30n, nanos: 0 };
+  const timeoutMs = durationMs(judgeTimeout);
+  if (!(timeoutMs >= 1 && timeoutMs <= 600_000))
+    c.problem('reward.judgeTimeout', `must be in [1 ms, 600 s] (got ${timeoutMs} ms)`);
   return {
-    verifiable: c.bool(o, 'verifiable', field, def.verifiable),
-    judge: c.bool(o, 'judge', field, def.judge),
-    rerank: c.bool(o, 'rerank', field, def.rerank),
+    weights: { lambdaVr: w.lambdaVr, muJudge: w.muJudge, rhoRerank: w.rhoRerank },
+    labeled: r?.labeled ?? { verifiable: w.lambdaVr > 0, judge: w.muJudge > 0, rerank: w.rhoRerank > 0 },
+    unlabeled: r?.unlabeled ?? { verifiable: false, judge: w.muJudge > 0, rerank: w.rhoRerank > 0 },
+    judgeTemplateName: r?.judgeTemplateName ?? '',
+    judgeTimeout,
+    judgeAbstainBand: c.number('reward.judgeAbstainBand', r?.judgeAbstainBand ?? 0, { min: 0, max: 0.5 }),
   };
 }
 
 /**
- * Validates a parsed run config. Every problem is reported in one INVALID_ARGUMENT whose message
- * names each field and its limit. `baseDir` resolves relative model dirs (the config file's folder).
+ * Validates a run config and fills its defaults (services/learner/README.md lists them). Every
+ * problem is reported in one INVALID_ARGUMENT naming each field and its limit. proto3 zero means
+ * "unset" except for `optional` fields. `baseDir` resolves relative checkpoint URIs (a config
+ * file's folder).
  */
-export function parseRunConfig(raw: unknown, options: { baseDir?: string } = {}): RunConfig {
+export function validateRunConfig(
+  w: learnerV1.RunConfig,
+  options: { baseDir?: string } = {},
+): ValidRunConfig {
   const c = new FieldChecker();
-  const o = c.object(raw, 'config');
-  c.known(o, '', TOP_KEYS);
-  const runId = c.string(o, 'runId', '', { default: '' });
-  if (runId !== '' && !RUN_ID.test(runId)) c.problem('runId', `must match ${RUN_ID.source}`);
-  const abs = (dir: string) =>
-    dir === '' || isAbsolute(dir) || options.baseDir === undefined ? dir : resolve(options.baseDir, dir);
-  const studentRaw = modelRef(c, o['student'], 'student', { dirRequired: true });
-  const student = { ...studentRaw, dir: abs(studentRaw.dir) };
+  if (w.runId !== '' && !RUN_ID.test(w.runId)) c.problem('runId', `must match ${RUN_ID.source}`);
+  const resolveUri = (uri: string) =>
+    isAbsolute(uri) || options.baseDir === undefined || /^[a-z][a-z0-9+.-]*:\/\//i.test(uri)
+      ? uri
+      : resolve(options.baseDir, uri);
+  const student = modelSpec(c, w.student, 'student', resolveUri, true);
   const reference =
-    o['reference'] === undefined
-      ? student
-      : (() => {
-          const r = modelRef(c, o['reference'], 'reference', { dirRequired: true });
-          return { ...r, dir: abs(r.dir) };
-        })();
-  const judge = modelRef(c, o['judge'], 'judge', { dirRequired: false });
+    w.reference === undefined ? student : modelSpec(c, w.reference, 'reference', resolveUri, true);
+  const judge = modelSpec(c, w.judge, 'judge', resolveUri, false);
 
-  const d = c.object(o['data'], 'data');
-  c.known(d, 'data', ['sources', 'labeledRatio', 'seed']);
-  const sources = c.array(d, 'sources', 'data', { minItems: 1 }).map((s, i): DataSourceConfig => {
-    const f = `data.sources[${i}]`;
-    const so = c.object(s, f);
-    c.known(so, f, ['name', 'split', 'labeled', 'weight', 'limit']);
-    const name = c.string(so, 'name', f, { minLength: 1 });
-    const split = c.string(so, 'split', f, { default: name === 'toy' ? 'id' : 'train' });
-    if (name === 'toy' && split !== 'id' && split !== 'ood')
+  if (w.dataMix.length === 0) c.problem('dataMix', 'must have at least 1 item(s)');
+  const dataMix = w.dataMix.map((s, i): Filled<learnerV1.DataSource> => {
+    const f = `dataMix[${i}]`;
+    if (s.name === '') c.problem(`${f}.name`, 'is required (string)');
+    const split = s.split || (s.name === 'toy' ? 'id' : 'train');
+    if (s.name === 'toy' && split !== 'id' && split !== 'ood')
       c.problem(`${f}.split`, 'must be id or ood for toy');
     return {
-      name,
+      name: s.name,
       split,
-      labeled: c.bool(so, 'labeled', f, true),
-      weight: c.number(so, 'weight', f, { default: 1, greaterThan: 0 }),
-      limit: c.int(so, 'limit', f, { default: 0, min: 0, max: 10_000_000 }),
+      labeled: s.labeled ?? true,
+      weight: s.weight === 0 ? 1 : c.number(`${f}.weight`, s.weight, { greaterThan: 0 }),
+      limit: c.uint(`${f}.limit`, s.limit, 10_000_000),
     };
   });
-  const lr = c.object(d['labeledRatio'], 'data.labeledRatio');
-  c.known(lr, 'data.labeledRatio', ['labeled', 'unlabeled']);
+  const lr = w.labeledRatio ?? { labeled: 1, unlabeled: 0 };
   const labeledRatio = {
-    labeled: c.int(lr, 'labeled', 'data.labeledRatio', { default: 1, min: 0, max: 1000 }),
-    unlabeled: c.int(lr, 'unlabeled', 'data.labeledRatio', { default: 0, min: 0, max: 1000 }),
+    labeled: c.uint('labeledRatio.labeled', lr.labeled, 1000),
+    unlabeled: c.uint('labeledRatio.unlabeled', lr.unlabeled, 1000),
   };
-  if (labeledRatio.labeled + labeledRatio.unlabeled === 0) {
-    c.problem('data.labeledRatio', 'labeled + unlabeled must be >= 1');
-  }
-  const seed = c.int(o, 'seed', '', { default: 0, min: 0, max: 2 ** 32 - 1 });
-  const dataSeed = c.int(d, 'seed', 'data', { default: seed, min: 0, max: 2 ** 32 - 1 });
+  if (labeledRatio.labeled + labeledRatio.unlabeled === 0)
+    c.problem('labeledRatio', 'labeled + unlabeled must be >= 1');
+  const seed = c.uint('seed', w.seed, U32_MAX);
+  const dataSeed = c.uint('dataSeed', w.dataSeed ?? seed, U32_MAX);
 
-  const r = c.object(o['reward'], 'reward');
-  c.known(r, 'reward', [
-    'lambdaVr',
-    'muJudge',
-    'rhoRerank',
-    'labeled',
-    'unlabeled',
-    'judgeTemplateName',
-    'judgeTimeoutMs',
-    'judgeAbstainBand',
-  ]);
-  const lambdaVr = c.number(r, 'lambdaVr', 'reward', { default: 1, min: 0, max: 1 });
-  const muJudge = c.number(r, 'muJudge', 'reward', { default: 0, min: 0, max: 1 });
-  const rhoRerank = c.number(r, 'rhoRerank', 'reward', { default: 0, min: 0, max: 1 });
-  if (Math.abs(lambdaVr + muJudge + rhoRerank - 1) > 1e-9) {
-    c.problem(
-      'reward',
-      `lambdaVr + muJudge + rhoRerank must sum to 1 (got ${lambdaVr + muJudge + rhoRerank})`,
-    );
-  }
-  const reward: RewardRunConfig = {
-    lambdaVr,
-    muJudge,
-    rhoRerank,
-    labeled: routing(c, r['labeled'], 'reward.labeled', {
-      verifiable: lambdaVr > 0,
-      judge: muJudge > 0,
-      rerank: rhoRerank > 0,
-    }),
-    unlabeled: routing(c, r['unlabeled'], 'reward.unlabeled', {
-      verifiable: false,
-      judge: muJudge > 0,
-      rerank: rhoRerank > 0,
-    }),
-    judgeTemplateName: c.string(r, 'judgeTemplateName', 'reward', { default: '' }),
-    judgeTimeoutMs: c.int(r, 'judgeTimeoutMs', 'reward', { default: 10_000, min: 1, max: 600_000 }),
-    judgeAbstainBand: c.number(r, 'judgeAbstainBand', 'reward', { default: 0, min: 0, max: 0.5 }),
-  };
-  if (labeledRatio.unlabeled > 0 && !reward.unlabeled.judge && !reward.unlabeled.rerank) {
+  const reward = rewardConfig(c, w.reward);
+  if (labeledRatio.unlabeled > 0 && !reward.unlabeled.judge && !reward.unlabeled.rerank)
     c.problem(
       'reward.unlabeled',
       'unlabeled questions need the judge or rerank term (muJudge or rhoRerank > 0)',
     );
-  }
 
-  const algorithm = c.string(o, 'algorithm', '', { default: 'grpo', oneOf: ['grpo', 'ppo'] }) as Algorithm;
-  const promptsPerStep = c.int(o, 'promptsPerStep', '', { default: 8, min: 1, max: 4096 });
-  const groupSize = c.int(o, 'groupSize', '', { default: 4, min: 1, max: 256 });
-  if (algorithm === 'grpo' && groupSize < 2) c.problem('groupSize', 'GRPO needs groupSize >= 2');
+  const algorithm = enumValue(c, 'algorithm', w.algorithm, Algorithm.ALGORITHM_GRPO, Algorithm);
+  const grpo = algorithm === Algorithm.ALGORITHM_GRPO;
+  const promptsPerStep = c.uint('promptsPerStep', w.promptsPerStep || 8, 4096);
+  const groupSize = c.uint('groupSize', w.groupSize || 4, 256);
+  if (grpo && groupSize < 2) c.problem('groupSize', 'GRPO needs groupSize >= 2');
   const samples = promptsPerStep * groupSize;
-  const minibatchSize = c.int(o, 'minibatchSize', '', { default: samples, min: 1, max: 65_536 });
-  if (minibatchSize > 0 && samples % minibatchSize !== 0) {
+  const minibatchSize = c.uint('minibatchSize', w.minibatchSize || samples, 65_536);
+  if (minibatchSize > 0 && samples % minibatchSize !== 0)
     c.problem(
       'minibatchSize',
       `promptsPerStep*groupSize = ${samples} must be divisible by it (got ${minibatchSize})`,
     );
-  }
-  const microBatchSize = c.int(o, 'microBatchSize', '', { default: minibatchSize, min: 1, max: 65_536 });
-  if (microBatchSize > 0 && minibatchSize % microBatchSize !== 0) {
+  const microBatchSize = c.uint('microBatchSize', w.microBatchSize || minibatchSize, 65_536);
+  if (microBatchSize > 0 && minibatchSize % microBatchSize !== 0)
     c.problem(
       'microBatchSize',
       `minibatchSize = ${minibatchSize} must be divisible by it (got ${microBatchSize})`,
     );
-  }
-  const s = c.object(o['sampling'], 'sampling');
-  c.known(s, 'sampling', ['temperature', 'topP', 'topK', 'maxNewTokens', 'stopStrings']);
-  const sampling: SamplingConfig = {
-    temperature: c.number(s, 'temperature', 'sampling', { default: 1, min: 0, max: 10 }),
-    topP: c.number(s, 'topP', 'sampling', { default: 1, min: 0, max: 1 }),
-    topK: c.int(s, 'topK', 'sampling', { default: 0, min: 0, max: 1_000_000 }),
-    maxNewTokens: c.int(s, 'maxNewTokens', 'sampling', { default: 128, min: 1, max: 32_768 }),
-    stopStrings: c.array(s, 'stopStrings', 'sampling', { default: [] }).map((x, i) => {
-      if (typeof x !== 'string' || x === '')
-        c.problem(`sampling.stopStrings[${i}]`, 'must be a non-empty string');
-      return String(x);
-    }),
+
+  const s = w.rolloutSampling ?? {
+    temperature: 1,
+    topP: 1,
+    topK: 0,
+    maxNewTokens: 128,
+    stopTokenIds: [],
+    stopStrings: [],
   };
-  if (sampling.temperature === 0 && algorithm === 'grpo' && groupSize > 1) {
-    c.problem('sampling.temperature', 'must be > 0 for GRPO (greedy samples make every group identical)');
-  }
-  const evalSuites = c.array(o, 'evalSuites', '', { default: [] }).map((x, i) => {
-    if (typeof x !== 'string' || x === '') c.problem(`evalSuites[${i}]`, 'must be a non-empty string');
-    return String(x);
+  const rolloutSampling: commonV1.SamplingParams = {
+    ...s,
+    temperature: c.number('rolloutSampling.temperature', s.temperature, { min: 0, max: 10 }),
+    topP: s.topP === 0 ? 1 : c.number('rolloutSampling.topP', s.topP, { min: 0, max: 1 }),
+    topK: c.uint('rolloutSampling.topK', s.topK, 1_000_000),
+    maxNewTokens: c.uint('rolloutSampling.maxNewTokens', s.maxNewTokens || 128, 32_768),
+  };
+  s.stopStrings.forEach((x, i) => {
+    if (x === '') c.problem(`rolloutSampling.stopStrings[${i}]`, 'must be a non-empty string');
   });
-  const config: RunConfig = {
-    runId,
+  if (rolloutSampling.temperature === 0 && grpo && groupSize > 1)
+    c.problem(
+      'rolloutSampling.temperature',
+      'must be > 0 for GRPO (greedy samples make every group identical)',
+    );
+  w.evalSuites.forEach((x, i) => {
+    if (x === '') c.problem(`evalSuites[${i}]`, 'must be a non-empty string');
+  });
+
+  const stalenessBound = c.uint('stalenessBound', w.stalenessBound, 1_000);
+  const maxSteps = c.uint('maxSteps', w.maxSteps || 100, 10_000_000);
+  if (w.dynamicSampling && !grpo)
+    c.problem('dynamicSampling', 'is GRPO only (it drops groups whose rewards all agree)');
+  if (w.generateAhead && stalenessBound < 1)
+    c.problem('generateAhead', 'needs stalenessBound >= 1 (its rollouts are one weights version behind)');
+  const config = {
+    runId: w.runId,
     student,
     reference,
     judge,
-    data: { sources, labeledRatio, seed: dataSeed },
+    dataMix,
+    labeledRatio,
     reward,
     algorithm,
     promptsPerStep,
     groupSize,
     minibatchSize,
-    microBatchSize,
-    epochsPerStep: c.int(o, 'epochsPerStep', '', { default: 1, min: 1, max: 64 }),
-    learningRate: c.number(o, 'learningRate', '', { default: 1e-5, greaterThan: 0, max: 1 }),
-    klCoef: c.number(o, 'klCoef', '', { default: 0, min: 0, max: 100 }),
-    clipEpsilon: c.number(o, 'clipEpsilon', '', { default: 0.2, greaterThan: 0, max: 0.99 }),
-    maxGradNorm: c.number(o, 'maxGradNorm', '', { default: 1, min: 0 }),
-    stalenessBound: c.int(o, 'stalenessBound', '', { default: 0, min: 0, max: 1_000 }),
-    stalenessPolicy: c.string(o, 'stalenessPolicy', '', {
-      default: 'drop',
-      oneOf: ['drop', 'importance-correct'],
-    }) as StalenessPolicy,
-    sampling,
-    evalEverySteps: c.int(o, 'evalEverySteps', '', { default: 0, min: 0 }),
-    evalSuites,
-    checkpointEverySteps: c.int(o, 'checkpointEverySteps', '', { default: 1, min: 0 }),
-    maxSteps: c.int(o, 'maxSteps', '', { default: 100, min: 1, max: 10_000_000 }),
+    epochsPerStep: c.uint('epochsPerStep', w.epochsPerStep || 1, 64),
+    learningRate:
+      w.learningRate === 0 ? 1e-5 : c.number('learningRate', w.learningRate, { greaterThan: 0, max: 1 }),
+    klCoef: c.number('klCoef', w.klCoef, { min: 0, max: 100 }),
+    clipEpsilon:
+      w.clipEpsilon === 0 ? 0.2 : c.number('clipEpsilon', w.clipEpsilon, { greaterThan: 0, max: 0.99 }),
+    stalenessBound,
+    stalenessPolicy: enumValue(
+      c,
+      'stalenessPolicy',
+      w.stalenessPolicy,
+      StalenessPolicy.STALENESS_POLICY_DROP,
+      StalenessPolicy,
+    ),
+    rolloutSampling,
+    evalEverySteps: c.uint('evalEverySteps', w.evalEverySteps),
+    evalSuites: [...w.evalSuites],
+    maxSteps,
     seed,
-    stepTimeoutMs: c.int(o, 'stepTimeoutMs', '', { default: 300_000, min: 100, max: 86_400_000 }),
-    gamma: c.number(o, 'gamma', '', { default: 1, min: 0, max: 1 }),
-    gaeLambda: c.number(o, 'gaeLambda', '', { default: 0.95, min: 0, max: 1 }),
-    valueCoef: c.number(o, 'valueCoef', '', { default: 0.5, min: 0 }),
-  };
+    gamma: c.number('gamma', w.gamma ?? 1, { min: 0, max: 1 }),
+    gaeLambda: c.number('gaeLambda', w.gaeLambda ?? 0.95, { min: 0, max: 1 }),
+    valueCoef: c.number('valueCoef', w.valueCoef ?? 0.5, { min: 0, max: 100 }),
+    microBatchSize,
+    maxGradNorm: c.number('maxGradNorm', w.maxGradNorm ?? 1, { min: 0 }),
+    stepTimeoutMs: c.number('stepTimeoutMs', w.stepTimeoutMs || 300_000, {
+      integer: true,
+      min: 100,
+      max: 86_400_000,
+    }),
+    dataSeed,
+    warmupSteps: c.uint('warmupSteps', w.warmupSteps, 10_000_000),
+    lrDecay: enumValue(c, 'lrDecay', w.lrDecay, LrDecay.LR_DECAY_CONSTANT, LrDecay),
+    minLrRatio: c.number('minLrRatio', w.minLrRatio, { min: 0, max: 1 }),
+    klEstimator: enumValue(c, 'klEstimator', w.klEstimator, KlEstimator.KL_ESTIMATOR_K3, KlEstimator),
+    valueClipRange: c.number('valueClipRange', w.valueClipRange ?? 0.2, { greaterThan: 0, max: 100 }),
+    isCap: c.number('isCap', w.isCap ?? 2, { min: 1, max: 1000 }),
+    lossAggregation: enumValue(
+      c,
+      'lossAggregation',
+      w.lossAggregation,
+      LossAggregation.LOSS_AGGREGATION_TOKEN_MEAN,
+      LossAggregation,
+    ),
+    adamBeta1: c.number('adamBeta1', w.adamBeta1 ?? 0.9, { min: 0, lessThan: 1 }),
+    adamBeta2: c.number('adamBeta2', w.adamBeta2 ?? 0.999, { min: 0, lessThan: 1 }),
+    weightDecay: c.number('weightDecay', w.weightDecay, { min: 0, max: 1 }),
+    dynamicSampling: w.dynamicSampling,
+    maxSamplingRounds: c.number('maxSamplingRounds', w.maxSamplingRounds || 3, {
+      integer: true,
+      min: 1,
+      max: 100,
+    }),
+    generateAhead: w.generateAhead,
+  } satisfies Omit<ValidRunConfig, typeof validRunConfig>;
   c.throwIfAny('run config');
-  return config;
+  return config as ValidRunConfig;
 }
 
-/** Reads and validates a run config file (JSON). Relative model dirs resolve against its folder. */
-export function loadRunConfigFile(path: string): RunConfig {
+/**
+ * A run config in the proto3 JSON mapping of `learnerV1.RunConfig` (the run file format):
+ * unknown keys, wrong JSON types and unknown enum names are problems, then `validateRunConfig`.
+ */
+export function parseRunConfig(raw: unknown, options: { baseDir?: string } = {}): ValidRunConfig {
+  const c = new FieldChecker();
+  if (!checkJsonShape(c, raw, RUN_CONFIG_SHAPE, '')) c.throwIfAny('run config');
+  return validateRunConfig(learnerV1.RunConfig.fromJSON(raw), options);
+}
+
+/** The run config as a file: the proto3 JSON mapping, which `parseRunConfig` reads back. */
+export function runConfigToJson(config: learnerV1.RunConfig): unknown {
+  return learnerV1.RunConfig.toJSON(config);
+}
+
+/** Reads and validates a run config file (JSON). Relative checkpoint URIs resolve against its folder. */
+export function loadRunConfigFile(path: string): ValidRunConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

@@ -1,30 +1,21 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { PLAIN_TEMPLATE, renderStudentPrompt } from '@verdict/data';
-import { rolloutV1 } from '@verdict/proto';
-import { createRewardHackingDetector } from '@verdict/rl';
-import { getTracer, type Messaging, type RuntimeLogger } from '@verdict/runtime';
-import { buildRolloutRequest, buildWeightsPublished, groupId } from '../consumers/rollout-codec.js';
+import { learnerV1, type rewardV1 } from '@verdict/proto';
+import { createRewardHackingMonitor, informativeGroups, type RewardHackingMonitor } from '@verdict/rl';
+import { type Messaging, type RuntimeLogger, VerdictError } from '@verdict/runtime';
+import { buildWeightsPublished } from '../consumers/rollout-codec.js';
 import type { ScoredInbox } from '../consumers/scored-inbox.js';
 import type { QuestionPool } from '../domain/question-pool.js';
 import { StepCollector } from '../domain/step-collector.js';
-import {
-  generatorCounts,
-  judgeGoldAgreement,
-  maskedCounts,
-  responseLengthMean,
-  rewardStats,
-  type StepMetricsRecord,
-  samplesOf,
-  stalenessMean,
-} from '../domain/step-metrics.js';
+import type { StepMetricsRecord } from '../domain/step-metrics.js';
+import { partitionRolloutWait } from '../domain/step-phases.js';
 import { chunk, grpoRows, okRows, packRows } from '../domain/train-rows.js';
-import type { RunConfig } from '../run-config/run-config.js';
-import { requestMessageId, SUBJECTS, WEIGHTS_BUCKET } from '../streams.js';
-import type { TrainStep } from '../training/policy-trainer.js';
+import type { ValidRunConfig } from '../run-config/run-config.js';
+import { SUBJECTS, WEIGHTS_BUCKET } from '../streams.js';
+import type { TrainOutcome, TrainStep } from '../training/policy-trainer.js';
 import type { EvalScore, Evaluate } from './evaluation.js';
+import { learnerMonitorOptions } from './monitor-options.js';
+import { type Collected, okRewards, RolloutRounds } from './rollout-rounds.js';
 import type { LearnerState, RunStore } from './run-store.js';
+import { completeStepMetrics, draftStepMetrics, monitorObservation } from './step-draft.js';
 
 export type RunState = 'PENDING' | 'RUNNING' | 'STOPPING' | 'STOPPED' | 'COMPLETED' | 'FAILED';
 
@@ -40,7 +31,7 @@ export interface RunStatusSnapshot {
 }
 
 export interface RunControllerDeps {
-  readonly config: RunConfig;
+  readonly config: ValidRunConfig;
   readonly store: RunStore;
   readonly messaging: Messaging;
   readonly inbox: ScoredInbox;
@@ -70,21 +61,25 @@ export interface AfterStepInfo {
 
 export type AfterStepHook = (info: AfterStepInfo) => Promise<void>;
 
-function mean(xs: readonly number[]): number {
-  return xs.reduce((a, x) => a + x, 0) / xs.length;
-}
-
-/** Deterministic per-question sampling seed (sample i of the group uses seed + i). */
-function sampleSeed(runSeed: number, step: number, question: number): number {
-  const h = createHash('sha256').update(`${runSeed}:${step}:${question}`).digest();
-  return h.readUInt32LE(0) * 1024;
-}
+const TRANSITIONS: Record<RunState, readonly RunState[]> = {
+  PENDING: ['RUNNING', 'FAILED', 'STOPPED'],
+  RUNNING: ['STOPPING', 'COMPLETED', 'FAILED'],
+  STOPPING: ['STOPPED', 'COMPLETED', 'FAILED'],
+  STOPPED: [],
+  COMPLETED: [],
+  FAILED: [],
+};
 
 /**
- * One training run: the step loop of DESIGN.md §2 (request G rollouts per question → wait for the
- * scored batch → drop stale / mask non-OK → GRPO advantages → Trainer step → checkpoint → publish
- * weights → ack). Checkpoint before ack, deterministic rollout ids and question order make a crash
- * at any point resumable without losing or double-counting a rollout.
+ * One training run, as a controller over the policy worker (the shape of verl's single controller).
+ * Each step is a sequence of phases, one method each: request rollouts → collect them (dynamic
+ * sampling draws more rounds until the update has its quota of informative groups) → optionally
+ * request the next step's rollouts (generate-ahead: they are generated while this step trains, one
+ * weights version behind) → train → checkpoint → hand the weights over → finish (evaluate, the
+ * reward-hacking monitor, the metrics line, ack). The checkpoint holds the step's draft record and
+ * the monitor's state, and the rollouts are acked only after it: a crash at any point resumes
+ * without losing or double-counting a rollout, and the finish phase of a checkpointed step whose
+ * metrics line is missing runs again on resume, so the monitor's verdicts do not depend on crashes.
  */
 export class RunController {
   readonly runId: string;
@@ -95,23 +90,32 @@ export class RunController {
   private readonly startedAt = new Date();
   private updatedAt = new Date();
   private stopRequested = false;
-  private wake: (() => void) | undefined;
+  private started = false;
   private readonly history: StepMetricsRecord[] = [];
   private readonly listeners = new Set<(m: StepMetricsRecord | undefined) => void>();
   private collector = new StepCollector();
   private trainer: TrainStep | undefined;
-  private readonly detector = createRewardHackingDetector({
-    windowSteps: 20,
-    minPoints: 5,
-    judgeRiseThreshold: 0.05,
-    agreementDropThreshold: 0.05,
-    heldOutDropThreshold: 1,
-  });
+  private monitor: RewardHackingMonitor = createRewardHackingMonitor(learnerMonitorOptions());
   readonly done: Promise<void>;
   private resolveDone!: () => void;
+  /** Sent with every rollout request: the reward-service mixes each rollout with it. */
+  private rewardConfig: rewardV1.RewardConfig;
+  /** The request and collect phases. */
+  private readonly rounds: RolloutRounds;
 
   constructor(private readonly deps: RunControllerDeps) {
     this.runId = deps.config.runId;
+    this.rewardConfig = deps.config.reward;
+    this.rounds = new RolloutRounds({
+      config: deps.config,
+      messaging: deps.messaging,
+      pool: deps.pool,
+      encode: deps.encode,
+      logger: deps.logger,
+      collector: () => this.collector,
+      reward: () => this.rewardConfig,
+      stopRequested: () => this.stopRequested,
+    });
     this.done = new Promise((r) => {
       this.resolveDone = r;
     });
@@ -141,33 +145,57 @@ export class RunController {
   }
 
   get isTerminal(): boolean {
-    return this.state === 'STOPPED' || this.state === 'COMPLETED' || this.state === 'FAILED';
+    return TRANSITIONS[this.state].length === 0;
   }
 
   requestStop(reason: string): void {
-    if (this.isTerminal) return;
+    if (this.isTerminal || this.stopRequested) return;
     this.stopRequested = true;
     this.message = reason;
-    this.setState('STOPPING');
-    this.wake?.();
+    if (this.state === 'RUNNING') this.setState('STOPPING');
+    this.rounds.wakeUp();
   }
 
-  private setState(s: RunState): void {
-    this.state = s;
+  /**
+   * The weights the reward-service mixes the next requested rollouts with (the experiment's guard
+   * lowers μ this way). Not checkpointed: a resumed run goes back to its config's weights.
+   */
+  setRewardWeights(weights: rewardV1.RewardWeights): void {
+    const w = [weights.lambdaVr, weights.muJudge, weights.rhoRerank];
+    if (!w.every((x) => x >= 0 && x <= 1) || Math.abs(w[0]! + w[1]! + w[2]! - 1) > 1e-9) {
+      throw new VerdictError(
+        'INVALID_ARGUMENT',
+        `reward weights must be in [0, 1] and sum to 1 (got ${w.join(', ')})`,
+        { field: 'reward.weights' },
+      );
+    }
+    this.rewardConfig = { ...this.rewardConfig, weights: { ...weights } };
+  }
+
+  private setState(next: RunState): void {
+    if (!TRANSITIONS[this.state].includes(next)) {
+      throw new VerdictError('FAILED_PRECONDITION', `run ${this.runId}: ${this.state} cannot become ${next}`);
+    }
+    this.state = next;
     this.updatedAt = new Date();
   }
 
-  /** Runs to completion (or stop/failure) in the background; `done` resolves at the end. */
+  /** Runs to completion (or stop/failure) in the background; `done` resolves at the end. Once only. */
   start(): void {
+    if (this.state !== 'PENDING' || this.started) {
+      throw new VerdictError('FAILED_PRECONDITION', `run ${this.runId} was already started`, {
+        field: 'run_id',
+      });
+    }
+    this.started = true;
     void this.loop()
       .catch((error: unknown) => {
         this.message = error instanceof Error ? error.message : String(error);
         this.deps.logger.error('run failed', { runId: this.runId, error });
-        this.setState('FAILED');
+        if (!this.isTerminal) this.setState('FAILED');
       })
       .finally(async () => {
-        const finished = this.state === 'COMPLETED';
-        this.deps.inbox.detach(this.runId, finished);
+        this.deps.inbox.detach(this.runId, this.state === 'COMPLETED');
         await this.trainer?.close().catch(() => undefined);
         for (const l of this.listeners) l(undefined);
         this.resolveDone();
@@ -175,34 +203,20 @@ export class RunController {
   }
 
   private async loop(): Promise<void> {
-    const { config, store, inbox, logger } = this.deps;
-    store.writeConfig(config);
-    const latest = this.deps.resume ? store.loadLatest() : undefined;
-    if (latest) {
-      this.step = latest.state.step;
-      this.weightsVersion = latest.state.weightsVersion;
-      this.collector = new StepCollector(latest.state.seenIds);
-      this.history.push(...store.readMetrics(this.step));
-      logger.info('resuming run', {
-        runId: this.runId,
-        step: this.step,
-        weightsVersion: this.weightsVersion,
-      });
+    const { config, inbox } = this.deps;
+    this.deps.store.writeConfig(config);
+    const resumed = await this.resumeFromCheckpoint();
+    this.trainer ??= this.deps.createTrainer(undefined);
+    inbox.attach({ runId: this.runId, collector: this.collector, onAccepted: () => this.rounds.wakeUp() });
+    if (resumed) await this.finishResumedStep(resumed);
+    if (this.stopRequested) {
+      this.setState('STOPPED');
+      return;
     }
-    this.trainer = this.deps.createTrainer(latest ? { dir: latest.dir } : undefined);
-    inbox.attach({
-      runId: this.runId,
-      collector: this.collector,
-      onAccepted: () => this.wake?.(),
-    });
-    // A crash between checkpoint and announcement would leave replicas behind: announce again (deduped).
-    if (latest && this.weightsVersion > 0) await this.publishWeights(latest.dir, this.step);
     this.setState('RUNNING');
     while (this.step < config.maxSteps && !this.stopRequested) {
-      const before = this.step;
-      await this.runStep(this.step + 1);
-      const metrics = this.history[this.history.length - 1];
-      if (this.deps.afterStep && this.step > before && metrics !== undefined) {
+      const metrics = await this.runStep(this.step + 1);
+      if (metrics !== undefined && this.deps.afterStep) {
         await this.deps.afterStep({
           runId: this.runId,
           step: this.step,
@@ -215,193 +229,118 @@ export class RunController {
     this.setState(this.stopRequested && this.step < config.maxSteps ? 'STOPPED' : 'COMPLETED');
   }
 
-  private async waitForStep(step: number, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.collector.missingGroups(step) > 0) {
-      if (this.stopRequested) return false;
-      const left = deadline - Date.now();
-      if (left <= 0) return false;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(left, 1_000));
-        this.wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
-    return true;
+  /** Restores step, version, seen ids and the monitor from the latest checkpoint. */
+  private async resumeFromCheckpoint(): Promise<LearnerState | undefined> {
+    const latest = this.deps.resume ? this.deps.store.loadLatest() : undefined;
+    if (latest === undefined) return undefined;
+    const s = latest.state;
+    this.step = s.step;
+    this.weightsVersion = s.weightsVersion;
+    this.collector = new StepCollector(s.seenIds);
+    this.monitor = createRewardHackingMonitor(learnerMonitorOptions(), s.monitor);
+    this.history.push(...this.deps.store.readMetrics(this.step));
+    this.trainer = this.deps.createTrainer({ dir: latest.dir });
+    this.deps.logger.info('resuming run', {
+      runId: this.runId,
+      step: this.step,
+      version: this.weightsVersion,
+    });
+    // A crash between checkpoint and announcement would leave replicas behind: announce again (deduped).
+    if (this.weightsVersion > 0) await this.handOverWeights(this.step);
+    return s;
   }
 
-  private async runStep(step: number): Promise<void> {
-    const { config, store, logger } = this.deps;
-    const trainer = this.trainer!;
+  /**
+   * The checkpointed step's finish phase: replayed into the monitor from its metrics line when that
+   * was written, else run again (evaluation, monitor, metrics line) from the draft in the checkpoint.
+   */
+  private async finishResumedStep(state: LearnerState): Promise<void> {
+    const line = this.history.find((m) => m.step === state.step);
+    if (line !== undefined) {
+      this.monitor.observe(monitorObservation(line, undefined));
+      return;
+    }
+    if (state.draft !== undefined) await this.finishStep(state.draft, [], 0);
+  }
+
+  private async runStep(step: number): Promise<StepMetricsRecord | undefined> {
     const t0 = performance.now();
     const version = this.weightsVersion;
-    const questions = this.deps.pool.questionsForStep(step);
-    const requests: rolloutV1.RolloutRequested[] = [];
-    const groups: { groupId: string; size: number }[] = [];
-    questions.forEach((q, qi) => {
-      const rendered = renderStudentPrompt(q.question, PLAIN_TEMPLATE);
-      const promptText = rendered.kind === 'plain' ? rendered.text : '';
-      const promptIds = this.deps.encode(promptText);
-      const seed = sampleSeed(config.seed, step, qi);
-      groups.push({ groupId: groupId(this.runId, step, qi), size: config.groupSize });
-      for (let gi = 0; gi < config.groupSize; gi++) {
-        requests.push(
-          buildRolloutRequest({
-            runId: this.runId,
-            step,
-            questionIndex: qi,
-            question: q,
-            promptText,
-            promptIds,
-            groupSize: config.groupSize,
-            groupIndex: gi,
-            sampling: config.sampling,
-            seed: seed + gi,
-            policyVersionWanted: version,
-          }),
-        );
-      }
-    });
-    this.collector.expect(step, groups);
-    // One span per step's requests: each rollout's trace starts here and ends in this learner's
-    // consumer of verdict.rollout.scored (the context rides in the message headers).
-    await getTracer().startActiveSpan(`learner step ${step} requests`, async (span) => {
-      span.setAttributes({
-        'verdict.run_id': this.runId,
-        'verdict.step': step,
-        'verdict.rollouts': requests.length,
-      });
-      try {
-        await Promise.all(
-          requests.map((r) =>
-            this.deps.messaging.publish(
-              SUBJECTS.rolloutRequested,
-              rolloutV1.RolloutRequested.encode(r).finish(),
-              {
-                msgId: requestMessageId(r.rolloutId),
-              },
-            ),
-          ),
-        );
-      } finally {
-        span.end();
-      }
-    });
-    const complete = await this.waitForStep(step, config.stepTimeoutMs);
-    if (!complete && this.stopRequested) return; // nothing consumed: the step is redone on resume
-    const t1 = performance.now();
-    if (!complete) {
-      logger.warn('step timed out waiting for scored rollouts; training on the complete groups', {
-        runId: this.runId,
-        step,
-        missingGroups: this.collector.missingGroups(step),
-      });
+    const collected = await this.rounds.collect(step, version);
+    if (collected === undefined) return undefined; // stopped while waiting: the step is redone on resume
+    if (this.deps.config.generateAhead && step < this.deps.config.maxSteps && !this.stopRequested) {
+      await this.rounds.request(step + 1, 0, version);
     }
-    const taken = this.collector.take(version, config.stalenessBound);
-    const samples = samplesOf(taken.groups);
-    const { rows, zeroVarianceGroups } =
-      config.algorithm === 'ppo' ? okRows(taken.groups) : grpoRows(taken.groups);
+    const t1 = performance.now();
+    const { outcome, rows, zeroVarianceGroups, informative } = await this.train(collected);
     const t2 = performance.now();
+    const draft = draftStepMetrics({
+      runId: this.runId,
+      step,
+      weightsVersion: version + 1,
+      collected,
+      outcome,
+      rowsUsed: rows,
+      zeroVarianceGroups,
+      informativeGroups: informative,
+      learningRate: this.deps.config.learningRate,
+      rolloutWait: partitionRolloutWait(
+        collected.samples.map((s) => s.timeline ?? {}),
+        collected.waitStartMs,
+        collected.waitEndMs,
+      ),
+      trainMs: t2 - t1,
+      rolloutWaitMs: collected.waitEndMs - collected.waitStartMs,
+    });
+    this.checkpoint(step, version + 1, draft);
+    const t3 = performance.now();
+    await this.handOverWeights(step);
+    const t4 = performance.now();
+    return this.finishStep(draft, collected.settledIds, t0, { checkpoint: t3 - t2, weightHandover: t4 - t3 });
+  }
+
+  /** Advantages (GRPO: informative groups only with dynamic sampling, at most the quota), then the worker. */
+  private async train(collected: Collected) {
+    const { config } = this.deps;
+    const ppo = config.algorithm === learnerV1.Algorithm.ALGORITHM_PPO;
+    const withVariance = informativeGroups(collected.groups, okRewards).informative;
+    // Dynamic sampling trains on exactly the quota of informative groups (DAPO), when it got them.
+    const groups = config.dynamicSampling ? withVariance.slice(0, config.promptsPerStep) : collected.groups;
+    const informative = Math.min(
+      withVariance.length,
+      config.dynamicSampling ? config.promptsPerStep : Infinity,
+    );
+    const { rows, zeroVarianceGroups } = ppo
+      ? okRows(groups)
+      : grpoRows(groups, { dropZeroVariance: config.dynamicSampling });
     const minibatches = chunk(rows, config.minibatchSize).map((mb) =>
       chunk(mb, config.microBatchSize).map((micro) => packRows(micro)),
     );
-    const outcome = rows.length > 0 ? await trainer.train(minibatches, config.epochsPerStep) : undefined;
-    const t3 = performance.now();
-    const newVersion = version + 1;
-    const learnerState: LearnerState = {
+    const outcome: TrainOutcome | undefined =
+      rows.length > 0 ? await this.trainer!.train(minibatches, config.epochsPerStep) : undefined;
+    return { outcome, rows: rows.length, zeroVarianceGroups, informative };
+  }
+
+  /** Checkpoint before ack: the step's params, optimizer, seen ids, monitor state and draft record. */
+  private checkpoint(step: number, newVersion: number, draft: StepMetricsRecord): void {
+    const learner: LearnerState = {
       runId: this.runId,
       step,
       weightsVersion: newVersion,
       seenIds: this.collector.seenIds(),
-      rng: { seed: config.data.seed, nextStep: step + 1 },
+      rng: { seed: this.deps.config.dataSeed, nextStep: step + 1 },
+      monitor: this.monitor.snapshot(),
+      draft,
     };
-    const dir = store.commitCheckpoint(step, (d) => trainer.save(d, { learner: learnerState }));
+    this.deps.store.commitCheckpoint(step, (d) => this.trainer!.save(d, { learner }));
     this.step = step;
     this.weightsVersion = newVersion;
-    await this.publishWeights(dir, step);
-    const t4 = performance.now();
-    const evaluation = await this.evaluateIfDue(step);
-    const t5 = performance.now();
-    const agreement = judgeGoldAgreement(samples);
-    const reward = rewardStats(samples);
-    const heldOut = evaluation?.scores.length
-      ? mean(evaluation.scores.map((e) => e.greedyAccuracy))
-      : undefined;
-    const verdict = this.detector.observe({
-      step,
-      ...(reward.judgeMean !== undefined ? { judgeReward: reward.judgeMean } : {}),
-      ...(agreement.agreement !== undefined ? { agreement: agreement.agreement } : {}),
-      ...(heldOut !== undefined ? { heldOutAccuracy: heldOut } : {}),
-    });
-    const metrics: StepMetricsRecord = {
-      runId: this.runId,
-      step,
-      weightsVersion: newVersion,
-      time: new Date().toISOString(),
-      reward,
-      kl: outcome?.kl ?? 0,
-      entropy: outcome?.entropy ?? 0,
-      responseLengthMean: responseLengthMean(samples),
-      ...(agreement.agreement !== undefined ? { judgeGoldAgreement: agreement.agreement } : {}),
-      judgeGoldCount: agreement.count,
-      mismatchKl: outcome?.mismatchKl ?? 0,
-      mismatchMaxAbsLogprobDiff: outcome?.mismatchMaxAbsLogprobDiff ?? 0,
-      masked: maskedCounts(samples, taken.stale.length),
-      timings: {
-        rolloutWaitMs: t1 - t0,
-        advantageMs: t2 - t1,
-        trainMs: t3 - t2,
-        publishMs: t4 - t3,
-        totalMs: t4 - t0,
-      },
-      policyLoss: outcome?.policyLoss ?? 0,
-      ...(outcome?.valueLoss !== undefined ? { valueLoss: outcome.valueLoss } : {}),
-      gradNorm: outcome?.gradNorm ?? 0,
-      clipFraction: outcome?.clipFraction ?? 0,
-      stalenessMean: stalenessMean(samples, version),
-      learningRate: outcome?.learningRate ?? config.learningRate,
-      samplesUsed: rows.length,
-      zeroVarianceGroups,
-      trainSkipped: outcome === undefined || outcome.skipped,
-      judgeHackingSuspected: verdict.alarm,
-      generators: generatorCounts(samples),
-      ...(evaluation ? { evaluation: { ...evaluation, ms: t5 - t4 } } : {}),
-    };
-    store.appendMetrics(metrics);
-    this.history.push(metrics);
-    for (const l of this.listeners) l(metrics);
-    // Only now, with the step durable, may the broker forget these messages.
-    this.deps.inbox.settle(taken.settledIds);
-    logger.info('step done', {
-      runId: this.runId,
-      step,
-      weightsVersion: newVersion,
-      samples: samples.length,
-      stale: taken.stale.length,
-      totalMs: Math.round(t4 - t0),
-    });
   }
 
-  /** Runs the configured suites when this step is an evaluation step; failures are recorded, never fatal. */
-  private async evaluateIfDue(step: number): Promise<{ scores: EvalScore[]; error?: string } | undefined> {
-    const { config, evaluate, logger } = this.deps;
-    if (evaluate === undefined || config.evalEverySteps === 0 || config.evalSuites.length === 0)
-      return undefined;
-    if (step % config.evalEverySteps !== 0 && step !== config.maxSteps) return undefined;
-    try {
-      return { scores: await evaluate(config.evalSuites, this.deps.evalLimit ?? 50) };
-    } catch (error) {
-      logger.warn('evaluation failed; the run goes on', { runId: this.runId, step, error });
-      return { scores: [], error: error instanceof Error ? error.message : String(error) };
-    }
-  }
-
-  private async publishWeights(checkpointDir: string, step: number): Promise<void> {
+  /** The new weights, from the worker's memory, through the Object Store to every policy-server. */
+  private async handOverWeights(step: number): Promise<void> {
     const { messaging, config } = this.deps;
-    const bytes = readFileSync(join(checkpointDir, 'model.safetensors'));
+    const bytes = this.trainer!.weights();
     const objectName = `${this.runId}/v${this.weightsVersion}.safetensors`;
     const blob = await messaging.putBlob(WEIGHTS_BUCKET, objectName, bytes);
     await messaging.publish(
@@ -418,5 +357,53 @@ export class RunController {
       }),
       { msgId: `weights:${this.runId}:v${this.weightsVersion}` },
     );
+  }
+
+  /**
+   * The step's tail: evaluation when due, the reward-hacking monitor, the metrics line, then (only
+   * now, with the step durable) the acks. `t0` = the step's start (0 on a resumed tail: no timings).
+   */
+  private async finishStep(
+    draft: StepMetricsRecord,
+    settledIds: readonly string[],
+    t0: number,
+    measured: { checkpoint: number; weightHandover: number } = { checkpoint: 0, weightHandover: 0 },
+  ): Promise<StepMetricsRecord> {
+    const tEval = performance.now();
+    const evaluation = await this.evaluateIfDue(draft.step);
+    const evalMs = performance.now() - tEval;
+    const verdict = this.monitor.observe(monitorObservation(draft, evaluation?.scores));
+    const metrics = completeStepMetrics(draft, {
+      ...(evaluation ? { evaluation: { ...evaluation, ms: evalMs } } : {}),
+      verdict,
+      totalMs: t0 === 0 ? draft.timings.totalMs : performance.now() - t0,
+      measured,
+    });
+    this.deps.store.appendMetrics(metrics);
+    this.history.push(metrics);
+    for (const l of this.listeners) l(metrics);
+    this.deps.inbox.settle(settledIds);
+    this.deps.logger.info('step done', {
+      runId: this.runId,
+      step: draft.step,
+      weightsVersion: draft.weightsVersion,
+      samples: draft.masked.ok + draft.masked.abstain + draft.masked.timeout + draft.masked.error,
+      totalMs: Math.round(metrics.timings.totalMs),
+    });
+    return metrics;
+  }
+
+  /** Runs the configured suites when this step is an evaluation step; failures are recorded, never fatal. */
+  private async evaluateIfDue(step: number): Promise<{ scores: EvalScore[]; error?: string } | undefined> {
+    const { config, evaluate, logger } = this.deps;
+    if (evaluate === undefined || config.evalEverySteps === 0 || config.evalSuites.length === 0)
+      return undefined;
+    if (step % config.evalEverySteps !== 0 && step !== config.maxSteps) return undefined;
+    try {
+      return { scores: await evaluate(config.evalSuites, this.deps.evalLimit ?? 50) };
+    } catch (error) {
+      logger.warn('evaluation failed; the run goes on', { runId: this.runId, step, error });
+      return { scores: [], error: error instanceof Error ? error.message : String(error) };
+    }
   }
 }

@@ -11,7 +11,7 @@ import { loadTrainingCheckpoint } from '@verdict/rl';
 import { type Messaging, type RuntimeLogger, VerdictError } from '@verdict/runtime';
 import type { ScoredInbox } from '../consumers/scored-inbox.js';
 import { createQuestionPool } from '../domain/question-pool.js';
-import type { RunConfig } from '../run-config/run-config.js';
+import type { ValidRunConfig } from '../run-config/run-config.js';
 import {
   createPolicyTrainer,
   type PolicyTrainerOptions,
@@ -36,21 +36,21 @@ export interface RunManagerOptions {
   /** Awaited after every completed step of every run (see RunControllerDeps.afterStep). */
   readonly afterStep?: AfterStepHook;
   /** Test hook: replace the Training engine. */
-  readonly createTrainer?: (run: RunConfig, resume: { dir: string } | undefined) => TrainStep;
+  readonly createTrainer?: (run: ValidRunConfig, resume: { dir: string } | undefined) => TrainStep;
 }
 
 /** Loads the configured sources into the labeled-eligible pool and the unlabeled-only pool. */
 export function loadRunProblems(
-  config: RunConfig,
+  config: ValidRunConfig,
   dataDir: string | undefined,
 ): { problems: Problem[]; unlabeledOnly: UnlabeledProblem[] } {
   const problems: Problem[] = [];
   const unlabeledOnly: UnlabeledProblem[] = [];
-  for (const s of config.data.sources) {
+  for (const s of config.dataMix) {
     let loaded: Problem[];
     if (s.name === 'toy') {
       loaded = generateToyProblems(s.limit || 1000, {
-        seed: config.data.seed,
+        seed: config.dataSeed,
         split: s.split === 'ood' ? 'ood' : 'id',
       });
     } else {
@@ -61,7 +61,7 @@ export function loadRunProblems(
         });
       } catch (error) {
         throw new VerdictError('INVALID_ARGUMENT', `data source ${s.name}: ${(error as Error).message}`, {
-          field: 'data.sources',
+          field: 'dataMix',
           cause: error,
         });
       }
@@ -89,8 +89,8 @@ export class RunManager {
     return this.active;
   }
 
-  start(input: RunConfig, resume: boolean): RunController {
-    const config: RunConfig =
+  start(input: ValidRunConfig, resume: boolean): RunController {
+    const config: ValidRunConfig =
       input.runId === '' ? { ...input, runId: `run-${randomBytes(4).toString('hex')}` } : input;
     if (this.active !== undefined && !this.active.isTerminal) {
       if (this.active.runId === config.runId) {
@@ -106,18 +106,18 @@ export class RunManager {
       pool = createQuestionPool({
         problems,
         unlabeledOnly,
-        ratio: config.data.labeledRatio,
+        ratio: config.labeledRatio,
         promptsPerStep: config.promptsPerStep,
-        seed: config.data.seed,
+        seed: config.dataSeed,
       });
     } catch (error) {
-      throw new VerdictError('INVALID_ARGUMENT', (error as Error).message, { field: 'data' });
+      throw new VerdictError('INVALID_ARGUMENT', (error as Error).message, { field: 'dataMix' });
     }
-    const tokenizer = loadModelTokenizer(config.student.dir);
+    const tokenizer = loadModelTokenizer(config.student.checkpointUri);
     const store = new RunStore(this.options.runsDir, config.runId);
     const makeTrainer =
       this.options.createTrainer ??
-      ((run: RunConfig, res: { dir: string } | undefined) => {
+      ((run: ValidRunConfig, res: { dir: string } | undefined) => {
         const sessions = { intraOpThreads: this.options.intraOpThreads, ...this.options.sessions };
         if (res === undefined) return createPolicyTrainer({ run, ...sessions });
         const ckpt = loadTrainingCheckpoint(res.dir);

@@ -9,9 +9,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import type { RewardHackingMonitorSnapshot } from '@verdict/rl';
 import { loadTrainingCheckpoint, type TrainingCheckpoint } from '@verdict/rl';
 import type { StepMetricsRecord } from '../domain/step-metrics.js';
-import type { RunConfig } from '../run-config/run-config.js';
+import { runConfigToJson, type ValidRunConfig } from '../run-config/run-config.js';
 
 /** Learner state saved with every checkpoint (in trainer_state.json `extra`). */
 export interface LearnerState {
@@ -24,6 +25,10 @@ export interface LearnerState {
   readonly seenIds: readonly string[];
   /** Question sampling is a pure function of (seed, step): this is the whole RNG state. */
   readonly rng: { readonly seed: number; readonly nextStep: number };
+  /** The reward-hacking monitor after the steps before this one (absent in older checkpoints). */
+  readonly monitor?: RewardHackingMonitorSnapshot;
+  /** This step's metrics before its finish phase (evaluation, monitor), to finish it on resume. */
+  readonly draft?: StepMetricsRecord;
 }
 
 export interface LatestPointer {
@@ -56,8 +61,9 @@ export class RunStore {
     mkdirSync(this.checkpointsDir, { recursive: true });
   }
 
-  writeConfig(config: RunConfig): void {
-    atomicWrite(join(this.dir, 'run-config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  /** In the run file format (proto3 JSON), so `loadRunConfigFile` reads it back. */
+  writeConfig(config: ValidRunConfig): void {
+    atomicWrite(join(this.dir, 'run-config.json'), `${JSON.stringify(runConfigToJson(config), null, 2)}\n`);
   }
 
   latest(): LatestPointer | undefined {

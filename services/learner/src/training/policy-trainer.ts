@@ -1,38 +1,19 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import {
-  createSessionPool,
-  createTensor,
-  type ExecutionProvider,
-  type ExecutionProviderFallback,
-  type PooledSession,
-  type Tensor,
-} from '@verdict/graph';
-import {
-  type LlamaFamilyConfig,
-  llamaWeightShapes,
-  loadLlamaFamilyConfig,
-  loadLlamaWeights,
-} from '@verdict/models';
+import { learnerV1 } from '@verdict/proto';
 import {
   type AdamWState,
-  computeGae,
-  createReferencePolicy,
-  createTrainer,
+  computeAdvantages,
+  createPolicyWorker,
+  type GaeAdvantageInput,
   meanKl,
   type ParamMap,
-  positionIdsFor,
+  type PolicyWorker,
+  type PolicyWorkerOptions,
   rolloutMismatchStats,
-  shapePpoTokenRewards,
-  type TrainBatch,
-  type TrainingLossSpec,
-  VALUE_HEAD_BIAS,
-  VALUE_HEAD_WEIGHT,
-  whiten,
+  type ScoreResult,
+  type UpdateMicroBatch,
 } from '@verdict/rl';
 import type { RowBatch } from '../domain/train-rows.js';
-import type { RunConfig } from '../run-config/run-config.js';
-import { buildScoringGraph } from './scoring-graph.js';
+import type { ValidRunConfig } from '../run-config/run-config.js';
 
 /** What one optimizer pass over a step's samples reports. */
 export interface TrainOutcome {
@@ -48,257 +29,258 @@ export interface TrainOutcome {
   readonly skipped: boolean;
   /** PPO: clipped value loss of the last update. */
   readonly valueLoss?: number;
+  /** Where the time went: scoring at the current parameters, the frozen reference, the updates. */
+  readonly phaseMs: { readonly score: number; readonly reference: number; readonly update: number };
 }
 
 /**
- * The learner's port to the Training engine (@verdict/rl Trainer): train on a step's micro-batches,
- * write a checkpoint folder, expose the weights bytes. Tests can swap in a fake; the real one is
+ * The learner's port to the policy worker (@verdict/rl): train on a step's micro-batches, write a
+ * checkpoint folder, hand the weights over. Tests can swap in a fake; the real one is
  * `createPolicyTrainer`.
  */
 export interface TrainStep {
-  readonly modelConfig: LlamaFamilyConfig;
+  readonly modelConfig: PolicyWorker['modelConfig'];
   /** `minibatches[k]` = the micro-batches of the k-th optimizer update; run `epochs` passes. */
   train(minibatches: readonly (readonly RowBatch[])[], epochs: number): Promise<TrainOutcome>;
   /** Writes model.safetensors + config + optimizer state + trainer_state.json (with `extra`). */
   save(dir: string, extra: Record<string, unknown>): void;
+  /** The current weights as model.safetensors bytes, in memory (what a policy-server loads). */
+  weights(): Uint8Array;
   close(): Promise<void>;
 }
 
+type Execution = NonNullable<PolicyWorkerOptions['execution']>;
+
 export interface PolicyTrainerOptions {
-  readonly run: RunConfig;
+  readonly run: ValidRunConfig;
   /** Resume state (params + AdamW state) from a checkpoint; default: the student's weights. */
   readonly resume?: { readonly params: ParamMap; readonly optimizer?: AdamWState };
   readonly intraOpThreads?: number;
   /** Provider of every session of the run (training, scoring, reference); default 'cpu'. */
-  readonly executionProvider?: ExecutionProvider;
+  readonly executionProvider?: Execution['executionProvider'];
   /** When the provider is unavailable: 'cpu' (default) or 'never' (the first session load fails). */
-  readonly executionProviderFallback?: ExecutionProviderFallback;
+  readonly executionProviderFallback?: Execution['executionProviderFallback'];
 }
 
-function toTrainBatch(b: RowBatch, tokenInputs: Record<string, ArrayLike<number>>): TrainBatch {
-  return {
-    batchSize: b.batchSize,
-    seqLen: b.seqLen,
-    inputIds: b.inputIds,
-    attentionMask: b.attentionMask,
-    targets: b.targets,
-    lossMask: b.lossMask,
-    tokenInputs,
+/** What the learner's training needs besides the worker: PPO's GAE options (null for GRPO). */
+export interface TrainingOptions {
+  readonly worker: PolicyWorkerOptions;
+  readonly gae: GaeAdvantageInput['options'] | null;
+}
+
+const { Algorithm, StalenessPolicy, LrDecay, KlEstimator, LossAggregation } = learnerV1;
+
+/**
+ * The one place that reads run-config fields for training: the worker's options (loss, KL,
+ * value head, AdamW, LR schedule) and PPO's GAE options. The LR schedule counts optimizer updates,
+ * so run steps (warm-up, maxSteps) are scaled by the updates a full step makes.
+ */
+export function trainingOptionsFromRunConfig(
+  run: ValidRunConfig,
+  execution: Execution = {},
+  resume?: PolicyTrainerOptions['resume'],
+): TrainingOptions {
+  const ppo = run.algorithm === Algorithm.ALGORITHM_PPO;
+  const updatesPerStep = ((run.promptsPerStep * run.groupSize) / run.minibatchSize) * run.epochsPerStep;
+  const decay =
+    run.lrDecay === LrDecay.LR_DECAY_LINEAR
+      ? 'linear'
+      : run.lrDecay === LrDecay.LR_DECAY_COSINE
+        ? 'cosine'
+        : 'constant';
+  const warmupSteps = run.warmupSteps * updatesPerStep;
+  const worker: PolicyWorkerOptions = {
+    modelDir: run.student.checkpointUri,
+    referenceDir: run.reference.checkpointUri,
+    ...(resume ? { resume } : {}),
+    policyLoss: {
+      clipLow: run.clipEpsilon,
+      clipHigh: run.clipEpsilon,
+      aggregation:
+        run.lossAggregation === LossAggregation.LOSS_AGGREGATION_SEQUENCE_MEAN
+          ? 'sequence-mean'
+          : 'token-mean',
+      truncatedIs:
+        run.stalenessPolicy === StalenessPolicy.STALENESS_POLICY_IMPORTANCE_CORRECT
+          ? { cap: run.isCap, aggregation: 'mean' }
+          : null,
+    },
+    kl: {
+      coef: run.klCoef,
+      estimator: run.klEstimator === KlEstimator.KL_ESTIMATOR_K1 ? 'k1' : 'k3',
+      // PPO puts the KL into the token rewards instead (Ziegler et al. 2019).
+      placement: ppo ? 'reward' : 'loss',
+      metric: true,
+    },
+    valueHead: ppo ? { coef: run.valueCoef, clipRange: run.valueClipRange } : null,
+    optimizer: {
+      learningRate: run.learningRate,
+      beta1: run.adamBeta1,
+      beta2: run.adamBeta2,
+      weightDecay: run.weightDecay,
+      maxGradNorm: run.maxGradNorm,
+    },
+    lrSchedule: {
+      kind: decay,
+      warmupSteps,
+      minLr: run.learningRate * run.minLrRatio,
+      ...(decay !== 'constant'
+        ? { totalSteps: Math.max(run.maxSteps * updatesPerStep, warmupSteps + 1) }
+        : {}),
+    },
+    execution,
   };
+  // The reward's KL uses k1 (log π − log π_ref), as TRL's PPO and the learner before the worker.
+  const gae = ppo
+    ? { gamma: run.gamma, lambda: run.gaeLambda, klCoef: run.klCoef, klEstimator: 'k1' as const }
+    : null;
+  return { worker, gae };
 }
 
-function ids(b: RowBatch, data: ArrayLike<number>): Tensor {
-  const out = new BigInt64Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = BigInt(data[i]!);
-  return createTensor('int64', [b.batchSize, b.seqLen], out);
-}
-
-/** What scoring one micro-batch at the current parameters gives (before any update of the step). */
-interface Scored {
+/** One micro-batch scored before any update of the step. */
+interface Scored extends ScoreResult {
   readonly batch: RowBatch;
-  readonly logprobs: Float32Array;
-  readonly ref: Float32Array;
-  /** PPO: V_t at every position. */
-  readonly values?: Float32Array;
+  readonly ref?: Float32Array;
+}
+
+/** The completion-token values of row r (positions where the loss mask is 1). */
+function rowTokens(b: RowBatch, r: number, x: ArrayLike<number>): number[] {
+  const out: number[] = [];
+  for (let t = 0; t < b.seqLen; t++) if (b.lossMask[r * b.seqLen + t] === 1) out.push(x[r * b.seqLen + t]!);
+  return out;
+}
+
+/** PPO: GAE advantages and returns of the whole step, laid back out per micro-batch [B*T]. */
+function gaeTargets(scored: readonly Scored[], options: NonNullable<TrainingOptions['gae']>) {
+  const sequences: GaeAdvantageInput['sequences'][number][] = [];
+  for (const { batch: b, logprobs, ref, values } of scored) {
+    for (let r = 0; r < b.batchSize; r++) {
+      const lp = rowTokens(b, r, logprobs);
+      if (lp.length === 0) continue;
+      sequences.push({
+        reward: b.rows[r]!.sample.total,
+        logprobs: lp,
+        ...(ref ? { refLogprobs: rowTokens(b, r, ref) } : {}),
+        values: rowTokens(b, r, values!),
+        terminal: b.rows[r]!.sample.terminal,
+      });
+    }
+  }
+  const out = computeAdvantages('gae', { sequences, options });
+  let k = 0;
+  return scored.map(({ batch: b }) => {
+    const advantages = new Float32Array(b.lossMask.length);
+    const returns = new Float32Array(b.lossMask.length);
+    for (let r = 0; r < b.batchSize; r++) {
+      let j = 0;
+      const seq = b.lossMask.subarray(r * b.seqLen, (r + 1) * b.seqLen).some((m) => m === 1) ? k++ : -1;
+      if (seq < 0) continue;
+      for (let t = 0; t < b.seqLen; t++) {
+        const i = r * b.seqLen + t;
+        if (b.lossMask[i] !== 1) continue;
+        advantages[i] = out.advantages[seq]![j]!;
+        returns[i] = out.returns[seq]![j]!;
+        j++;
+      }
+    }
+    return { advantages, returns };
+  });
 }
 
 /**
- * GRPO or PPO on the Training engine. Behaviour log-probs, entropy (and PPO's old values) come from a
- * forward-only graph at the current parameters (so the first epoch's ratio is exactly 1), reference
- * log-probs from the frozen reference, the rollout/training mismatch from `rolloutMismatchStats`.
- * GRPO: the group advantage on every completion token, KL in the loss when klCoef > 0. PPO: KL in
- * the reward (−β·k1 per token, the sequence reward on the last token), GAE with the value head,
- * advantages whitened over the step, clipped value loss. Then one Trainer step per minibatch and
- * epoch.
+ * GRPO or PPO through the policy worker. Behaviour log-probs, entropy (and PPO's old values) come
+ * from `score` at the current parameters before any update (so the first epoch's ratio is exactly
+ * 1), reference log-probs from `referenceLogprobs` (only when the KL or its metric needs them).
+ * GRPO: the group advantage (train-rows) on every completion token. PPO: `computeAdvantages('gae')`.
+ * Then one worker update per minibatch and epoch.
  */
 export function createPolicyTrainer(options: PolicyTrainerOptions): TrainStep {
-  const { run } = options;
-  const ppo = run.algorithm === 'ppo';
-  const config = loadLlamaFamilyConfig(run.student.dir);
-  const studentParams = options.resume?.params ?? loadLlamaWeights(run.student.dir, config);
-  const referenceConfig = loadLlamaFamilyConfig(run.reference.dir);
-  const referenceParams = loadLlamaWeights(run.reference.dir, referenceConfig);
-  const threads = options.intraOpThreads ?? 1;
-  // Pool-level defaults reach every session loaded into it, also those @verdict/rl loads.
-  const pool = createSessionPool({
-    workers: 1,
-    intraOpThreadsPerWorker: threads,
-    ...(options.executionProvider ? { executionProvider: options.executionProvider } : {}),
-    ...(options.executionProviderFallback
-      ? { executionProviderFallback: options.executionProviderFallback }
-      : {}),
-  });
-  const importanceCorrect = run.stalenessPolicy === 'importance-correct';
-  const loss: TrainingLossSpec = {
-    kind: 'policy',
-    policy: {
-      clipLow: run.clipEpsilon,
-      clipHigh: run.clipEpsilon,
-      // PPO puts the KL into the token rewards instead (Ziegler et al. 2019).
-      klCoef: ppo ? 0 : run.klCoef,
-      klEstimator: 'k3',
-      ...(importanceCorrect ? { truncatedIs: { cap: 2, aggregation: 'mean' as const } } : {}),
+  const { worker: workerOptions, gae } = trainingOptionsFromRunConfig(
+    options.run,
+    {
+      ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
+      ...(options.executionProvider ? { executionProvider: options.executionProvider } : {}),
+      ...(options.executionProviderFallback
+        ? { executionProviderFallback: options.executionProviderFallback }
+        : {}),
     },
-    ...(ppo ? { valueHead: { clipRange: 0.2, coef: run.valueCoef } } : {}),
-  };
-  const trainer = createTrainer({
-    config,
-    params: studentParams,
-    loss,
-    schedule: { kind: 'constant', peakLr: run.learningRate },
-    optimizer: { weightDecay: 0 },
-    maxGradNorm: run.maxGradNorm,
-    pool,
-    ...(options.resume?.optimizer ? { optimizerState: options.resume.optimizer } : {}),
-  });
-  const reference = createReferencePolicy(referenceConfig, referenceParams, { pool });
-  const shapes = new Map<string, readonly number[]>(llamaWeightShapes(config));
-  shapes.set(VALUE_HEAD_WEIGHT, [config.hiddenSize]);
-  shapes.set(VALUE_HEAD_BIAS, [1]);
-  let scorer: Promise<PooledSession> | undefined;
-
-  /** log π, entropy (and V) of every position at the current parameters. */
-  async function score(b: RowBatch) {
-    scorer ??= pool.load(buildScoringGraph(config, { values: ppo }));
-    const s = await scorer;
-    const feeds: Record<string, Tensor> = {
-      input_ids: ids(b, b.inputIds),
-      attention_mask: ids(b, b.attentionMask),
-      position_ids: ids(b, positionIdsFor(b.batchSize, b.seqLen, b.attentionMask)),
-      targets: ids(b, b.targets),
-    };
-    for (const name of s.inputNames) {
-      if (name in feeds) continue;
-      const p = trainer.params.get(name);
-      if (p === undefined) throw new Error(`scoring graph input ${name} has no parameter`);
-      feeds[name] = createTensor('float32', shapes.get(name) ?? [p.length], p.slice());
-    }
-    const out = await s.run(feeds);
-    return {
-      logprobs: out['logprobs']!.data as Float32Array,
-      entropy: out['entropy']!.data as Float32Array,
-      ...(out['values'] ? { values: out['values'].data as Float32Array } : {}),
-    };
-  }
-
-  /** PPO per-token advantages and returns of a whole step (advantages whitened over all its tokens). */
-  function ppoTargets(scored: readonly Scored[]): { advantages: Float32Array[]; returns: Float32Array[] } {
-    const rawAdv: Float64Array[] = [];
-    const rets: Float32Array[] = [];
-    for (const { batch: b, logprobs, ref, values } of scored) {
-      const adv = new Float64Array(b.lossMask.length);
-      const ret = new Float32Array(b.lossMask.length);
-      for (let r = 0; r < b.batchSize; r++) {
-        const idx: number[] = [];
-        for (let t = 0; t < b.seqLen; t++) if (b.lossMask[r * b.seqLen + t] === 1) idx.push(r * b.seqLen + t);
-        if (idx.length === 0) continue;
-        const row = b.rows[r]!;
-        const rewards = shapePpoTokenRewards({
-          sequenceReward: row.sample.total,
-          klPerToken: idx.map((i) => logprobs[i]! - ref[i]!),
-          klCoefficient: run.klCoef,
-        });
-        const v = idx.map((i) => values![i]!);
-        // A truncated completion bootstraps with its last value (V of the next state is not computed).
-        const gae = computeGae(
-          { rewards, values: v, terminal: row.sample.terminal, bootstrapValue: v[v.length - 1]! },
-          { gamma: run.gamma, lambda: run.gaeLambda },
-        );
-        idx.forEach((i, k) => {
-          adv[i] = gae.advantages[k]!;
-          ret[i] = gae.returns[k]!;
-        });
-      }
-      rawAdv.push(adv);
-      rets.push(ret);
-    }
-    // Whiten over every completion token of the step at once.
-    const flat = Float64Array.from(rawAdv.flatMap((a) => [...a]));
-    const mask = Float64Array.from(scored.flatMap((s) => [...s.batch.lossMask]));
-    const white = whiten(flat, mask);
-    const advantages: Float32Array[] = [];
-    let off = 0;
-    for (const a of rawAdv) {
-      advantages.push(
-        Float32Array.from(white.subarray(off, off + a.length), (x, i) => (mask[off + i] === 1 ? x : 0)),
-      );
-      off += a.length;
-    }
-    return { advantages, returns: rets };
-  }
+    options.resume,
+  );
+  const worker = createPolicyWorker(workerOptions);
+  const { kl, policyLoss } = worker.config;
 
   return {
-    modelConfig: config,
+    modelConfig: worker.modelConfig,
     async train(minibatches, epochs) {
       let klSum = 0;
       let entropySum = 0;
       let mismatchSum = 0;
       let mismatchMax = 0;
       let tokens = 0;
-      let last = {
-        policyLoss: 0,
-        gradNorm: 0,
-        clipFraction: 0,
-        learningRate: run.learningRate,
-        skipped: true,
-        valueLoss: undefined as number | undefined,
-      };
-      let steps = 0;
-      // Behaviour log-probs (PPO's π_old) and old values are fixed for the whole step, computed
-      // before any update.
+      const phaseMs = { score: 0, reference: 0, update: 0 };
       const scored: Scored[][] = [];
       for (const mbs of minibatches) {
         const list: Scored[] = [];
         for (const b of mbs) {
-          const { logprobs, entropy, values } = await score(b);
-          const ref = await reference.logprobs(toTrainBatch(b, {}));
+          const t0 = performance.now();
+          const s = await worker.score(b);
+          const t1 = performance.now();
+          const ref = kl.needsReference ? await worker.referenceLogprobs(b) : undefined;
+          phaseMs.score += t1 - t0;
+          phaseMs.reference += performance.now() - t1;
           const n = b.lossMask.reduce((a, x) => a + x, 0);
           if (n > 0) {
-            klSum += meanKl(logprobs, ref, b.lossMask).k3 * n;
-            let e = 0;
-            for (let i = 0; i < entropy.length; i++) e += entropy[i]! * b.lossMask[i]!;
-            entropySum += e;
-            const mm = rolloutMismatchStats(logprobs, b.rolloutLogprobs, b.lossMask);
+            if (ref) klSum += meanKl(s.logprobs, ref, b.lossMask).k3 * n;
+            for (let i = 0; i < s.entropy.length; i++) entropySum += s.entropy[i]! * b.lossMask[i]!;
+            const mm = rolloutMismatchStats(s.logprobs, b.rolloutLogprobs, b.lossMask);
             mismatchSum += mm.klK3 * n;
             mismatchMax = Math.max(mismatchMax, mm.maxAbsLogprobDiff);
             tokens += n;
           }
-          list.push({ batch: b, logprobs, ref, ...(values ? { values } : {}) });
+          list.push({ batch: b, ...s, ...(ref ? { ref } : {}) });
         }
         scored.push(list);
       }
-      const targets = ppo ? ppoTargets(scored.flat()) : undefined;
+      const targets = gae ? gaeTargets(scored.flat(), gae) : undefined;
       let k = 0;
-      const prepared: TrainBatch[][] = scored.map((list) =>
+      const prepared: UpdateMicroBatch[][] = scored.map((list) =>
         list.map(({ batch: b, logprobs, ref, values }) => {
-          const inputs: Record<string, ArrayLike<number>> = { behaviour_logprobs: logprobs };
-          if (targets) {
-            inputs['advantages'] = targets.advantages[k]!;
-            inputs['returns'] = targets.returns[k]!;
-            inputs['old_values'] = values!;
-          } else {
-            inputs['advantages'] = b.advantages;
-            if (run.klCoef !== 0) inputs['ref_logprobs'] = ref;
-          }
-          if (importanceCorrect) inputs['rollout_logprobs'] = b.rolloutLogprobs;
-          k++;
-          return toTrainBatch(b, inputs);
+          const t = targets?.[k++];
+          return {
+            ...b,
+            advantages: t ? t.advantages : b.advantages,
+            behaviourLogprobs: logprobs,
+            ...(ref ? { refLogprobs: ref } : {}),
+            ...(policyLoss.truncatedIs ? { rolloutLogprobs: b.rolloutLogprobs } : {}),
+            ...(t ? { oldValues: values!, returns: t.returns } : {}),
+          };
         }),
       );
+      let last = {
+        policyLoss: 0,
+        gradNorm: 0,
+        clipFraction: 0,
+        learningRate: worker.config.optimizer.learningRate,
+        skipped: true,
+        valueLoss: undefined as number | undefined,
+      };
+      let steps = 0;
+      const updateStart = performance.now();
       for (let e = 0; e < epochs; e++) {
         for (const ready of prepared) {
-          const r = await trainer.trainStep(ready);
+          const r = await worker.update(ready);
           steps++;
           last = {
-            policyLoss: r.metrics['pg_loss'] ?? r.loss,
+            policyLoss: r.policyLoss,
             gradNorm: r.gradNorm,
-            clipFraction: r.metrics['clip_fraction'] ?? 0,
+            clipFraction: r.clipFraction,
             learningRate: r.lr,
             skipped: r.skipped,
-            valueLoss: r.metrics['vf_loss'],
+            valueLoss: r.valueLoss,
           };
         }
       }
+      phaseMs.update = performance.now() - updateStart;
       const per = (x: number) => (tokens === 0 ? 0 : x / tokens);
       const { valueLoss, ...rest } = last;
       return {
@@ -309,20 +291,11 @@ export function createPolicyTrainer(options: PolicyTrainerOptions): TrainStep {
         mismatchKl: per(mismatchSum),
         mismatchMaxAbsLogprobDiff: mismatchMax,
         optimizerSteps: steps,
+        phaseMs,
       };
     },
-    save(dir, extra) {
-      trainer.save(dir, { tokenizerFrom: run.student.dir, extra });
-    },
-    async close() {
-      await trainer.close();
-      await reference.close();
-      await pool.close();
-    },
+    save: (dir, extra) => worker.save(dir, extra),
+    weights: () => worker.weights(),
+    close: () => worker.close(),
   };
-}
-
-/** The safetensors bytes of a checkpoint folder's model (what policy-servers load). */
-export function readCheckpointWeights(dir: string): Buffer {
-  return readFileSync(join(dir, 'model.safetensors'));
 }

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { validateRunConfig } from '@verdict/learner';
+import { learnerV1 } from '@verdict/proto';
+import { experimentArms, experimentConfig } from '@verdict/recipes';
+import { armRunConfig } from './arm-run-config.js';
+
+const config = experimentConfig('default');
+
+test('run configs: same budget and seeds for every RL arm; judge-only marks its data unlabeled', () => {
+  const arms = experimentArms(config).filter((a) => a.algorithm !== 'sft');
+  const runs = arms.map((a) => armRunConfig(a, config, { seed: 3, studentDir: '/s', judgeModelId: 'j' }));
+  for (const r of runs) {
+    assert.equal(r.maxSteps, config.steps);
+    assert.equal(r.promptsPerStep, config.promptsPerStep);
+    assert.equal(r.groupSize, config.groupSize);
+    assert.equal(r.seed, 3);
+    assert.equal(r.dataSeed, 3);
+    assert.equal((r.promptsPerStep * r.groupSize) % r.minibatchSize, 0);
+    assert.equal(r.minibatchSize % r.microBatchSize, 0);
+    assert.equal(validateRunConfig(r).runId, r.runId, 'the learner accepts it');
+  }
+  const byId = new Map(arms.map((a, i) => [a.id, runs[i]!]));
+  assert.equal(byId.get('vr-judge-ppo')!.algorithm, learnerV1.Algorithm.ALGORITHM_PPO);
+  assert.equal(byId.get('vr-judge-ppo')!.epochsPerStep, config.ppoEpochs);
+  assert.deepEqual(byId.get('vr-judge-grpo')!.labeledRatio, { labeled: 64, unlabeled: 256 });
+  assert.equal(byId.get('vr-judge-grpo')!.dataMix[0]!.limit, 320);
+  assert.equal(byId.get('judge-only-grpo')!.dataMix[0]!.labeled, false);
+  assert.deepEqual(byId.get('rlvr-grpo')!.reward?.weights, { lambdaVr: 1, muJudge: 0, rhoRerank: 0 });
+  assert.equal(byId.get('rlvr-grpo')!.runId, 'rlvr-grpo-s3');
+  assert.throws(() =>
+    armRunConfig(experimentArms(config)[0]!, config, { seed: 0, studentDir: '', judgeModelId: '' }),
+  );
+});
