@@ -1,7 +1,7 @@
 // The one stack launcher (`@verdict/cli/stack`): real services on port 0 over the in-process
 // transport and a real nats-server, toy models written by @verdict/recipes.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,6 +9,12 @@ import { learnerV1 } from '@verdict/proto';
 import { writeRandomToyModel } from '@verdict/recipes';
 import { createGrpcClient, findNatsServerBinary, isVerdictError, silentLogger } from '@verdict/runtime';
 import { type StackOptions, stackConfigs, startStack } from '../src/stack/index.js';
+import { SMALL_STUDENT_BYTES } from '../src/stack/service-env.js';
+
+function openAndClose(file: string): string {
+  closeSync(openSync(file, 'w'));
+  return file;
+}
 
 let work: string;
 let studentDir: string;
@@ -73,6 +79,32 @@ describe('stackConfigs: typed options in, every service config validated', () =>
     assert.equal(configs.evaluator?.maxNewTokens, 12);
     assert.equal(configs.learner?.evalLimit, 8);
     assert.equal(configs.learner?.natsUrl, 'mem://configs');
+  });
+
+  it('a small student decodes on one single-threaded session replica per core; a big one on threads', () => {
+    const small = stackConfigs({ ...options({ threads: 3 }), messaging: { url: 'mem://configs' } });
+    assert.deepEqual(
+      [small.policies[0]!.model.sessionReplicas, small.policies[0]!.model.intraOpThreads],
+      [3, 1],
+    );
+    const bigDir = join(work, 'big-student');
+    mkdirSync(bigDir, { recursive: true });
+    // A sparse file: its size, not its disk use, decides (the weights' memory per replica).
+    truncateSync(openAndClose(join(bigDir, 'model.safetensors')), SMALL_STUDENT_BYTES + 1);
+    const big = stackConfigs({
+      ...options({ threads: 3 }),
+      studentDir: bigDir,
+      messaging: { url: 'mem://configs' },
+    });
+    assert.deepEqual([big.policies[0]!.model.sessionReplicas, big.policies[0]!.model.intraOpThreads], [1, 3]);
+    const explicit = stackConfigs({
+      ...options({ threads: 3, policy: { intraOpThreads: 2 } }),
+      messaging: { url: 'mem://configs' },
+    });
+    assert.deepEqual(
+      [explicit.policies[0]!.model.sessionReplicas, explicit.policies[0]!.model.intraOpThreads],
+      [1, 2],
+    );
   });
 
   it('a skipped service has no config; the learner gets no evaluator without one', () => {

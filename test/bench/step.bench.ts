@@ -91,6 +91,22 @@ const judgeDir = writeRandomToyModel(join(work, 'judge'), {
   scale: 1.5,
 });
 
+/** Prints the median of each phase and the wall time; returns the medians of wall and compute. */
+function printPhases(title: string, steps: readonly Record<string, unknown>[]) {
+  const wall = median(steps.map(totalMs));
+  const compute = median(
+    steps.map((s) => PHASES.filter((p) => COMPUTE.has(p)).reduce((a, p) => a + (phasesOf(s)[p] ?? 0), 0)),
+  );
+  console.log(`\nphase breakdown, ${title} (median ms per step)`);
+  for (const p of PHASES) {
+    const ms = median(steps.map((s) => phasesOf(s)[p] ?? 0));
+    console.log(`  ${p.padEnd(15)} ${ms.toFixed(0).padStart(7)}${COMPUTE.has(p) ? '  compute' : ''}`);
+  }
+  console.log(`  ${'compute'.padEnd(15)} ${compute.toFixed(0).padStart(7)}`);
+  console.log(`  ${'wall'.padEnd(15)} ${wall.toFixed(0).padStart(7)}`);
+  return { wall, compute };
+}
+
 async function run(label: string, treeDir: string, prompts: number, extra?: Partial<learnerV1.RunConfig>) {
   const t0 = performance.now();
   process.stderr.write(`step bench: ${label} (${prompts} prompts × G=8, ${1 + MEASURED} steps) ...\n`);
@@ -117,26 +133,13 @@ try {
       .join(' ')}`,
   );
   const seq16 = await run('current 16x8 sequential', repo, 16);
-  const wall16 = median(seq16.map(totalMs));
-  const phaseMedians = Object.fromEntries(
-    PHASES.map((p) => [p, median(seq16.map((s) => phasesOf(s)[p] ?? 0))]),
-  );
-  const compute16 = median(
-    seq16.map((s) => PHASES.filter((p) => COMPUTE.has(p)).reduce((a, p) => a + (phasesOf(s)[p] ?? 0), 0)),
-  );
-  console.log('\nphase breakdown, 16 prompts × G=8, sequential (median ms per step)');
-  for (const p of PHASES) {
-    console.log(
-      `  ${p.padEnd(15)} ${phaseMedians[p]!.toFixed(0).padStart(7)}${COMPUTE.has(p) ? '  compute' : ''}`,
-    );
-  }
-  console.log(`  ${'wall'.padEnd(15)} ${wall16.toFixed(0).padStart(7)}`);
+  const { wall: wall16, compute: compute16 } = printPhases('16 prompts × G=8, sequential', seq16);
   const piped = await run('current 16x8 pipelined', repo, 16, { generateAhead: true, stalenessBound: 1 });
   console.log(
     `pipelined (generate s+1 while s trains): ${median(piped.map(totalMs)).toFixed(0)} ms per step`,
   );
   const cur8 = await run('current 8x8 sequential', repo, 8);
-  const wallCur8 = median(cur8.map(totalMs));
+  const { wall: wallCur8 } = printPhases('8 prompts × G=8, sequential', cur8);
   let speedUp: number | undefined;
   if (process.env.BENCH_BASE !== '0') {
     const base8 = await run(`base ${BASE_COMMIT} 8x8`, baseTree(), 8);

@@ -78,7 +78,10 @@ export interface StackOptions {
     readonly maxBatchSize?: number;
     readonly rolloutConcurrency?: number;
     readonly staleRetryDelayMs?: number;
+    /** Default: 1 for a small student (its replicas share the cores), else the stack's threads. */
     readonly intraOpThreads?: number;
+    /** Generation session copies; default: one per core for a small student, else 1 (see service-env). */
+    readonly sessionReplicas?: number;
   };
   readonly evaluator?: {
     readonly batchSize?: number;

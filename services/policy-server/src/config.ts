@@ -35,7 +35,14 @@ export const policyConfigSchema = defineConfig({
       default: 1,
       min: 1,
       max: 64,
-      description: 'ORT intra-op threads',
+      description: 'ORT intra-op threads of each session replica',
+    }),
+    sessionReplicas: env.int('POLICY_SESSION_REPLICAS', {
+      default: 1,
+      min: 1,
+      max: 64,
+      description:
+        'copies of the generation sessions, each on its own worker thread; a batch runs as that many concurrent sub-batches (weights memory × n)',
     }),
     executionProvider: env.enum('POLICY_EXECUTION_PROVIDER', EXECUTION_PROVIDERS, {
       default: 'cpu',
@@ -109,7 +116,8 @@ export const policyConfigSchema = defineConfig({
       env.int('POLICY_ROLLOUT_CONCURRENCY', {
         min: 1,
         max: 4096,
-        description: 'rollouts in flight per replica (default: max batch size)',
+        description:
+          'rollouts in flight per replica (default: 2 × max batch size, so the next batch is queued while one decodes)',
       }),
     ),
     rolloutAckWaitMs: env.durationMs('POLICY_ROLLOUT_ACK_WAIT', {

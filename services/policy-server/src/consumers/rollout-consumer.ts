@@ -96,16 +96,19 @@ export async function startRolloutConsumer(options: RolloutConsumerOptions): Pro
       return 'term';
     }
     if (recent.has(id)) return 'ack';
-    const model = holder.model;
-    const loaded = holder.version;
-    if (model === undefined || loaded === undefined || loaded < request.policyVersionWanted) {
+    // Weights the learner just published are usually being loaded now: wait for the install (it
+    // wakes every waiter at once) rather than nak and be redelivered a retry delay later.
+    const wanted = request.policyVersionWanted;
+    if (!(await holder.waitForVersion(wanted, options.staleRetryDelayMs))) {
       logger.debug('rollout wants newer weights; retrying later', {
         rolloutId: id,
-        wanted: request.policyVersionWanted.toString(),
-        loaded: loaded?.toString(),
+        wanted: wanted.toString(),
+        loaded: holder.version?.toString(),
       });
-      return { nak: options.staleRetryDelayMs };
+      return { nak: 0 };
     }
+    const model = holder.model;
+    if (model === undefined) return { nak: options.staleRetryDelayMs };
     // Bad input never gets better: INVALID_ARGUMENT errors are termed by the consume loop.
     const promptIds =
       request.promptTokenIds.length > 0

@@ -49,4 +49,22 @@ describe('createModelHolder', () => {
     await closing;
     assert.deepEqual(closed, ['v0', 'v1']);
   });
+
+  it('waitForVersion wakes waiters on the install that reaches their version, else at timeout or close', async () => {
+    const h = createModelHolder<string>({ closeModel: async () => {} });
+    h.install('v1', 1n);
+    assert.equal(await h.waitForVersion(1n, 0), true, 'an installed version answers at once');
+    const wants2 = h.waitForVersion(2n, 10_000);
+    const wants3 = h.waitForVersion(3n, 10_000);
+    const timesOut = h.waitForVersion(5n, 5);
+    const t0 = performance.now();
+    h.install('v2', 2n);
+    assert.equal(await wants2, true);
+    assert.ok(performance.now() - t0 < 1_000, 'woken by the install, not by its timeout');
+    assert.equal(await timesOut, false);
+    const closing = h.close();
+    assert.equal(await wants3, false, 'close releases the waiters');
+    await closing;
+    assert.equal(await h.waitForVersion(1n, 10_000), false, 'a closed holder has nothing to wait for');
+  });
 });

@@ -21,6 +21,12 @@ export interface ModelHolder<M> {
    * last one is released (at once when it has none).
    */
   install(model: M, version: bigint): void;
+  /**
+   * Resolves true once a version >= `version` is installed (at once when one is), false after
+   * `timeoutMs` or on close. A rollout that wants weights still being loaded waits here instead of
+   * polling redelivery, so it starts the moment they are installed.
+   */
+  waitForVersion(version: bigint, timeoutMs: number): Promise<boolean>;
   /** Models replaced or closed but still leased. */
   readonly retiring: number;
   /** Refuses new leases; closes every model once its leases are released. */
@@ -56,6 +62,14 @@ export function createModelHolder<M>(options: ModelHolderOptions<M>): ModelHolde
   let current: Slot<M> | undefined;
   const retiring = new Set<Slot<M>>();
   let closed = false;
+  const waiters = new Set<{ readonly version: bigint; readonly settle: (installed: boolean) => void }>();
+
+  function wakeWaiters(): void {
+    for (const w of waiters) {
+      if (closed) w.settle(false);
+      else if (current !== undefined && current.version >= w.version) w.settle(true);
+    }
+  }
 
   function closeSlot(slot: Slot<M>): Promise<void> {
     slot.closing ??= options
@@ -105,9 +119,27 @@ export function createModelHolder<M>(options: ModelHolderOptions<M>): ModelHolde
       const previous = current;
       current = createSlot(model, version);
       if (previous !== undefined) retire(previous);
+      wakeWaiters();
+    },
+    waitForVersion(version: bigint, timeoutMs: number) {
+      if (closed) return Promise.resolve(false);
+      if (current !== undefined && current.version >= version) return Promise.resolve(true);
+      return new Promise<boolean>((resolve) => {
+        const waiter = {
+          version,
+          settle(installed: boolean) {
+            clearTimeout(timer);
+            waiters.delete(waiter);
+            resolve(installed);
+          },
+        };
+        const timer = setTimeout(() => waiter.settle(false), Math.max(0, timeoutMs));
+        waiters.add(waiter);
+      });
     },
     async close() {
       closed = true;
+      wakeWaiters();
       if (current !== undefined) retire(current);
       current = undefined;
       // Leased models close when their last lease goes; wait for those already closing.

@@ -12,15 +12,16 @@ import {
 } from '@verdict/models';
 import type { PolicyConfig } from '../config.js';
 
-/** How the policy's ONNX sessions are created: threads and execution provider. */
+/** How the policy's ONNX sessions are created: threads, replicas, execution provider, the shared pool. */
 export type ModelSessionOptions = Pick<
   LlamaModelOptions,
-  'intraOpThreads' | 'executionProvider' | 'executionProviderFallback'
+  'intraOpThreads' | 'replicas' | 'executionProvider' | 'executionProviderFallback' | 'pool'
 >;
 
 export function modelSessionOptions(config: PolicyConfig): ModelSessionOptions {
   return {
     intraOpThreads: config.model.intraOpThreads,
+    replicas: config.model.sessionReplicas,
     executionProvider: config.model.executionProvider,
     executionProviderFallback: config.model.executionProviderFallback,
   };
