@@ -228,3 +228,30 @@ test('a session that fails to load (provider unavailable, fallback never) still 
   await assert.rejects(worker.score(batch));
   await worker.close(); // resolves (a hang here would keep the test process alive)
 });
+
+test('two threads: score and reference side by side on two pool workers agree with one thread in sequence', async () => {
+  const one = createPolicyWorker(base({ kl: { coef: 0.05 } }));
+  const two = createPolicyWorker(base({ kl: { coef: 0.05 }, execution: { intraOpThreads: 2 } }));
+  try {
+    const s1 = await one.score(batch);
+    const r1 = await one.referenceLogprobs(batch);
+    const [s2, r2] = await Promise.all([two.score(batch), two.referenceLogprobs(batch)]);
+    for (let i = 0; i < n; i++) {
+      if (!batch.lossMask[i]) continue;
+      assert.ok(Math.abs(s1.logprobs[i]! - s2.logprobs[i]!) < 1e-5, `score logprob ${i}`);
+      assert.ok(Math.abs(s1.entropy[i]! - s2.entropy[i]!) < 1e-5, `entropy ${i}`);
+      assert.ok(Math.abs(r1[i]! - r2[i]!) < 1e-5, `reference logprob ${i}`);
+    }
+    // Before any update the reference is the policy itself.
+    for (let i = 0; i < n; i++)
+      if (batch.lossMask[i])
+        assert.ok(Math.abs(s2.logprobs[i]! - r2[i]!) < 1e-5, `policy = reference at ${i}`);
+    // And the update after it (on the two-thread training session) matches the one-thread update.
+    const u1 = await one.update([{ ...batch, advantages, behaviourLogprobs: s1.logprobs, refLogprobs: r1 }]);
+    const u2 = await two.update([{ ...batch, advantages, behaviourLogprobs: s2.logprobs, refLogprobs: r2 }]);
+    assert.ok(Math.abs(u1.loss - u2.loss) < 1e-5 && Math.abs(u1.gradNorm - u2.gradNorm) < 1e-4);
+  } finally {
+    await one.close();
+    await two.close();
+  }
+});

@@ -137,9 +137,14 @@ export function createPolicyWorker(options: PolicyWorkerOptions): PolicyWorker {
     typeof options.resume === 'string' ? loadTrainingCheckpoint(options.resume) : options.resume;
   const spec = lossSpec(config);
   const { execution } = config;
-  // Pool-level defaults reach every session loaded into it (training, scoring, reference).
+  // Pool-level defaults reach every session loaded into it (training, scoring, reference). With two
+  // or more threads the pool gets a second worker, and scoring and the reference run there and on the
+  // first one single-threaded, side by side (`score` and `referenceLogprobs` of a batch may be awaited
+  // together): on small matmuls two single-threaded sessions beat one two-threaded one, as for decoding.
+  const sideBySide = execution.intraOpThreads >= 2;
+  const forwardOnly = sideBySide ? { intraOpThreads: 1 } : {};
   const pool = createSessionPool({
-    workers: 1,
+    workers: sideBySide ? 2 : 1,
     intraOpThreadsPerWorker: execution.intraOpThreads,
     ...(execution.executionProvider ? { executionProvider: execution.executionProvider } : {}),
     ...(execution.executionProviderFallback
@@ -166,7 +171,7 @@ export function createPolicyWorker(options: PolicyWorkerOptions): PolicyWorker {
   shapes.set(VALUE_HEAD_BIAS, [1]);
 
   async function score(b: TokenBatch): Promise<ScoreResult> {
-    scorer ??= pool.load(buildScoringGraph(modelConfig, { values: config.valueHead !== null }));
+    scorer ??= pool.load(buildScoringGraph(modelConfig, { values: config.valueHead !== null }), forwardOnly);
     const s = await scorer;
     const feeds: Record<string, Tensor> = {
       input_ids: int64(b, b.inputIds),
@@ -252,6 +257,7 @@ export function createPolicyWorker(options: PolicyWorkerOptions): PolicyWorker {
         const refConfig = loadLlamaFamilyConfig(config.referenceDir);
         reference = createReferencePolicy(refConfig, loadLlamaWeights(config.referenceDir, refConfig), {
           pool,
+          ...forwardOnly,
         });
       }
       return reference.logprobs(batch);

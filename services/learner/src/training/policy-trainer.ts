@@ -222,12 +222,19 @@ export function createPolicyTrainer(options: PolicyTrainerOptions): TrainStep {
       for (const mbs of minibatches) {
         const list: Scored[] = [];
         for (const b of mbs) {
+          // Side by side (the worker runs them on separate pool workers when it has two): `score`
+          // is charged until it resolves, `reference` only for the wait beyond it.
           const t0 = performance.now();
-          const s = await worker.score(b);
-          const t1 = performance.now();
-          const ref = kl.needsReference ? await worker.referenceLogprobs(b) : undefined;
-          phaseMs.score += t1 - t0;
-          phaseMs.reference += performance.now() - t1;
+          let scoredAt = t0;
+          const [s, ref] = await Promise.all([
+            worker.score(b).then((r) => {
+              scoredAt = performance.now();
+              return r;
+            }),
+            kl.needsReference ? worker.referenceLogprobs(b) : undefined,
+          ]);
+          phaseMs.score += scoredAt - t0;
+          phaseMs.reference += performance.now() - scoredAt;
           const n = b.lossMask.reduce((a, x) => a + x, 0);
           if (n > 0) {
             if (ref) klSum += meanKl(s.logprobs, ref, b.lossMask).k3 * n;
