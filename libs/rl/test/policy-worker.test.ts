@@ -255,3 +255,30 @@ test('two threads: score and reference side by side on two pool workers agree wi
     await two.close();
   }
 });
+
+test('an update of two or more micro-batches reports grad_halves_cosine: 1 for agreeing halves, −1 for opposite ones', async () => {
+  const worker = createPolicyWorker(base());
+  try {
+    const { logprobs } = await worker.score(batch);
+    const mb: UpdateMicroBatch = { ...batch, advantages, behaviourLogprobs: logprobs };
+    const agree = await worker.update([mb, mb]);
+    assert.ok(
+      Math.abs(agree.metrics['grad_halves_cosine']! - 1) < 1e-4,
+      String(agree.metrics['grad_halves_cosine']),
+    );
+    const { logprobs: now } = await worker.score(batch);
+    const flipped = advantages.map((a) => -a);
+    const oppose = await worker.update([
+      { ...batch, advantages, behaviourLogprobs: now },
+      { ...batch, advantages: flipped, behaviourLogprobs: now },
+    ]);
+    assert.ok(
+      Math.abs(oppose.metrics['grad_halves_cosine']! + 1) < 1e-4,
+      String(oppose.metrics['grad_halves_cosine']),
+    );
+    const single = await worker.update([mb]);
+    assert.equal(single.metrics['grad_halves_cosine'], undefined, 'one micro-batch has no halves');
+  } finally {
+    await worker.close();
+  }
+});

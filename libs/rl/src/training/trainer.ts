@@ -9,6 +9,7 @@ import { type LlamaFamilyConfig, llamaWeightShapes } from '@verdict/models';
 import { type AdamW, type AdamWConfig, type AdamWState, createAdamW } from '../optim/adamw.js';
 import { clipGradNorm, globalGradNorm } from '../optim/clip-grad-norm.js';
 import { createGradAccumulator } from '../optim/grad-accumulator.js';
+import { halvesCosine } from '../optim/gradient-agreement.js';
 import { createLrSchedule, type LrScheduleConfig } from '../optim/lr-schedule.js';
 import type { ParamMap } from '../optim/param-map.js';
 import { type SaveCheckpointOptions, saveTrainingCheckpoint } from './checkpoint.js';
@@ -174,11 +175,21 @@ export function createTrainer(options: TrainerOptions): Trainer {
     const metricSums: Record<string, number> = {};
     let forwardBackwardMs = 0;
     let optimizerMs = 0;
-    for (const mb of microBatches) {
+    // With two or more micro-batches, the sum of the first half's gradients (for grad_halves_cosine).
+    const half = microBatches.length >= 2 ? Math.floor(microBatches.length / 2) : 0;
+    const firstHalf: ParamMap | undefined =
+      half > 0 ? new Map([...params].map(([name, p]) => [name, new Float32Array(p.length)])) : undefined;
+    for (const [k, mb] of microBatches.entries()) {
       const t0 = performance.now();
       const r = await forwardBackward(mb);
       const t1 = performance.now();
       accumulator.add(r.grads);
+      if (firstHalf !== undefined && k < half) {
+        for (const [name, sum] of firstHalf) {
+          const g = r.grads.get(name)!;
+          for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + g[i]!;
+        }
+      }
       optimizerMs += performance.now() - t1;
       forwardBackwardMs += t1 - t0;
       lossSum += r.loss;
@@ -187,6 +198,9 @@ export function createTrainer(options: TrainerOptions): Trainer {
     }
     const t2 = performance.now();
     const grads = accumulator.finish();
+    const n = microBatches.length;
+    // Before clipping: `grads` is the mean, so n·grads is the sum the first half is part of.
+    const halvesCos = firstHalf === undefined ? undefined : halvesCosine(firstHalf, grads, n);
     const gradNorm =
       maxGradNorm > 0 && Number.isFinite(maxGradNorm)
         ? clipGradNorm(grads, maxGradNorm)
@@ -195,9 +209,9 @@ export function createTrainer(options: TrainerOptions): Trainer {
     const skipped = !Number.isFinite(gradNorm);
     if (!skipped) optimizer.update(params, grads, lr);
     optimizerMs += performance.now() - t2;
-    const n = microBatches.length;
     const metrics: Record<string, number> = {};
     for (const [k, v] of Object.entries(metricSums)) metrics[k] = v / n;
+    if (halvesCos !== undefined) metrics['grad_halves_cosine'] = halvesCos;
     return {
       step: optimizer.step,
       lr,

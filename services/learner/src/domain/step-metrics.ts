@@ -67,6 +67,8 @@ export interface StepMetricsRecord {
   /** PPO only. */
   readonly valueLoss?: number;
   readonly gradNorm: number;
+  /** Cosine between the two halves of each update's gradient (≥ 2 micro-batches per update; see TrainOutcome). */
+  readonly gradHalvesCosine?: number;
   readonly clipFraction: number;
   readonly stalenessMean: number;
   readonly learningRate: number;

@@ -77,6 +77,7 @@ export function draftStepMetrics(d: StepDraftInput): StepMetricsRecord {
     policyLoss: o?.policyLoss ?? 0,
     ...(o?.valueLoss !== undefined ? { valueLoss: o.valueLoss } : {}),
     gradNorm: o?.gradNorm ?? 0,
+    ...(o?.gradHalvesCosine !== undefined ? { gradHalvesCosine: o.gradHalvesCosine } : {}),
     clipFraction: o?.clipFraction ?? 0,
     stalenessMean: stalenessMean(samples, version),
     learningRate: o?.learningRate ?? d.learningRate,

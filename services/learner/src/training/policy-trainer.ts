@@ -29,6 +29,11 @@ export interface TrainOutcome {
   readonly skipped: boolean;
   /** PPO: clipped value loss of the last update. */
   readonly valueLoss?: number;
+  /**
+   * Mean over the step's updates of the cosine between the gradients of each update's two halves of
+   * micro-batches (updates of ≥ 2 micro-batches only): near 0 = the update is mostly sampling noise.
+   */
+  readonly gradHalvesCosine?: number;
   /** Where the time went: scoring at the current parameters, the frozen reference, the updates. */
   readonly phaseMs: { readonly score: number; readonly reference: number; readonly update: number };
 }
@@ -272,11 +277,18 @@ export function createPolicyTrainer(options: PolicyTrainerOptions): TrainStep {
         valueLoss: undefined as number | undefined,
       };
       let steps = 0;
+      let cosineSum = 0;
+      let cosines = 0;
       const updateStart = performance.now();
       for (let e = 0; e < epochs; e++) {
         for (const ready of prepared) {
           const r = await worker.update(ready);
           steps++;
+          const cos = r.metrics['grad_halves_cosine'];
+          if (cos !== undefined && Number.isFinite(cos)) {
+            cosineSum += cos;
+            cosines++;
+          }
           last = {
             policyLoss: r.policyLoss,
             gradNorm: r.gradNorm,
@@ -298,6 +310,7 @@ export function createPolicyTrainer(options: PolicyTrainerOptions): TrainStep {
         mismatchKl: per(mismatchSum),
         mismatchMaxAbsLogprobDiff: mismatchMax,
         optimizerSteps: steps,
+        ...(cosines > 0 ? { gradHalvesCosine: cosineSum / cosines } : {}),
         phaseMs,
       };
     },
