@@ -136,3 +136,17 @@ export async function collectScored(m: Messaging): Promise<ScoredCollector> {
     },
   };
 }
+
+/**
+ * The reward-service consumer's state once every delivered message is acked (each ack follows its
+ * scored publish, so a test that saw the publish polls for the ack instead of racing it), or the
+ * last state seen after `timeoutMs`: the caller's assertion then names what is still pending.
+ */
+export async function settledRewardConsumer(messaging: Messaging, timeoutMs = 5_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const info = await messaging.jetstreamManager.consumers.info(ROLLOUTS_STREAM.name, 'reward-service');
+    if ((info.num_ack_pending === 0 && info.num_pending === 0) || Date.now() > deadline) return info;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -23,13 +23,13 @@ import {
 } from '@verdict/runtime/testing';
 import type { RewardServiceApp } from '../src/app.js';
 import { loadRewardServiceConfig } from '../src/config.js';
-import { ROLLOUTS_STREAM } from '../src/streams.js';
 import {
   collectScored,
   createTestRewardApp,
   generated,
   JUDGE_BIN,
   type ScoredCollector,
+  settledRewardConsumer,
   startServiceProcess,
   waitFor,
 } from './helpers.js';
@@ -187,7 +187,7 @@ describe('reward-service judge client over TLS', { skip }, () => {
     const plain = (await scoreOne('plain-1')).reward!;
     assert.equal(plain.status, ST.REWARD_STATUS_ERROR, plain.message);
     assert.match(plain.message, /judge call failed \(UNAVAILABLE\)/);
-    const info = await m.jetstreamManager.consumers.info(ROLLOUTS_STREAM.name, 'reward-service');
+    const info = await settledRewardConsumer(m);
     assert.equal(info.num_ack_pending, 0, 'every generated message was acked');
     assert.equal(info.num_pending, 0);
     await stopApp();

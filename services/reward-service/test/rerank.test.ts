@@ -11,6 +11,7 @@ import {
   createTestRewardApp,
   generated,
   type ScoredCollector,
+  settledRewardConsumer,
   startJudgeServerProcess,
   waitFor,
 } from './helpers.js';
@@ -141,7 +142,7 @@ describe('rerank term (ρ > 0) with a real judge-server and nats-server', () => 
       assert.ok(Math.abs(reward.total - judgeScores[i]!) < 1e-6);
     }
     await m.flush();
-    const info = await m.jetstreamManager.consumers.info(ROLLOUTS_STREAM.name, 'reward-service');
+    const info = await settledRewardConsumer(m);
     assert.equal(info.num_ack_pending, 0, 'every held message was acked after its publish');
     assert.equal(info.num_pending, 0);
     assert.ok(

@@ -6,12 +6,12 @@ import { commonV1, judgeV1, rewardV1, rolloutV1 } from '@verdict/proto';
 import { connectNats, createGrpcClient, isVerdictError, type Messaging } from '@verdict/runtime';
 import { findFreePort, type NatsServerHandle, startNatsServer } from '@verdict/runtime/testing';
 import type { RewardServiceApp } from '../src/app.js';
-import { ROLLOUTS_STREAM } from '../src/streams.js';
 import {
   collectScored,
   createTestRewardApp,
   generated,
   type ScoredCollector,
+  settledRewardConsumer,
   startJudgeServerProcess,
   waitFor,
 } from './helpers.js';
@@ -182,18 +182,22 @@ describe('reward-service with a real judge-server and nats-server', () => {
     const silent: Server = createServer((s) => sockets.push(s));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const port = (silent.address() as { port: number }).port;
-    await startApp({ JUDGE_ADDRESS: `127.0.0.1:${port}`, REWARD_JUDGE_TIMEOUT: '500ms' });
-    await publishGenerated(generated('silent-1', { labeled: false, completion: '#### 4' }), 'silent-1:g');
-    await waitFor(() => scored.has('silent-1'));
-    const silentReward = scored.get('silent-1')![0]!.reward!;
-    assert.equal(silentReward.status, ST.REWARD_STATUS_TIMEOUT);
-    assert.equal(silentReward.total, 0);
-    const info = await m.jetstreamManager.consumers.info(ROLLOUTS_STREAM.name, 'reward-service');
-    assert.equal(info.num_ack_pending, 0, 'every generated message was acked');
-    assert.equal(info.num_pending, 0);
-    await stopApp();
-    for (const s of sockets) s.destroy();
-    silent.close();
+    // In finally: an open socket to the silent judge would keep the test process alive after a failure.
+    try {
+      await startApp({ JUDGE_ADDRESS: `127.0.0.1:${port}`, REWARD_JUDGE_TIMEOUT: '500ms' });
+      await publishGenerated(generated('silent-1', { labeled: false, completion: '#### 4' }), 'silent-1:g');
+      await waitFor(() => scored.has('silent-1'));
+      const silentReward = scored.get('silent-1')![0]!.reward!;
+      assert.equal(silentReward.status, ST.REWARD_STATUS_TIMEOUT);
+      assert.equal(silentReward.total, 0);
+      const info = await settledRewardConsumer(m);
+      assert.equal(info.num_ack_pending, 0, 'every generated message was acked');
+      assert.equal(info.num_pending, 0);
+    } finally {
+      await stopApp();
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
   });
 
   it('Score RPC: λ = 0 with an unlabeled and a labeled item; bad weights are INVALID_ARGUMENT', async () => {
