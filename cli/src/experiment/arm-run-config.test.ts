@@ -23,8 +23,17 @@ test('run configs: same budget and seeds for every RL arm; judge-only marks its 
   const byId = new Map(arms.map((a, i) => [a.id, runs[i]!]));
   assert.equal(byId.get('vr-judge-ppo')!.algorithm, learnerV1.Algorithm.ALGORITHM_PPO);
   assert.equal(byId.get('vr-judge-ppo')!.epochsPerStep, config.ppoEpochs);
-  assert.deepEqual(byId.get('vr-judge-grpo')!.labeledRatio, { labeled: 64, unlabeled: 256 });
-  assert.equal(byId.get('vr-judge-grpo')!.dataMix[0]!.limit, 320);
+  const n = config.labeledProblems;
+  assert.deepEqual(byId.get('vr-judge-grpo')!.labeledRatio, { labeled: 1, unlabeled: 4 }, 'in lowest terms');
+  assert.deepEqual(byId.get('rlvr-grpo')!.labeledRatio, { labeled: 1, unlabeled: 0 });
+  assert.deepEqual(byId.get('judge-only-grpo')!.labeledRatio, { labeled: 0, unlabeled: 1 });
+  assert.equal(byId.get('vr-judge-grpo')!.dataMix[0]!.limit, 5 * n);
+  // The schedule and dynamic sampling reach the run; PPO gets no dynamic sampling (GRPO's).
+  const rlvr = validateRunConfig(byId.get('rlvr-grpo')!);
+  assert.equal(rlvr.warmupSteps, config.warmupSteps);
+  assert.equal(rlvr.lrDecay, learnerV1.LrDecay.LR_DECAY_LINEAR);
+  assert.equal(rlvr.dynamicSampling, config.dynamicSampling);
+  assert.equal(byId.get('vr-judge-ppo')!.dynamicSampling, false);
   assert.equal(byId.get('judge-only-grpo')!.dataMix[0]!.labeled, false);
   assert.deepEqual(byId.get('rlvr-grpo')!.reward?.weights, { lambdaVr: 1, muJudge: 0, rhoRerank: 0 });
   assert.equal(byId.get('rlvr-grpo')!.runId, 'rlvr-grpo-s3');

@@ -9,6 +9,21 @@ import { type ArmSpec, armRunId, type ExperimentConfig } from '@verdict/recipes'
  * learner's `validateRunConfig` fills the other defaults and checks the bounds. (Here, not in
  * @verdict/recipes: engine libraries do not import @verdict/proto.)
  */
+const LR_DECAY = {
+  constant: learnerV1.LrDecay.LR_DECAY_CONSTANT,
+  linear: learnerV1.LrDecay.LR_DECAY_LINEAR,
+  cosine: learnerV1.LrDecay.LR_DECAY_COSINE,
+} as const;
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+function lowestTerms(labeled: number, unlabeled: number): { labeled: number; unlabeled: number } {
+  const d = gcd(labeled, unlabeled) || 1;
+  return { labeled: labeled / d, unlabeled: unlabeled / d };
+}
+
 export function armRunConfig(
   arm: ArmSpec,
   config: ExperimentConfig,
@@ -25,7 +40,8 @@ export function armRunConfig(
     student: { checkpointUri: options.studentDir, modelId: 'toy-student' },
     judge: { modelId: options.judgeModelId },
     dataMix: [{ name: 'toy', split: 'id', labeled, limit: total }],
-    labeledRatio: { labeled: arm.labeledProblems, unlabeled: arm.unlabeledProblems },
+    // In lowest terms (the learner bounds each side at 1000): 512:2048 is the same split as 1:4.
+    labeledRatio: lowestTerms(arm.labeledProblems, arm.unlabeledProblems),
     dataSeed: options.seed,
     reward: { weights: { lambdaVr: arm.lambdaVr, muJudge: arm.muJudge, rhoRerank: 0 } },
     algorithm:
@@ -36,7 +52,12 @@ export function armRunConfig(
     microBatchSize: Math.min(minibatchSize, 16),
     epochsPerStep: arm.algorithm === 'ppo' ? config.ppoEpochs : 1,
     learningRate: config.learningRate,
+    warmupSteps: config.warmupSteps,
+    lrDecay: LR_DECAY[config.lrDecay],
+    minLrRatio: 0,
     klCoef: config.klCoef,
+    // Dynamic sampling is GRPO's (the learner refuses it for PPO).
+    dynamicSampling: config.dynamicSampling && arm.algorithm === 'grpo',
     rolloutSampling: { temperature: config.temperature, topP: 1, topK: 0, maxNewTokens: config.maxNewTokens },
     evalEverySteps: 0,
     maxSteps: config.steps,

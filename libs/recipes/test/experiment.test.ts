@@ -247,7 +247,11 @@ describe('results', () => {
     const table = formatResultsTable(summary, 4);
     const lines = table.split('\n');
     assert.equal(lines.length, 2 + arms.length);
-    assert.match(lines[0]!, /in-domain greedy .*maj@4.*held-out tmpl greedy/);
+    assert.match(
+      lines[0]!,
+      /in-domain greedy .*maj@4.*held-out tmpl greedy/,
+      'k as formatResultsTable was given',
+    );
     assert.match(lines[2]!, /SFT \(no RL\) +\| 20\.0 ± 0\.0/);
     assert.match(lines[4]!, /35\.0 ± 7\.1/);
     const html = renderExperimentReport({
@@ -384,7 +388,9 @@ describe('paired comparisons', () => {
     assert.match(text, /\| SFT \(no RL\) +\| 25\.0 \[19\.5, 31\.4\]/);
     assert.match(
       text,
-      /\| paired difference \(points\) +\| in-domain greedy +\| in-domain mean@4 +\| in-domain maj@4 /,
+      new RegExp(
+        `\\| paired difference \\(points\\) +\\| in-domain greedy +\\| in-domain mean@${config.eval.samples} +\\| in-domain maj@${config.eval.samples} `,
+      ),
     );
     assert.match(text, /\| VR \+ judge [^|]+ − RLVR +\| \+10\.0 \[\+[0-9.]+, \+[0-9.]+\] p<0\.001/);
     assert.match(text, /\| RLVR \(λ=1\), GRPO − SFT +\| \+5\.0 /);

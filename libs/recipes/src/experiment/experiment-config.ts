@@ -37,8 +37,13 @@ export interface ExperimentConfig {
   readonly steps: number;
   readonly promptsPerStep: number;
   readonly groupSize: number;
+  /** Peak LR, reached after `warmupSteps` and decayed by `lrDecay` to 0 at the last step. */
   readonly learningRate: number;
+  readonly warmupSteps: number;
+  readonly lrDecay: 'constant' | 'linear' | 'cosine';
   readonly klCoef: number;
+  /** GRPO: drop groups whose rewards all agree and ask more questions (up to 3 rounds) for the quota. */
+  readonly dynamicSampling: boolean;
   readonly temperature: number;
   readonly maxNewTokens: number;
   readonly ppoEpochs: number;
@@ -91,7 +96,10 @@ export function experimentConfig(
           promptsPerStep: 4,
           groupSize: 2,
           learningRate: 1e-4,
+          warmupSteps: 0,
+          lrDecay: 'constant',
           klCoef: 0.01,
+          dynamicSampling: false,
           temperature: 1,
           maxNewTokens: 48,
           ppoEpochs: 1,
@@ -103,19 +111,26 @@ export function experimentConfig(
       : {
           budget,
           toyBudget: 'full',
-          labeledProblems: 64,
+          // The budget of issue 15, fixed before any arm is compared (README "The RL budget"): nanochat's
+          // chat_rl (16 questions × 16 samples, LR 0.05 × SFT, linear decay, no KL, token mean), verl and
+          // TinyZero's GSM8K GRPO (KL ≤ 0.001, G 5–8) and TRL's defaults (β 0, G 8), at this scale.
+          labeledProblems: 512,
           unlabeledMultiple: 4,
-          steps: 24,
-          promptsPerStep: 8,
+          steps: 150,
+          promptsPerStep: 16,
           groupSize: 8,
-          // 3e-4 / KL 0.01 drifted to KL ≈ 1 in 24 steps with no accuracy gain (measured): slower, tighter.
-          learningRate: 1e-4,
-          klCoef: 0.05,
+          // 0.05 × the student's SFT LR (3e-3), nanochat's init_lr_frac.
+          learningRate: 1.5e-4,
+          warmupSteps: 10,
+          lrDecay: 'linear',
+          klCoef: 0,
+          dynamicSampling: true,
           temperature: 1,
           maxNewTokens: 96,
           ppoEpochs: 2,
-          shadow: { problems: 96, everySteps: 2 },
-          eval: { problems: 200, samples: 4, temperature: 0.7 },
+          shadow: { problems: 96, everySteps: 10 },
+          // Paired evaluation with power: 1,000 problems per suite, greedy and T = 1 mean@8 (maj@8).
+          eval: { problems: 1000, samples: 8, temperature: 1 },
           guard: GUARD,
           weakJudge: { problems: 600, epochs: 1, lr: 3e-3, minLines: 4 },
         };

@@ -174,7 +174,7 @@ ${(100 * result.toyWorld.studentAccuracyId).toFixed(1)}% in-domain; judge AUROC 
       ? `; weak judge AUROC ${result.toyWorld.weakJudgeAuroc.toFixed(3)}`
       : ''
   }.
-Every RL arm: ${c.steps} steps × ${c.promptsPerStep} questions × ${c.groupSize} samples, LR ${c.learningRate}, KL ${c.klCoef};
+Every RL arm: ${c.steps} steps × ${c.promptsPerStep} questions × ${c.groupSize} samples, LR ${c.learningRate} (${c.warmupSteps} warm-up steps, ${c.lrDecay} decay), KL ${c.klCoef}${c.dynamicSampling ? ', dynamic sampling (GRPO)' : ''};
 labeled pool ${c.labeledProblems}, unlabeled pool ${c.labeledProblems * c.unlabeledMultiple}.
 Evaluation: first ${c.eval.problems} problems of toy-id (in-domain) and toy-ood (held-out templates), greedy, and mean@${k} and maj@${k}
 from ${k} samples at T = ${c.eval.temperature}. [lo, hi]: 95 % interval (${esc(COMPARISON_METHOD.single)}); ±: spread over seeds.</p>
