@@ -48,7 +48,7 @@ function weightsBytes(modelDir: string): number {
 /** Threads and session replicas of the policy: explicit options win, else by the student's size. */
 export function policySessionLayout(o: StackOptions): { threads: number; replicas: number } {
   const p = o.policy;
-  const cores = o.threads ?? availableParallelism();
+  const cores = threads(o, undefined);
   const small = weightsBytes(o.studentDir) <= SMALL_STUDENT_BYTES;
   const replicas = p?.sessionReplicas ?? (small && p?.intraOpThreads === undefined ? cores : 1);
   return { threads: p?.intraOpThreads ?? (replicas > 1 ? 1 : cores), replicas };

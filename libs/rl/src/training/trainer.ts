@@ -177,19 +177,13 @@ export function createTrainer(options: TrainerOptions): Trainer {
     let optimizerMs = 0;
     // With two or more micro-batches, the sum of the first half's gradients (for grad_halves_cosine).
     const half = microBatches.length >= 2 ? Math.floor(microBatches.length / 2) : 0;
-    const firstHalf: ParamMap | undefined =
-      half > 0 ? new Map([...params].map(([name, p]) => [name, new Float32Array(p.length)])) : undefined;
+    const firstHalf = half > 0 ? createGradAccumulator(params) : undefined;
     for (const [k, mb] of microBatches.entries()) {
       const t0 = performance.now();
       const r = await forwardBackward(mb);
       const t1 = performance.now();
       accumulator.add(r.grads);
-      if (firstHalf !== undefined && k < half) {
-        for (const [name, sum] of firstHalf) {
-          const g = r.grads.get(name)!;
-          for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + g[i]!;
-        }
-      }
+      if (k < half) firstHalf?.add(r.grads);
       optimizerMs += performance.now() - t1;
       forwardBackwardMs += t1 - t0;
       lossSum += r.loss;
@@ -200,7 +194,7 @@ export function createTrainer(options: TrainerOptions): Trainer {
     const grads = accumulator.finish();
     const n = microBatches.length;
     // Before clipping: `grads` is the mean, so n·grads is the sum the first half is part of.
-    const halvesCos = firstHalf === undefined ? undefined : halvesCosine(firstHalf, grads, n);
+    const halvesCos = firstHalf === undefined ? undefined : halvesCosine(firstHalf.finish(1), grads, n);
     const gradNorm =
       maxGradNorm > 0 && Number.isFinite(maxGradNorm)
         ? clipGradNorm(grads, maxGradNorm)
