@@ -1,3 +1,4 @@
+export * from './answer/arithmetic-claims.js';
 export * from './answer/cannot-answer.js';
 export * from './answer/check-answer.js';
 export * from './answer/extract.js';
