@@ -70,6 +70,7 @@ export function createRewardServiceApp(
       judgeOnLabeled: config.judgeOnLabeled,
     },
     extractionMode: config.extractionMode,
+    verifiableCheck: 'answer',
     abstainBand: config.abstainBand,
     judgeTemplateName: config.judgeTemplateName,
     judgeTimeoutMs: config.judgeTimeoutMs,

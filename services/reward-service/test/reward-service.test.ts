@@ -106,7 +106,10 @@ describe('reward-service with a real judge-server and nats-server', () => {
         ? g
         : {
             ...g,
-            request: { ...g.request!, reward: { weights, judgeTemplateName: '', judgeAbstainBand: 0 } },
+            request: {
+              ...g.request!,
+              reward: { weights, judgeTemplateName: '', judgeAbstainBand: 0, verifiableCheck: 0 },
+            },
           };
     };
     await publishGenerated(withReward('mix-a', { lambdaVr: 0.2, muJudge: 0.8, rhoRerank: 0 }), 'mix-a:g');
@@ -222,6 +225,7 @@ describe('reward-service with a real judge-server and nats-server', () => {
           unlabeled: { verifiable: false, judge: true, rerank: false },
           judgeTemplateName: '',
           judgeAbstainBand: 0,
+          verifiableCheck: 0,
         },
       });
       assert.deepEqual(
@@ -240,6 +244,7 @@ describe('reward-service with a real judge-server and nats-server', () => {
             weights: { lambdaVr: 0.7, muJudge: 0.7, rhoRerank: 0 },
             judgeTemplateName: '',
             judgeAbstainBand: 0,
+            verifiableCheck: 0,
           },
         }),
         (error: unknown) =>

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { learnerV1 } from '@verdict/proto';
+import { learnerV1, rewardV1 } from '@verdict/proto';
 import { isVerdictError } from '@verdict/runtime';
 import { loadLearnerConfig } from '../config.js';
 import { loadRunConfigFile, parseRunConfig, runConfigToJson, validateRunConfig } from './run-config.js';
@@ -100,6 +100,22 @@ test('every bad field is named with its limit in one INVALID_ARGUMENT', () => {
       assert.match(m, /adamBeta2: must be < 1 \(got 1\)/);
       assert.match(m, /sum to 1/);
     },
+  );
+  invalid(
+    () =>
+      validateRunConfig({
+        ...parseRunConfig(minimal),
+        reward: { ...parseRunConfig(minimal).reward, verifiableCheck: 9 as rewardV1.VerifiableCheck },
+      }),
+    (m) => assert.match(m, /reward\.verifiableCheck: must be one of 0, 1, 2 \(got 9\)/),
+  );
+  assert.equal(
+    parseRunConfig({
+      ...minimal,
+      reward: { ...minimal.reward, verifiableCheck: 'VERIFIABLE_CHECK_ANSWER_AND_ARITHMETIC' },
+    }).reward.verifiableCheck,
+    rewardV1.VerifiableCheck.VERIFIABLE_CHECK_ANSWER_AND_ARITHMETIC,
+    'the JSON mapping takes the enum name',
   );
   invalid(
     () => parseRunConfig({ ...minimal, generateAhead: true }),

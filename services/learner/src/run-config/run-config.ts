@@ -105,7 +105,19 @@ function rewardConfig(c: FieldChecker, r: rewardV1.RewardConfig | undefined): Va
     judgeTemplateName: r?.judgeTemplateName ?? '',
     judgeTimeout,
     judgeAbstainBand: c.number('reward.judgeAbstainBand', r?.judgeAbstainBand ?? 0, { min: 0, max: 0.5 }),
+    verifiableCheck: verifiableCheck(c, r?.verifiableCheck),
   };
+}
+
+function verifiableCheck(c: FieldChecker, v: rewardV1.VerifiableCheck | undefined): rewardV1.VerifiableCheck {
+  const known = Object.values(rewardV1.VerifiableCheck).filter((x): x is number => typeof x === 'number');
+  const value = v ?? rewardV1.VerifiableCheck.VERIFIABLE_CHECK_UNSPECIFIED;
+  if (!known.includes(value) || value === rewardV1.VerifiableCheck.UNRECOGNIZED)
+    c.problem(
+      'reward.verifiableCheck',
+      `must be one of ${known.filter((x) => x >= 0).join(', ')} (got ${value})`,
+    );
+  return value;
 }
 
 /**

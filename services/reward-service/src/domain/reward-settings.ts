@@ -1,12 +1,18 @@
-import type { rewardV1 } from '@verdict/proto';
+import { rewardV1 } from '@verdict/proto';
 import { validateRewardMixConfig } from '@verdict/rl';
 import { VerdictError } from '@verdict/runtime';
-import type { RewardSettings } from './score-sample.js';
+import type { RewardSettings, VerifiableCheckMode } from './score-sample.js';
+
+const CHECKS: Readonly<Record<number, VerifiableCheckMode | undefined>> = {
+  [rewardV1.VerifiableCheck.VERIFIABLE_CHECK_ANSWER]: 'answer',
+  [rewardV1.VerifiableCheck.VERIFIABLE_CHECK_ANSWER_AND_ARITHMETIC]: 'answer-and-arithmetic',
+};
 
 /**
  * A RewardConfig (a Score call's, or the one a rollout request carries from its run config) over
  * the service's configured defaults: weights and judge routing, abstain band, template ("" = the
- * default) and judge deadline (unset = the default). Absent config = the defaults unchanged, so
+ * default), judge deadline (unset = the default) and what the verifiable reward checks (UNSPECIFIED =
+ * the default). Absent config = the defaults unchanged, so
  * rollouts from learners that send none are mixed as before. Bad weights or band →
  * INVALID_ARGUMENT naming `<field>.weights` / `<field>.judge_abstain_band`.
  */
@@ -40,9 +46,21 @@ export function rewardSettingsFor(
       field: `${field}.judge_timeout`,
     });
   }
+  // Absent on messages built before the field existed (fromPartial fills 0 = UNSPECIFIED).
+  const check = config.verifiableCheck ?? rewardV1.VerifiableCheck.VERIFIABLE_CHECK_UNSPECIFIED;
+  const verifiableCheck =
+    check === rewardV1.VerifiableCheck.VERIFIABLE_CHECK_UNSPECIFIED
+      ? defaults.verifiableCheck
+      : CHECKS[check];
+  if (verifiableCheck === undefined) {
+    throw new VerdictError('INVALID_ARGUMENT', `${field}.verifiable_check: unknown value ${check}`, {
+      field: `${field}.verifiable_check`,
+    });
+  }
   return {
     ...defaults,
     mix,
+    verifiableCheck,
     abstainBand: config.judgeAbstainBand,
     judgeTemplateName: config.judgeTemplateName || defaults.judgeTemplateName,
     judgeTimeoutMs: timeoutMs || defaults.judgeTimeoutMs,

@@ -32,6 +32,7 @@ function judgeSaying(score: number): AskJudge & { asked: judgeV1.JudgeItem[] } {
 const settings = (vr: number, judge: number, extra: Partial<RewardSettings> = {}): RewardSettings => ({
   mix: { weights: { vr, judge, rerank: 0 }, judgeOnLabeled: true },
   extractionMode: 'strict',
+  verifiableCheck: 'answer',
   abstainBand: 0,
   judgeTemplateName: '',
   judgeTimeoutMs: 30_000,
@@ -61,6 +62,22 @@ describe('scoreSample', () => {
     assert.equal(r.provenance?.judgeModelId, 'j');
     const wrong = await scoreSample(labeled('#### 5', '4'), settings(0.5, 0.5), judgeSaying(0.8));
     assert.ok(Math.abs(wrong.total - 0.4) < 1e-12);
+  });
+
+  it('answer-and-arithmetic: a right answer through a wrong step scores 0; the answer check alone scores it 1', async () => {
+    const lucky =
+      'She gets 5 more, so she has 7 + 5 = 14 apples.\nOne of 2 piles holds 14 / 2 = 6 apples.\n#### 6';
+    const sound =
+      'She gets 5 more, so she has 7 + 5 = 12 apples.\nOne of 2 piles holds 12 / 2 = 6 apples.\n#### 6';
+    const vr = async (completion: string, check: RewardSettings['verifiableCheck']) =>
+      (await scoreSample(labeled(completion, '6'), settings(1, 0, { verifiableCheck: check }), undefined))
+        .components?.verifiable;
+    assert.equal((await vr(lucky, 'answer'))?.value, 1);
+    const strict = await vr(lucky, 'answer-and-arithmetic');
+    assert.deepEqual([strict?.status, strict?.value], [OK, 0]);
+    assert.match(strict?.message ?? '', /7 \+ 5 ≠ 14/);
+    assert.equal((await vr(sound, 'answer-and-arithmetic'))?.value, 1);
+    assert.equal((await vr(sound.replace('#### 6', '#### 7'), 'answer-and-arithmetic'))?.value, 0);
   });
 
   it('unlabeled: only the judge, weights renormalised', async () => {

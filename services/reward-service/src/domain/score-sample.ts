@@ -1,5 +1,6 @@
 import {
   answersEqual,
+  arithmeticClaims,
   type ExtractionMode,
   extractAnswer,
   extractionValue,
@@ -28,9 +29,13 @@ export interface SampleToScore {
   readonly gold: () => string | undefined;
 }
 
+/** What the verifiable reward checks (reward.proto `VerifiableCheck`). */
+export type VerifiableCheckMode = 'answer' | 'answer-and-arithmetic';
+
 export interface RewardSettings {
   readonly mix: RewardMixConfig;
   readonly extractionMode: ExtractionMode;
+  readonly verifiableCheck: VerifiableCheckMode;
   /** Judge scores within 0.5 ± band are ABSTAIN (masked); 0 disables. */
   readonly abstainBand: number;
   readonly judgeTemplateName: string;
@@ -82,7 +87,7 @@ const STATUS: Record<RewardStatus, commonV1.RewardStatus> = {
 function toWireComponent(c: RewardComponent | undefined): rewardV1.RewardComponent | undefined {
   if (c === undefined) return undefined;
   return c.status === 'OK'
-    ? { status: STATUS.OK, value: c.value, message: '' }
+    ? { status: STATUS.OK, value: c.value, message: c.detail ?? '' }
     : { status: STATUS[c.status], value: 0, message: c.detail ?? '' };
 }
 
@@ -99,14 +104,27 @@ export interface JudgedSample {
   readonly extractedAnswer: string;
 }
 
-function vrComponent(sample: SampleToScore, extraction: ReturnType<typeof extractAnswer>): RewardComponent {
+function vrComponent(
+  sample: SampleToScore,
+  extraction: ReturnType<typeof extractAnswer>,
+  check: VerifiableCheckMode,
+): RewardComponent {
   const goldText = sample.gold();
   if (goldText === undefined) return { status: 'ERROR', detail: 'labeled sample without a gold answer' };
   const goldValue = parseGold(goldText);
   if (goldValue === undefined) {
     return { status: 'ERROR', detail: `gold answer ${JSON.stringify(goldText)} does not parse` };
   }
-  return { status: 'OK', value: answersEqual(extractionValue(extraction), goldValue) ? 1 : 0 };
+  const answered = answersEqual(extractionValue(extraction), goldValue);
+  if (!answered || check === 'answer') return { status: 'OK', value: answered ? 1 : 0 };
+  const slip = arithmeticClaims(sample.completion).find((c) => !c.holds);
+  return slip === undefined
+    ? { status: 'OK', value: 1 }
+    : {
+        status: 'OK',
+        value: 0,
+        detail: `right answer through a wrong step: ${slip.a} ${slip.op} ${slip.b} ≠ ${slip.claimed}`,
+      };
 }
 
 /**
@@ -133,7 +151,8 @@ export async function judgeSample(
       };
     }
   };
-  if (planned.has('vr')) components.vr = guard('vr', () => vrComponent(sample, extraction));
+  if (planned.has('vr'))
+    components.vr = guard('vr', () => vrComponent(sample, extraction, settings.verifiableCheck));
   let judgeDetail: judgeV1.JudgeResult | undefined;
   let judgeScore: number | undefined;
   if (planned.has('judge') || planned.has('rerank')) {

@@ -26,6 +26,53 @@ export const protobufPackage = "verdict.reward.v1";
 
 export const protobufFileName = "verdict/reward/v1/reward.proto";
 
+/** What the verifiable reward checks on a labeled sample. */
+export enum VerifiableCheck {
+  /** VERIFIABLE_CHECK_UNSPECIFIED - The reward-service's default: the final answer. */
+  VERIFIABLE_CHECK_UNSPECIFIED = 0,
+  /** VERIFIABLE_CHECK_ANSWER - 1 when the final answer equals the gold answer. */
+  VERIFIABLE_CHECK_ANSWER = 1,
+  /**
+   * VERIFIABLE_CHECK_ANSWER_AND_ARITHMETIC - 1 when the final answer equals the gold answer AND every arithmetic claim "a op b = c" in the
+   * completion holds (a calculator check of the chain): a right answer reached through a wrong
+   * step is a guess and gets 0.
+   */
+  VERIFIABLE_CHECK_ANSWER_AND_ARITHMETIC = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function verifiableCheckFromJSON(object: any): VerifiableCheck {
+  switch (object) {
+    case 0:
+    case "VERIFIABLE_CHECK_UNSPECIFIED":
+      return VerifiableCheck.VERIFIABLE_CHECK_UNSPECIFIED;
+    case 1:
+    case "VERIFIABLE_CHECK_ANSWER":
+      return VerifiableCheck.VERIFIABLE_CHECK_ANSWER;
+    case 2:
+    case "VERIFIABLE_CHECK_ANSWER_AND_ARITHMETIC":
+      return VerifiableCheck.VERIFIABLE_CHECK_ANSWER_AND_ARITHMETIC;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return VerifiableCheck.UNRECOGNIZED;
+  }
+}
+
+export function verifiableCheckToJSON(object: VerifiableCheck): string {
+  switch (object) {
+    case VerifiableCheck.VERIFIABLE_CHECK_UNSPECIFIED:
+      return "VERIFIABLE_CHECK_UNSPECIFIED";
+    case VerifiableCheck.VERIFIABLE_CHECK_ANSWER:
+      return "VERIFIABLE_CHECK_ANSWER";
+    case VerifiableCheck.VERIFIABLE_CHECK_ANSWER_AND_ARITHMETIC:
+      return "VERIFIABLE_CHECK_ANSWER_AND_ARITHMETIC";
+    case VerifiableCheck.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * Mixing weights R = lambda_vr * R_VR + mu_judge * R_judge + rho_rerank * R_rerank.
  * They must be >= 0 and sum to 1. Where a term is unavailable for a sample (not routed for its
@@ -75,6 +122,8 @@ export interface RewardConfig {
    * masked. 0 disables abstention.
    */
   judgeAbstainBand: number;
+  /** What the verifiable reward checks (UNSPECIFIED = the final answer). */
+  verifiableCheck: VerifiableCheck;
 }
 
 /**
@@ -400,6 +449,7 @@ function createBaseRewardConfig(): RewardConfig {
     judgeTemplateName: "",
     judgeTimeout: undefined,
     judgeAbstainBand: 0,
+    verifiableCheck: 0,
   };
 }
 
@@ -422,6 +472,9 @@ export const RewardConfig: MessageFns<RewardConfig> = {
     }
     if (message.judgeAbstainBand !== 0) {
       writer.uint32(49).double(message.judgeAbstainBand);
+    }
+    if (message.verifiableCheck !== 0) {
+      writer.uint32(56).int32(message.verifiableCheck);
     }
     return writer;
   },
@@ -487,6 +540,14 @@ export const RewardConfig: MessageFns<RewardConfig> = {
             message.judgeAbstainBand = reader.double();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.verifiableCheck = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -519,6 +580,11 @@ export const RewardConfig: MessageFns<RewardConfig> = {
         : isSet(object.judge_abstain_band)
         ? globalThis.Number(object.judge_abstain_band)
         : 0,
+      verifiableCheck: isSet(object.verifiableCheck)
+        ? verifiableCheckFromJSON(object.verifiableCheck)
+        : isSet(object.verifiable_check)
+        ? verifiableCheckFromJSON(object.verifiable_check)
+        : 0,
     };
   },
 
@@ -542,6 +608,9 @@ export const RewardConfig: MessageFns<RewardConfig> = {
     if (message.judgeAbstainBand !== 0) {
       obj.judgeAbstainBand = floatToJson(message.judgeAbstainBand);
     }
+    if (message.verifiableCheck !== 0) {
+      obj.verifiableCheck = verifiableCheckToJSON(message.verifiableCheck);
+    }
     return obj;
   },
 
@@ -564,6 +633,7 @@ export const RewardConfig: MessageFns<RewardConfig> = {
       ? Duration.fromPartial(object.judgeTimeout)
       : undefined;
     message.judgeAbstainBand = object.judgeAbstainBand ?? 0;
+    message.verifiableCheck = object.verifiableCheck ?? 0;
     return message;
   },
 };
