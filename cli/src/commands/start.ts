@@ -44,6 +44,13 @@ export default defineCommand({
     },
     arms: { type: 'string', description: 'comma-separated arm ids to run (SFT always runs); default all' },
     steps: { type: 'int', min: 1, max: 10_000, description: 'RL steps per arm (default: the preset)' },
+    labeledProblems: {
+      type: 'int',
+      min: 1,
+      max: 100_000,
+      description:
+        'labeled pool size (default: the preset); a probe control — a larger pool repeats each problem less often',
+    },
     guardAction: {
       type: 'string',
       choices: ['alarm', 'stop', 'lower-mu'],
@@ -80,6 +87,7 @@ export default defineCommand({
     const preset = experimentConfig(budget);
     const config = experimentConfig(budget, {
       ...(flags.steps !== undefined ? { steps: flags.steps } : {}),
+      ...(flags.labeledProblems !== undefined ? { labeledProblems: flags.labeledProblems } : {}),
       ...(flags.guardAction !== undefined
         ? { guard: { ...preset.guard, action: flags.guardAction as GuardAction } }
         : {}),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { validateRunConfig } from '@verdict/learner';
-import { learnerV1 } from '@verdict/proto';
+import { learnerV1, rewardV1 } from '@verdict/proto';
 import { experimentArms, experimentConfig } from '@verdict/recipes';
 import { armRunConfig } from './arm-run-config.js';
 
@@ -37,6 +37,20 @@ test('run configs: same budget and seeds for every RL arm; judge-only marks its 
   assert.equal(byId.get('judge-only-grpo')!.dataMix[0]!.labeled, false);
   assert.deepEqual(byId.get('rlvr-grpo')!.reward?.weights, { lambdaVr: 1, muJudge: 0, rhoRerank: 0 });
   assert.equal(byId.get('rlvr-grpo')!.runId, 'rlvr-grpo-s3');
+  // The probe differs from RLVR only in what its verifiable reward checks.
+  assert.equal(
+    byId.get('rlvr-grpo')!.reward?.verifiableCheck,
+    rewardV1.VerifiableCheck.VERIFIABLE_CHECK_UNSPECIFIED,
+  );
+  const probe = byId.get('rlvr-arith-grpo')!;
+  assert.equal(
+    probe.reward?.verifiableCheck,
+    rewardV1.VerifiableCheck.VERIFIABLE_CHECK_ANSWER_AND_ARITHMETIC,
+  );
+  assert.deepEqual(
+    { ...probe, runId: '', reward: { ...probe.reward!, verifiableCheck: 0 } },
+    { ...byId.get('rlvr-grpo')!, runId: '' },
+  );
   assert.throws(() =>
     armRunConfig(experimentArms(config)[0]!, config, { seed: 0, studentDir: '', judgeModelId: '' }),
   );

@@ -1,4 +1,4 @@
-import { learnerV1 } from '@verdict/proto';
+import { learnerV1, rewardV1 } from '@verdict/proto';
 import { type ArmSpec, armRunId, type ExperimentConfig } from '@verdict/recipes';
 
 /**
@@ -43,7 +43,13 @@ export function armRunConfig(
     // In lowest terms (the learner bounds each side at 1000): 512:2048 is the same split as 1:4.
     labeledRatio: lowestTerms(arm.labeledProblems, arm.unlabeledProblems),
     dataSeed: options.seed,
-    reward: { weights: { lambdaVr: arm.lambdaVr, muJudge: arm.muJudge, rhoRerank: 0 } },
+    reward: {
+      weights: { lambdaVr: arm.lambdaVr, muJudge: arm.muJudge, rhoRerank: 0 },
+      verifiableCheck:
+        arm.verifiableCheck === 'answer-and-arithmetic'
+          ? rewardV1.VerifiableCheck.VERIFIABLE_CHECK_ANSWER_AND_ARITHMETIC
+          : rewardV1.VerifiableCheck.VERIFIABLE_CHECK_UNSPECIFIED,
+    },
     algorithm:
       arm.algorithm === 'ppo' ? learnerV1.Algorithm.ALGORITHM_PPO : learnerV1.Algorithm.ALGORITHM_GRPO,
     promptsPerStep: config.promptsPerStep,

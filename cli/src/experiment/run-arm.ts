@@ -9,6 +9,7 @@ import {
   type ExperimentConfig,
   type GuardEvent,
   loweredWeights,
+  type SeenSliceScore,
   shadowGuardObservation,
 } from '@verdict/recipes';
 import { armRunConfig } from './arm-run-config.js';
@@ -26,6 +27,8 @@ export interface RunArmOptions {
   readonly judgeDir: string;
   readonly judgeModelId: string;
   readonly shadowProblems: readonly Problem[];
+  /** The first problems of this seed's training stream (`ArmSeedResult.seen`). */
+  readonly seenProblems: readonly Problem[];
   readonly logLevel: string;
   readonly progress: (line: string) => void;
 }
@@ -33,6 +36,22 @@ export interface RunArmOptions {
 const pct = (x: number | undefined) =>
   x === undefined || !Number.isFinite(x) ? '—' : `${(100 * x).toFixed(1)}%`;
 const num = (x: number | undefined, d = 3) => (x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
+
+/** Greedy on the seen slice through the same services as the shadow probe (gold-checked, strict). */
+async function probeSeenSlice(stack: ArmStack, o: RunArmOptions): Promise<SeenSliceScore> {
+  const prober = createShadowProber({
+    policyAddress: stack.addresses['policy-server']!,
+    judgeAddress: stack.addresses['judge-server']!,
+    problems: o.seenProblems,
+    maxNewTokens: o.config.maxNewTokens,
+  });
+  try {
+    const probe = await prober.probe();
+    return { n: probe.n, greedy: probe.accuracy, problems: probe.correct.map((c) => (c ? 1 : 0)) };
+  } finally {
+    prober.close();
+  }
+}
 
 /**
  * One arm with one seed through the real services: start its stack, shadow-probe the SFT start,
@@ -172,8 +191,10 @@ export async function runArm(o: RunArmOptions): Promise<ArmSeedResult> {
     };
     const id = await evaluateSuite({ ...evalArgs, suite: 'toy-id' });
     const ood = await evaluateSuite({ ...evalArgs, suite: 'toy-ood' });
+    const seen = await probeSeenSlice(stack, o);
     o.progress(
       `${tag} ${status}: toy-id greedy ${pct(id.greedy)} maj@${id.k} ${pct(id.majAtK)} | toy-ood greedy ${pct(ood.greedy)} maj@${ood.k} ${pct(ood.majAtK)}` +
+        ` | seen greedy ${pct(seen.greedy)}` +
         (guard.alarmStep !== null ? ` | alarm at step ${guard.alarmStep}` : ''),
     );
     return {
@@ -186,6 +207,7 @@ export async function runArm(o: RunArmOptions): Promise<ArmSeedResult> {
       alarmStep: guard.alarmStep,
       guardEvents,
       eval: { id, ood },
+      seen,
       curve,
       seconds: (performance.now() - started) / 1000,
     };

@@ -8,6 +8,7 @@ import {
   COMPARISON_METHOD,
   checkClaim,
   compareArms,
+  compareSeenSlice,
   EXPERIMENT_RESULT_FORMAT,
   type ExperimentConfig,
   type ExperimentResult,
@@ -122,6 +123,7 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
       runs,
       summary,
       comparisons: compareArms(ran, runs, { cache: comparisonCache }),
+      seenComparisons: compareSeenSlice(ran, runs),
       statistics: COMPARISON_METHOD,
       claim: checkClaim(summary),
     };
@@ -148,6 +150,9 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
         seed: `shadow:${seed}`,
         split: 'id',
       });
+      // The seen slice: the head of the stream every RL arm of this seed trains on (armRunConfig sets
+      // dataSeed = seed; the learner's toy source is generateToyProblems(limit, { seed: dataSeed })).
+      const seenProblems = generateToyProblems(config.seenProblems, { seed, split: 'id' });
       for (const arm of o.arms) {
         say(`arm ${runs.length + 1}/${total}: ${arm.label}, seed ${seed}`);
         const result = await runArm({
@@ -160,6 +165,7 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
           judgeDir: arm.judge === 'weak' && weak ? weak.dir : world.judgeDir,
           judgeModelId: arm.judge === 'weak' ? 'toy-judge-weak' : 'toy-judge',
           shadowProblems,
+          seenProblems,
           logLevel: o.logLevel,
           progress: say,
         });

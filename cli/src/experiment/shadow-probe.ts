@@ -12,6 +12,8 @@ export interface ShadowProbe {
   readonly agreement: number;
   readonly n: number;
   readonly policyVersion: number;
+  /** Per-problem greedy correctness, in slice order. */
+  readonly correct: readonly boolean[];
 }
 
 export interface ShadowProber {
@@ -90,6 +92,7 @@ export function createShadowProber(o: {
         agreement: judged > 0 ? agree / judged : Number.NaN,
         n,
         policyVersion: version,
+        correct,
       };
     },
     close() {

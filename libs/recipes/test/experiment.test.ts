@@ -7,6 +7,7 @@ import {
   COMPARISON_METHOD,
   checkClaim,
   compareArms,
+  compareSeenSlice,
   createHackingGuard,
   type ExperimentResult,
   experimentArms,
@@ -30,7 +31,15 @@ describe('arms', () => {
     const arms = experimentArms(config);
     assert.deepEqual(
       arms.map((a) => a.id),
-      ['sft', 'rlvr-grpo', 'vr-judge-grpo', 'vr-judge-ppo', 'judge-only-grpo', 'weak-judge-grpo'],
+      [
+        'sft',
+        'rlvr-grpo',
+        'vr-judge-grpo',
+        'vr-judge-ppo',
+        'judge-only-grpo',
+        'weak-judge-grpo',
+        'rlvr-arith-grpo',
+      ],
     );
     for (const a of arms.filter((x) => x.algorithm !== 'sft')) {
       assert.equal(a.lambdaVr + a.muJudge, 1, a.id);
@@ -52,11 +61,20 @@ describe('arms', () => {
     assert.equal(armRunId(experimentArms(config)[1]!, 3), 'rlvr-grpo-s3');
   });
 
-  test('selectArms keeps SFT and rejects unknown ids by name', () => {
+  test('selectArms keeps SFT, runs probes only when named, rejects unknown ids by name', () => {
     const arms = experimentArms(config);
     assert.deepEqual(
       selectArms(arms, ['rlvr-grpo']).map((a) => a.id),
       ['sft', 'rlvr-grpo'],
+    );
+    assert.deepEqual(
+      selectArms(arms, undefined).map((a) => a.id),
+      arms.filter((a) => a.id !== 'rlvr-arith-grpo').map((a) => a.id),
+      'the probe is not part of the default run',
+    );
+    assert.deepEqual(
+      selectArms(arms, ['rlvr-arith-grpo']).map((a) => a.id),
+      ['sft', 'rlvr-arith-grpo'],
     );
     assert.throws(() => selectArms(arms, ['rlvr-grpo', 'nope']), /unknown arm nope/);
   });
@@ -368,6 +386,42 @@ describe('paired comparisons', () => {
     assert.deepEqual(compareArms(arms.slice(0, 2), shuffled, { resamples: 500 }), []);
     const legacy = compareArms(arms, [run('sft', 0, 0.2), run('rlvr-grpo', 0, 0.3)]);
     assert.deepEqual(legacy, [], 'results without per-problem scores compare nothing');
+  });
+
+  test('seen slice: each RL arm − SFT on its training questions beside fresh ones, paired; printed and in the report', () => {
+    const seen = (right: number) => ({ n: 200, greedy: right / 200, problems: outcomes(right) });
+    const withSeen = [
+      { ...runs[0]!, seen: seen(50) },
+      { ...runs[1]!, seen: seen(90) },
+      runs[2]!, // no seen slice (an older result): not compared
+    ];
+    const [c, ...rest] = compareSeenSlice(arms, withSeen);
+    assert.equal(rest.length, 0);
+    assert.equal(c!.armId, 'rlvr-grpo');
+    assert.deepEqual(c!.seeds, [0]);
+    assert.equal(c!.seen.diff, 0.2, 'right on 0..89 against 0..49');
+    assert.equal(c!.seen.mcnemar!.onlyA, 40);
+    assert.equal(c!.seen.mcnemar!.onlyB, 0);
+    assert.ok(c!.seen.lo > 0.1, `${c!.seen.lo}`);
+    assert.ok(Math.abs(c!.fresh!.diff - 0.05) < 1e-12, 'fresh: the in-domain suite, 5..64 against 0..49');
+    const summary = summariseArms(arms, withSeen);
+    const result: ExperimentResult = {
+      format: 'verdict.experiment.v1',
+      config,
+      seeds: [0],
+      toyWorld: { hash: 'h', budget: 'full', studentAccuracyId: 0.2, judgeAuroc: 0.95 },
+      arms,
+      runs: withSeen,
+      summary,
+      seenComparisons: [c!],
+      claim: checkClaim(summary),
+    };
+    assert.match(
+      formatExperimentTables(result),
+      /\| RLVR \(λ=1\), GRPO +\| \+20\.0 \[\+[0-9.]+, \+[0-9.]+\] p<0\.001 \| \+5\.0 /,
+    );
+    assert.match(renderExperimentReport(result), /Seen in training against fresh/);
+    assert.deepEqual(compareSeenSlice(arms, runs), [], 'runs without a seen slice compare nothing');
   });
 
   test('console table and report show the intervals and the paired table', () => {

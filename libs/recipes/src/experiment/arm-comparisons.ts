@@ -145,7 +145,11 @@ const points = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : '?');
 
 /** "+1.2 [−0.8, +3.1] p=0.24": a difference in points with its paired interval and p-value. */
 export function formatComparisonCell(c: ArmComparison | undefined): string {
-  if (c === undefined) return '—';
+  return c === undefined ? '—' : formatPairedDiff(c);
+}
+
+/** A paired difference in points: "+1.2 [−0.8, +3.1] p=0.24". */
+export function formatPairedDiff(c: PairedComparison): string {
   const p = Number.isNaN(c.p) ? 'p=?' : c.p < 0.001 ? 'p<0.001' : `p=${c.p.toFixed(3)}`;
   return `${signedPoints(c.diff)} [${signedPoints(c.lo)}, ${signedPoints(c.hi)}] ${p}`;
 }

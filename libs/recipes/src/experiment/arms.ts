@@ -19,6 +19,10 @@ export interface ArmSpec {
   readonly unlabeledProblems: number;
   /** True for arms whose guard alarm is the expected outcome (the weak-judge demonstration). */
   readonly expectAlarm: boolean;
+  /** What the verifiable reward checks (default: the final answer). */
+  readonly verifiableCheck?: 'answer' | 'answer-and-arithmetic';
+  /** A diagnostic arm: runs only when `--arms` names it, never part of the claim. */
+  readonly probe?: boolean;
 }
 
 /**
@@ -96,12 +100,30 @@ export function experimentArms(config: ExperimentConfig): ArmSpec[] {
       unlabeledProblems: n + u,
       expectAlarm: true,
     }),
+    // Issue 15 item 6, a probe: the toy student reaches many right answers through wrong steps (a
+    // small integer answer is often hit by chance), so the answer check also rewards guesses. The
+    // same RLVR with a calculator check of every step separates reward noise from the budget.
+    arm({
+      id: 'rlvr-arith-grpo',
+      label: 'RLVR, answer + every step checked (λ=1), GRPO [probe]',
+      algorithm: 'grpo',
+      lambdaVr: 1,
+      muJudge: 0,
+      judge: 'main',
+      labeledProblems: n,
+      unlabeledProblems: 0,
+      verifiableCheck: 'answer-and-arithmetic',
+      probe: true,
+    }),
   ];
 }
 
-/** `--arms a,b` filter; unknown ids are an error naming them. SFT is always kept (the baseline). */
+/**
+ * `--arms a,b` filter; unknown ids are an error naming them. SFT is always kept (the baseline);
+ * without ids, every arm but the probes.
+ */
 export function selectArms(arms: readonly ArmSpec[], ids: readonly string[] | undefined): ArmSpec[] {
-  if (ids === undefined || ids.length === 0) return [...arms];
+  if (ids === undefined || ids.length === 0) return arms.filter((a) => a.probe !== true);
   const unknown = ids.filter((id) => !arms.some((a) => a.id === id));
   if (unknown.length > 0) {
     throw new RangeError(`unknown arm ${unknown.join(', ')} (arms: ${arms.map((a) => a.id).join(', ')})`);

@@ -49,6 +49,11 @@ export interface ExperimentConfig {
   readonly ppoEpochs: number;
   /** Shadow-judged held-out labeled slice: size and cadence (steps). */
   readonly shadow: { readonly problems: number; readonly everySteps: number };
+  /**
+   * Greedy on the first this-many problems of each seed's training stream, after training (RL arms
+   * trained on them): separates learning the training questions from learning the skill.
+   */
+  readonly seenProblems: number;
   /** Final evaluation: questions per suite (toy-id, toy-ood), maj@k samples and their temperature. */
   readonly eval: { readonly problems: number; readonly samples: number; readonly temperature: number };
   readonly guard: GuardConfig;
@@ -104,6 +109,7 @@ export function experimentConfig(
           maxNewTokens: 48,
           ppoEpochs: 1,
           shadow: { problems: 8, everySteps: 1 },
+          seenProblems: 8,
           eval: { problems: 8, samples: 2, temperature: 0.7 },
           guard: { ...GUARD, baselinePoints: 1, recentPoints: 1, consecutive: 1 },
           weakJudge: { problems: 120, epochs: 1, lr: 3e-3, minLines: 4 },
@@ -130,6 +136,8 @@ export function experimentConfig(
           ppoEpochs: 2,
           shadow: { problems: 96, everySteps: 10 },
           // Paired evaluation with power: 1,000 problems per suite, greedy and T = 1 mean@8 (maj@8).
+          // RLVR's whole labeled pool at the preset size.
+          seenProblems: 512,
           eval: { problems: 1000, samples: 8, temperature: 1 },
           guard: GUARD,
           weakJudge: { problems: 600, epochs: 1, lr: 3e-3, minLines: 4 },

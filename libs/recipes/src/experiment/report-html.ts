@@ -1,6 +1,6 @@
 import { COMPARISON_METHOD, comparisonTableRows } from './arm-comparisons.js';
 import type { CurvePoint, ExperimentResult } from './results.js';
-import { describeClaim, resultsTableRows } from './results.js';
+import { describeClaim, resultsTableRows, seenTableRows } from './results.js';
 
 const COLORS = ['#444444', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#d62728', '#8c564b', '#17becf'];
 
@@ -125,6 +125,14 @@ export function renderExperimentReport(result: ExperimentResult): string {
 <p>Each cell: arm − baseline in points on the same problems, [lo, hi] its 95 % paired bootstrap interval
 (${COMPARISON_METHOD.resamples} resamples), p: exact McNemar mid-p for 0/1 scores (greedy, one seed), paired t otherwise.
 ${esc(COMPARISON_METHOD.paired)}.</p>`;
+  const seenRows = seenTableRows(result.arms, result.seenComparisons ?? []);
+  const seen =
+    seenRows.length === 0
+      ? ''
+      : `<h2>Seen in training against fresh</h2>
+${htmlTable(seenRows)}
+<p>Greedy, RL arm − SFT: on the first ${result.config.seenProblems} problems of each seed's training stream (the RL arms trained on them)
+and on the fresh in-domain suite. A gain on seen problems that fresh ones do not share is learning of the training questions, not of the skill.</p>`;
   const rlArms = result.arms.filter((a) => a.algorithm !== 'sft');
   const legend = rlArms
     .map(
@@ -183,6 +191,7 @@ ${table}
 <h2>Every arm against RLVR and SFT, problem by problem</h2>
 ${paired}
 <pre>${esc(describeClaim(result.claim))}</pre>
+${seen}
 <h2>Learning curves (mean over seeds)</h2>
 <p>${legend}</p>
 ${charts}

@@ -5,11 +5,14 @@ import {
   COMPARISON_METHOD,
   comparisonTableRows,
   formatIntervalSuffix,
+  formatPairedDiff,
 } from './arm-comparisons.js';
 import type { ArmSpec } from './arms.js';
 import type { ExperimentConfig, GuardAction } from './experiment-config.js';
+import type { SeenComparison, SeenSliceScore } from './seen-slice.js';
 
 export * from './arm-comparisons.js';
+export * from './seen-slice.js';
 
 export const EXPERIMENT_RESULT_FORMAT = 'verdict.experiment.v1';
 
@@ -80,6 +83,8 @@ export interface ArmSeedResult {
   readonly alarmStep: number | null;
   readonly guardEvents: readonly GuardEvent[];
   readonly eval: { readonly id: SuiteScore; readonly ood: SuiteScore };
+  /** Greedy on the first problems of the arm's training stream (absent in older results). */
+  readonly seen?: SeenSliceScore;
   readonly curve: readonly CurvePoint[];
   readonly seconds: number;
 }
@@ -139,6 +144,8 @@ export interface ExperimentResult {
   readonly summary: readonly ArmSummary[];
   /** Every arm − RLVR and − SFT per suite and metric, paired over problems (`compareArms`). */
   readonly comparisons?: readonly ArmComparison[];
+  /** Every RL arm − SFT on the seen slice beside the fresh in-domain suite (`compareSeenSlice`). */
+  readonly seenComparisons?: readonly SeenComparison[];
   /** How the intervals and p-values were computed. */
   readonly statistics?: typeof COMPARISON_METHOD;
   readonly claim: ClaimCheck | undefined;
@@ -228,6 +235,20 @@ export function resultsTableRows(summary: readonly ArmSummary[], k: number): str
   return [header, ...rows];
 }
 
+/** RL arm − SFT, greedy, on the seen slice and on fresh in-domain problems; empty when nothing pairs. */
+export function seenTableRows(arms: readonly ArmSpec[], seen: readonly SeenComparison[]): string[][] {
+  if (seen.length === 0) return [];
+  const label = (id: string) => arms.find((a) => a.id === id)?.label ?? id;
+  return [
+    ['greedy − SFT (points)', 'seen in training', 'fresh in-domain'],
+    ...seen.map((c) => [
+      label(c.armId),
+      formatPairedDiff(c.seen),
+      c.fresh === undefined ? '—' : formatPairedDiff(c.fresh),
+    ]),
+  ];
+}
+
 /** Rows (header first) as a Markdown table with padded columns. */
 export function formatMarkdownTable(rows: readonly (readonly string[])[]): string {
   if (rows.length === 0) return '';
@@ -250,6 +271,7 @@ export function formatExperimentTables(result: ExperimentResult): string {
   const { config } = result;
   const k = config.eval.samples;
   const paired = comparisonTableRows(result.arms, result.comparisons ?? [], k);
+  const seen = seenTableRows(result.arms, result.seenComparisons ?? []);
   const n = config.eval.problems;
   return [
     formatResultsTable(result.summary, k),
@@ -263,6 +285,14 @@ export function formatExperimentTables(result: ExperimentResult): string {
           formatMarkdownTable(paired),
           '',
           `Paired differences in points, same problems: [lo, hi] 95 % paired bootstrap interval (${COMPARISON_METHOD.resamples} resamples); p: McNemar mid-p (0/1 scores) or paired t.`,
+        ]),
+    ...(seen.length === 0
+      ? []
+      : [
+          '',
+          formatMarkdownTable(seen),
+          '',
+          `Seen: greedy on the first ${config.seenProblems} problems of each seed's training stream (the RL arms trained on them); fresh: the in-domain suite. A gain on seen problems that fresh ones do not share is learning of the training questions, not of the skill.`,
         ]),
   ].join('\n');
 }
