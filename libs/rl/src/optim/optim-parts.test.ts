@@ -72,6 +72,16 @@ describe('createGradAccumulator', () => {
     assert.throws(() => acc.finish(), /empty/);
     assert.throws(() => acc.add(new Map([['w', new Float32Array(3)]])), /3 elements, expected 2/);
   });
+  it('weighted: adds weight · grads and tracks the weights (a weighted mean with finish(1 / weight))', () => {
+    const acc = createGradAccumulator(new Map([['w', new Float32Array(2)]]));
+    acc.add(new Map([['w', new Float32Array([1, 2])]]), 3);
+    acc.add(new Map([['w', new Float32Array([5, 6])]]), 1);
+    assert.equal(acc.weight, 4);
+    assert.deepEqual([...acc.finish(1 / acc.weight).get('w')!], [2, 3]);
+    acc.reset();
+    assert.equal(acc.weight, 0);
+    assert.throws(() => acc.add(new Map([['w', new Float32Array(2)]]), -1), /weight must be finite and >= 0/);
+  });
 });
 
 describe('isDefaultNoDecayParam', () => {

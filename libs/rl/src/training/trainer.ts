@@ -6,6 +6,7 @@ import {
   type Tensor,
 } from '@verdict/graph';
 import { type LlamaFamilyConfig, llamaWeightShapes } from '@verdict/models';
+import type { LossAggregation } from '../losses/aggregate.js';
 import { type AdamW, type AdamWConfig, type AdamWState, createAdamW } from '../optim/adamw.js';
 import { clipGradNorm, globalGradNorm } from '../optim/clip-grad-norm.js';
 import { createGradAccumulator } from '../optim/grad-accumulator.js';
@@ -53,9 +54,9 @@ export interface StepResult {
   /** Optimizer steps applied so far (after this one). */
   readonly step: number;
   readonly lr: number;
-  /** Mean of the micro-batch losses. */
+  /** The update's loss: micro-batch losses weighted by their share (`microBatchWeight`). */
   readonly loss: number;
-  /** Means of the micro-batch metrics. */
+  /** The micro-batch metrics, weighted alike. */
   readonly metrics: Record<string, number>;
   /** Global gradient norm before clipping. */
   readonly gradNorm: number;
@@ -78,7 +79,10 @@ export interface Trainer {
   readonly step: number;
   /** Forward + backward of one micro-batch at the current parameters (no update). */
   forwardBackward(batch: TrainBatch): Promise<MicroBatchResult>;
-  /** One optimizer step over the micro-batches: accumulate (mean), clip, schedule, AdamW. */
+  /**
+   * One optimizer step over the micro-batches: accumulate (each weighted by its share of the loss's
+   * tokens, or rows for sequence-mean), clip, schedule, AdamW.
+   */
   trainStep(microBatches: readonly TrainBatch[]): Promise<StepResult>;
   /** Per-token log-probs of the targets under the current parameters (forward-only graph). */
   logprobs(batch: TrainBatch): Promise<Float32Array>;
@@ -109,6 +113,26 @@ function withValueHead(config: LlamaFamilyConfig, params: ParamMap, spec: Traini
   return out;
 }
 
+/** What a loss spec averages over: its tokens (token-mean, the default) or its non-empty rows. */
+export function lossAggregation(spec: TrainingLossSpec): LossAggregation {
+  return (spec.kind === 'sft' ? spec.aggregation : spec.policy?.aggregation) ?? 'token-mean';
+}
+
+/**
+ * A micro-batch's weight in its update: its loss-mask tokens (token-mean) or rows with at least one
+ * (sequence-mean). Weighting each micro-batch mean by it makes the update's mean over all of them.
+ */
+export function microBatchWeight(batch: TrainBatch, aggregation: LossAggregation): number {
+  const { lossMask, batchSize, seqLen } = batch;
+  let weight = 0;
+  for (let b = 0; b < batchSize; b++) {
+    let rowTokens = 0;
+    for (let t = 0; t < seqLen; t++) rowTokens += lossMask[b * seqLen + t]!;
+    weight += aggregation === 'token-mean' ? rowTokens : rowTokens > 0 ? 1 : 0;
+  }
+  return weight;
+}
+
 /**
  * The training loop's engine: one ORT session of the training graph (forward → log-probs → loss →
  * backward) in a pool worker, fed the parameter map each micro-batch; AdamW, clipping, the LR
@@ -129,6 +153,7 @@ export function createTrainer(options: TrainerOptions): Trainer {
   let trainSession: Promise<PooledSession> | undefined;
   let scoreSession: Promise<PooledSession> | undefined;
   const accumulator = createGradAccumulator(params);
+  const aggregation = lossAggregation(spec);
 
   const shapes = new Map<string, readonly number[]>(llamaWeightShapes(config));
   shapes.set(VALUE_HEAD_WEIGHT, [config.hiddenSize]);
@@ -178,23 +203,29 @@ export function createTrainer(options: TrainerOptions): Trainer {
     // With two or more micro-batches, the sum of the first half's gradients (for grad_halves_cosine).
     const half = microBatches.length >= 2 ? Math.floor(microBatches.length / 2) : 0;
     const firstHalf = half > 0 ? createGradAccumulator(params) : undefined;
+    // Each micro-batch weighs its share of what the loss averages over, so the update's loss is the
+    // same however it was split: a micro-batch's token mean (sequence mean) counts by its tokens (rows).
+    const weights = microBatches.map((mb) => microBatchWeight(mb, aggregation));
+    const total = weights.reduce((a, b) => a + b, 0);
+    const share = total > 0 ? weights.map((w) => w / total) : weights.map(() => 1 / microBatches.length);
     for (const [k, mb] of microBatches.entries()) {
       const t0 = performance.now();
       const r = await forwardBackward(mb);
       const t1 = performance.now();
-      accumulator.add(r.grads);
-      if (k < half) firstHalf?.add(r.grads);
+      accumulator.add(r.grads, share[k]);
+      if (k < half) firstHalf?.add(r.grads, share[k]);
       optimizerMs += performance.now() - t1;
       forwardBackwardMs += t1 - t0;
-      lossSum += r.loss;
-      for (const [k, v] of Object.entries(r.metrics)) metricSums[k] = (metricSums[k] ?? 0) + v;
+      lossSum += share[k]! * r.loss;
+      for (const [name, v] of Object.entries(r.metrics))
+        metricSums[name] = (metricSums[name] ?? 0) + share[k]! * v;
       for (let i = 0; i < mb.lossMask.length; i++) tokens += mb.lossMask[i]!;
     }
     const t2 = performance.now();
-    const grads = accumulator.finish();
-    const n = microBatches.length;
-    // Before clipping: `grads` is the mean, so n·grads is the sum the first half is part of.
-    const halvesCos = firstHalf === undefined ? undefined : halvesCosine(firstHalf.finish(1), grads, n);
+    // Shares sum to 1: the weighted sum is the update's gradient.
+    const grads = accumulator.finish(1);
+    // Before clipping: `grads` is the whole update's sum, the first half is part of it.
+    const halvesCos = firstHalf === undefined ? undefined : halvesCosine(firstHalf.finish(1), grads, 1);
     const gradNorm =
       maxGradNorm > 0 && Number.isFinite(maxGradNorm)
         ? clipGradNorm(grads, maxGradNorm)
@@ -203,13 +234,12 @@ export function createTrainer(options: TrainerOptions): Trainer {
     const skipped = !Number.isFinite(gradNorm);
     if (!skipped) optimizer.update(params, grads, lr);
     optimizerMs += performance.now() - t2;
-    const metrics: Record<string, number> = {};
-    for (const [k, v] of Object.entries(metricSums)) metrics[k] = v / n;
+    const metrics: Record<string, number> = { ...metricSums };
     if (halvesCos !== undefined) metrics['grad_halves_cosine'] = halvesCos;
     return {
       step: optimizer.step,
       lr,
-      loss: lossSum / n,
+      loss: lossSum,
       metrics,
       gradNorm,
       skipped,
