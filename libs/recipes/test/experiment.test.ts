@@ -39,6 +39,7 @@ describe('arms', () => {
         'judge-only-grpo',
         'weak-judge-grpo',
         'rlvr-arith-grpo',
+        'rlvr-all-grpo',
       ],
     );
     for (const a of arms.filter((x) => x.algorithm !== 'sft')) {
@@ -49,6 +50,12 @@ describe('arms', () => {
     const rlvr = arms.find((a) => a.id === 'rlvr-grpo')!;
     assert.equal(rlvr.unlabeledProblems, 0);
     assert.equal(rlvr.labeledProblems, vr.labeledProblems);
+    const ceiling = arms.find((a) => a.id === 'rlvr-all-grpo')!;
+    assert.equal(
+      ceiling.labeledProblems,
+      vr.labeledProblems + vr.unlabeledProblems,
+      'the same questions, all labeled',
+    );
     const judgeOnly = arms.find((a) => a.id === 'judge-only-grpo')!;
     assert.equal(judgeOnly.labeledProblems, 0, 'λ = 0 uses no gold');
     assert.deepEqual(
@@ -69,8 +76,8 @@ describe('arms', () => {
     );
     assert.deepEqual(
       selectArms(arms, undefined).map((a) => a.id),
-      arms.filter((a) => a.id !== 'rlvr-arith-grpo').map((a) => a.id),
-      'the probe is not part of the default run',
+      arms.filter((a) => a.probe !== true).map((a) => a.id),
+      'the probes are not part of the default run',
     );
     assert.deepEqual(
       selectArms(arms, ['rlvr-arith-grpo']).map((a) => a.id),

@@ -115,6 +115,19 @@ export function experimentArms(config: ExperimentConfig): ArmSpec[] {
       verifiableCheck: 'answer-and-arithmetic',
       probe: true,
     }),
+    // The perfect-judge ceiling of VR + judge: the same questions (labeled and unlabeled pools),
+    // every one with its gold answer. What a judge that agreed with the answer check could reach.
+    arm({
+      id: 'rlvr-all-grpo',
+      label: `RLVR on every question (λ=1, ${config.unlabeledMultiple}× unlabeled labeled too), GRPO [probe]`,
+      algorithm: 'grpo',
+      lambdaVr: 1,
+      muJudge: 0,
+      judge: 'main',
+      labeledProblems: n + u,
+      unlabeledProblems: 0,
+      probe: true,
+    }),
   ];
 }
 
