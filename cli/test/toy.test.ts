@@ -57,6 +57,24 @@ describe('verdict toy prepare (spawned)', () => {
       );
     }
     assert.equal(typeof doc.judge.chains.chain_correct, 'number');
+    // DESIGN.md §6's names.
+    for (const x of [
+      doc.student.params,
+      doc.student.greedy_in_domain,
+      doc.student.greedy_held_out,
+      doc.judge.params,
+      doc.judge.solver_greedy_in_domain,
+      doc.judge.auroc_answer,
+      doc.judge.slip_probe_mean_p_yes,
+      doc.student_samples_correct,
+    ]) {
+      assert.equal(typeof x, 'number');
+    }
+    for (const key of ['auroc_chain', 'auroc_claim']) assert.ok(key in doc.judge, key);
+    for (const key of ['lucky_share_of_correct', 'chain_label_ceiling']) assert.ok(key in doc, key);
+    assert.ok(doc.judge.slip_probe_samples >= 500);
+    assert.equal(doc.judge.auroc_answer, doc.judge.auroc);
+    assert.match(doc.judge.sha256, /^[0-9a-f]{64}$/);
     assert.ok(doc.paths.dir.startsWith(join(cacheDir, 'toy')));
     for (const p of [doc.paths.student, doc.paths.judge, doc.paths.manifest]) assert.ok(existsSync(p), p);
     assert.match(first.stderr, /student sft .* eta /);

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defineCommand } from '../framework/command.js';
@@ -13,8 +15,24 @@ interface ToyPrepareResult {
   hash: string;
   budget: string;
   seed: number;
-  student: { accuracy_id: number; accuracy_ood: number; eval_problems: number; params: number };
+  /** DESIGN.md §6 names first (greedy_*), the earlier names beside them. */
+  student: {
+    params: number;
+    greedy_in_domain: number;
+    greedy_held_out: number;
+    accuracy_id: number;
+    accuracy_ood: number;
+    eval_problems: number;
+  };
   judge: {
+    /** DESIGN.md §6: the judge as a solver, its AUROC against answers, chains and single steps, slips, file hash. */
+    solver_greedy_in_domain: number;
+    auroc_answer: number;
+    auroc_chain: number;
+    auroc_claim: number;
+    slip_probe_mean_p_yes: number;
+    slip_probe_samples: number;
+    sha256: string;
     accuracy: number;
     auroc: number;
     samples: number;
@@ -33,9 +51,17 @@ interface ToyPrepareResult {
       judge_auroc_on_chains: number;
     };
   };
+  /** DESIGN.md §6: share of the student's evaluation samples graded correct, of those the share from a wrong chain, and a perfect chain checker's AUROC against the answer labels. */
+  student_samples_correct: number;
+  lucky_share_of_correct: number;
+  chain_label_ceiling: number;
   paths: { dir: string; student: string; judge: string; tokenizer: string; manifest: string };
   seconds: number;
   timings: Record<string, number>;
+}
+
+function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
 function pct(x: number): string {
@@ -74,18 +100,28 @@ export default defineCommand({
       onProgress: (line) => ctx.progress(line),
     });
     const m = world.manifest;
+    const { chains, checks } = m.metrics.judge;
     return {
       cached: world.cached,
       hash: m.hash,
       budget: m.config.budget,
       seed: m.config.seed,
       student: {
+        params: m.models.student.params,
+        greedy_in_domain: m.metrics.student.accuracyId,
+        greedy_held_out: m.metrics.student.accuracyOod,
         accuracy_id: m.metrics.student.accuracyId,
         accuracy_ood: m.metrics.student.accuracyOod,
         eval_problems: m.metrics.student.evalProblems,
-        params: m.models.student.params,
       },
       judge: {
+        solver_greedy_in_domain: checks.solver.greedyInDomain,
+        auroc_answer: m.metrics.judge.auroc,
+        auroc_chain: chains.judgeAurocOnChains,
+        auroc_claim: checks.claims.auroc,
+        slip_probe_mean_p_yes: checks.slipProbe.meanPYes,
+        slip_probe_samples: checks.slipProbe.samples,
+        sha256: sha256File(join(world.judgeDir, 'model.safetensors')),
         accuracy: m.metrics.judge.accuracy,
         auroc: m.metrics.judge.auroc,
         samples: m.metrics.judge.samples,
@@ -103,6 +139,9 @@ export default defineCommand({
           judge_auroc_on_chains: m.metrics.judge.chains.judgeAurocOnChains,
         },
       },
+      student_samples_correct: m.metrics.judge.positiveRate,
+      lucky_share_of_correct: chains.correctWithWrongChain,
+      chain_label_ceiling: chains.chainCheckerAuroc,
       paths: {
         dir: world.dir,
         student: world.studentDir,
@@ -131,6 +170,14 @@ export default defineCommand({
       ['', '', '  of those, right answer from a wrong chain', pct(s.judge.chains.correct_with_wrong_chain)],
       ['', '', 'AUROC of a perfect chain checker', s.judge.chains.chain_checker_auroc.toFixed(3)],
       ['judge', '', 'AUROC against chain correctness', s.judge.chains.judge_auroc_on_chains.toFixed(3)],
+      ['judge', '', 'AUROC per step (does this step hold?)', s.judge.auroc_claim.toFixed(3)],
+      [
+        'judge',
+        '',
+        `mean P(Yes) on ${s.judge.slip_probe_samples} planted one-step slips`,
+        s.judge.slip_probe_mean_p_yes.toFixed(3),
+      ],
+      ['judge', '', 'as a solver: greedy accuracy, in-domain', pct(s.judge.solver_greedy_in_domain)],
       [
         'judge',
         '',

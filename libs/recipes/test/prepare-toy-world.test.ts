@@ -81,15 +81,28 @@ describe('prepareToyWorld (quick recipe)', () => {
       JSON.stringify(chains),
     );
     if (correct > 0) assert.equal(chains.correctWithWrongChain, 1 - chains.chainCorrect / correct);
+    // The judge checks (DESIGN.md §6): per-claim AUROC over the samples' steps, ≥ 500 planted slips,
+    // the judge as a solver on the student's evaluation problems.
+    const checks = m.metrics.judge.checks;
+    assert.ok(
+      checks.claims.items > 0 && checks.claims.holdRate >= 0 && checks.claims.holdRate <= 1,
+      JSON.stringify(checks),
+    );
+    assert.ok(
+      checks.slipProbe.samples >= 500 && checks.slipProbe.meanPYes > 0 && checks.slipProbe.meanPYes < 1,
+    );
+    assert.equal(checks.solver.problems, m.config.eval.studentProblems);
+    assert.ok(checks.solver.greedyInDomain >= 0 && checks.solver.greedyInDomain <= 1);
   });
 
-  it('a cache written before the synthetic probe and chain labels gets them measured on read, the same numbers as fresh', async () => {
+  it('a cache written before the synthetic probe, chain labels and judge checks gets them measured on read, the same numbers as fresh', async () => {
     const path = join(world.dir, 'manifest.json');
     const original = readFileSync(path, 'utf8');
     try {
       const m = JSON.parse(original);
       delete m.metrics.judge.synthetic;
       delete m.metrics.judge.chains;
+      delete m.metrics.judge.checks;
       writeFileSync(path, JSON.stringify(m));
       const said: string[] = [];
       const upgraded = await prepareQuick(said);
@@ -97,8 +110,10 @@ describe('prepareToyWorld (quick recipe)', () => {
       assert.deepEqual(upgraded.manifest.metrics.judge.synthetic, world.manifest.metrics.judge.synthetic);
       // The chain labels re-draw the same seeded evaluation samples a fresh run judged.
       assert.deepEqual(upgraded.manifest.metrics.judge.chains, world.manifest.metrics.judge.chains);
+      assert.deepEqual(upgraded.manifest.metrics.judge.checks, world.manifest.metrics.judge.checks);
       assert.ok(said.some((l) => /held-out synthetic data \(added to the cached manifest\)/.test(l)));
       assert.ok(said.some((l) => /chain correctness \(added to the cached manifest\)/.test(l)));
+      assert.ok(said.some((l) => /judge checks \(added to the cached manifest\): per-claim AUROC/.test(l)));
       // Written back: the next read finds them and measures nothing.
       const onDisk = JSON.parse(readFileSync(path, 'utf8'));
       assert.deepEqual(onDisk.metrics.judge.synthetic, JSON.parse(original).metrics.judge.synthetic);

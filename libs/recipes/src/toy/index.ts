@@ -1,4 +1,5 @@
 export * from './chain-labels.js';
+export * from './judge-checks.js';
 export * from './judge-probe.js';
 export * from './prepare-toy-world.js';
 export * from './progress.js';

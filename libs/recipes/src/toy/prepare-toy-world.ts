@@ -19,6 +19,7 @@ import {
 import { auroc, judgeAgreement, type ParamMap, saveTrainingCheckpoint } from '@verdict/rl';
 import { chainLabelMetrics, chainLabelSamples } from './chain-labels.js';
 import { createHandoff } from './handoff.js';
+import { type JudgeCheckMetrics, measureJudgeChecks } from './judge-checks.js';
 import type { JudgeTrainItem } from './judge-data.js';
 import { judgeSequences, judgeSolverSequences } from './judge-data.js';
 import { probeJudgeOnSynthetic, type SyntheticJudgeMetrics } from './judge-probe.js';
@@ -41,6 +42,8 @@ import {
 import {
   addMissingJudgeMetrics,
   type CompleteToyWorldManifest,
+  describeJudgeChecks,
+  judgeCheckOptions,
   readManifest,
   removeAbandonedWork,
   TOY_MANIFEST_FORMAT,
@@ -311,9 +314,11 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
   const judgeModel = createLlamaModel(judgeConfig, judged.params, tokenizer, { intraOpThreads: threads });
   let scores: number[];
   let probe: SyntheticJudgeMetrics;
+  let checks: JudgeCheckMetrics;
   try {
     scores = await judgeStudentSamples(judgeModel, evalSamples);
     probe = await probeJudgeOnSynthetic(judgeModel, seed);
+    checks = await measureJudgeChecks(judgeModel, evalSamples, judgeCheckOptions(config));
   } finally {
     await judgeModel.close();
   }
@@ -328,6 +333,7 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
     meanScoreWrong: mean(scores.filter((_, i) => !labels[i])),
     synthetic: probe,
     chains: chainLabelMetrics(chainLabelSamples(evalSamples), scores),
+    checks,
   };
   say(
     `toy: judge on ${scores.length} fresh student samples: accuracy ${(100 * judgeMetrics.accuracy).toFixed(1)}%, ` +
@@ -336,6 +342,7 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
       `${judgeMetrics.chains.judgeAurocOnChains.toFixed(3)} (a perfect chain checker: ` +
       `${judgeMetrics.chains.chainCheckerAuroc.toFixed(3)})`,
   );
+  say(`toy: judge checks: ${describeJudgeChecks(checks)}`);
   lap('judge_eval', 'judge');
   timings['total'] = (performance.now() - t0) / 1000;
 

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSyn
 import { basename, dirname, join } from 'node:path';
 import { loadLlamaModel } from '@verdict/models';
 import { type ChainLabelMetrics, chainLabelMetrics, chainLabelSamples } from './chain-labels.js';
+import { type JudgeCheckMetrics, measureJudgeChecks } from './judge-checks.js';
 import { probeJudgeOnSynthetic, type SyntheticJudgeMetrics } from './judge-probe.js';
 import { judgeStudentSamples, sampleJudgeEvalSet } from './student-samples.js';
 import type { ToyRecipeConfig } from './toy-recipe-config.js';
@@ -37,6 +38,11 @@ export interface ToyWorldMetrics {
      * only while reading a cache written before it existed (the read measures and adds it).
      */
     readonly chains?: ChainLabelMetrics;
+    /**
+     * Per-claim AUROC, the planted-slip probe and the judge as a solver (DESIGN.md §6). Absent only
+     * while reading a cache written before they existed (the read measures and adds them).
+     */
+    readonly checks?: JudgeCheckMetrics;
   };
 }
 
@@ -65,7 +71,11 @@ export interface ToyWorldManifest {
  */
 export type CompleteToyWorldManifest = ToyWorldManifest & {
   readonly metrics: {
-    readonly judge: { readonly synthetic: SyntheticJudgeMetrics; readonly chains: ChainLabelMetrics };
+    readonly judge: {
+      readonly synthetic: SyntheticJudgeMetrics;
+      readonly chains: ChainLabelMetrics;
+      readonly checks: JudgeCheckMetrics;
+    };
   };
 };
 
@@ -105,9 +115,10 @@ export function writeManifest(dir: string, manifest: ToyWorldManifest): void {
 }
 
 /**
- * A cache written before the synthetic probe or the chain-label metrics existed: measure the cached
- * models (seconds for the probe; re-drawing the judge's evaluation samples for the chains, the same
- * seeded draw a fresh run makes) and add the numbers, rather than retrain unchanged models.
+ * A cache written before the synthetic probe, the chain-label metrics or the judge checks existed:
+ * measure the cached models (seconds for the probes; re-drawing the judge's evaluation samples for
+ * the chains and the per-claim AUROC, the same seeded draw a fresh run makes) and add the numbers,
+ * rather than retrain unchanged models.
  */
 export async function addMissingJudgeMetrics(
   dir: string,
@@ -115,12 +126,21 @@ export async function addMissingJudgeMetrics(
   threads: number,
   say: (line: string) => void,
 ): Promise<CompleteToyWorldManifest> {
-  let { synthetic, chains } = manifest.metrics.judge;
-  const complete = (s: SyntheticJudgeMetrics, c: ChainLabelMetrics): CompleteToyWorldManifest => ({
+  let { synthetic, chains, checks } = manifest.metrics.judge;
+  const complete = (
+    s: SyntheticJudgeMetrics,
+    c: ChainLabelMetrics,
+    k: JudgeCheckMetrics,
+  ): CompleteToyWorldManifest => ({
     ...manifest,
-    metrics: { ...manifest.metrics, judge: { ...manifest.metrics.judge, synthetic: s, chains: c } },
+    metrics: {
+      ...manifest.metrics,
+      judge: { ...manifest.metrics.judge, synthetic: s, chains: c, checks: k },
+    },
   });
-  if (synthetic !== undefined && chains !== undefined) return complete(synthetic, chains);
+  if (synthetic !== undefined && chains !== undefined && checks !== undefined) {
+    return complete(synthetic, chains, checks);
+  }
   const judgeModel = loadLlamaModel(join(dir, manifest.models.judge.dir), { intraOpThreads: threads });
   try {
     if (synthetic === undefined) {
@@ -129,21 +149,47 @@ export async function addMissingJudgeMetrics(
         `toy: judge on held-out synthetic data (added to the cached manifest): AUROC ${synthetic.auroc.toFixed(3)}`,
       );
     }
-    if (chains === undefined) {
+    if (chains === undefined || checks === undefined) {
       const student = loadLlamaModel(join(dir, manifest.models.student.dir), { intraOpThreads: threads });
       const samples = await sampleJudgeEvalSet(student, manifest.config, say).finally(() => student.close());
-      chains = chainLabelMetrics(chainLabelSamples(samples), await judgeStudentSamples(judgeModel, samples));
-      say(
-        `toy: judge against chain correctness (added to the cached manifest): AUROC ` +
-          `${chains.judgeAurocOnChains.toFixed(3)}; a perfect chain checker: ${chains.chainCheckerAuroc.toFixed(3)}`,
-      );
+      if (chains === undefined) {
+        chains = chainLabelMetrics(
+          chainLabelSamples(samples),
+          await judgeStudentSamples(judgeModel, samples),
+        );
+        say(
+          `toy: judge against chain correctness (added to the cached manifest): AUROC ` +
+            `${chains.judgeAurocOnChains.toFixed(3)}; a perfect chain checker: ${chains.chainCheckerAuroc.toFixed(3)}`,
+        );
+      }
+      if (checks === undefined) {
+        checks = await measureJudgeChecks(judgeModel, samples, judgeCheckOptions(manifest.config));
+        say(`toy: judge checks (added to the cached manifest): ${describeJudgeChecks(checks)}`);
+      }
     }
   } finally {
     await judgeModel.close();
   }
-  const upgraded = complete(synthetic, chains);
+  const upgraded = complete(synthetic, chains, checks);
   writeManifest(dir, upgraded);
   return upgraded;
+}
+
+/** The judge checks' settings from a recipe: one definition for fresh runs and upgraded caches. */
+export function judgeCheckOptions(config: ToyRecipeConfig) {
+  return {
+    seed: config.seed,
+    solverProblems: config.eval.studentProblems,
+    maxNewTokens: config.sampling.maxNewTokens,
+  };
+}
+
+export function describeJudgeChecks(c: JudgeCheckMetrics): string {
+  return (
+    `per-claim AUROC ${c.claims.auroc.toFixed(3)} (${c.claims.items} steps), ` +
+    `${c.slipProbe.samples} planted slips mean P(Yes) ${c.slipProbe.meanPYes.toFixed(3)}, ` +
+    `as a solver ${(100 * c.solver.greedyInDomain).toFixed(1)}% greedy in-domain`
+  );
 }
 
 function isAlive(pid: number): boolean {
