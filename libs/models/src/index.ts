@@ -35,10 +35,12 @@ export {
 export { createRandomLlamaWeights } from './checkpoint/random-weights.js';
 export {
   encodeSafetensors,
+  f32ToF16Bits,
   loadSafetensorsDir,
   type NamedTensor,
   readSafetensors,
   type WeightMap,
+  type WriteDtype,
   writeSafetensors,
 } from './checkpoint/safetensors.js';
 export { isModelError, ModelError, type ModelErrorCode } from './errors.js';

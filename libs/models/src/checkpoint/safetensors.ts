@@ -120,24 +120,82 @@ export function loadSafetensorsDir(dir: string): WeightMap {
   return out;
 }
 
-/** Writes float32 tensors as one `.safetensors` file (sorted names, header padded to 8 bytes). */
+/** The dtypes Verdict writes: float32, or IEEE half precision (round to nearest even) for shipping. */
+export type WriteDtype = 'F32' | 'F16';
+
+const F16_MAX = 65504;
+const f32Scratch = new Float32Array(1);
+const u32Scratch = new Uint32Array(f32Scratch.buffer);
+
+/**
+ * IEEE 754 binary16 bits of a float32, rounded to nearest even (subnormals kept, overflow → ±Inf,
+ * NaN stays NaN) — what `torch.Tensor.half()` gives.
+ */
+export function f32ToF16Bits(x: number): number {
+  f32Scratch[0] = x;
+  const bits = u32Scratch[0]!;
+  const sign = (bits >>> 16) & 0x8000;
+  const exp = (bits >>> 23) & 0xff;
+  let mant = bits & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant !== 0 ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    // Subnormal half: the 24-bit significand shifted right by 14 − e, rounded to nearest even.
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let half = mant >>> shift;
+    const rest = mant & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    if (rest > halfway || (rest === halfway && (half & 1) === 1)) half++;
+    return sign | half;
+  }
+  let half = sign | (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  // A carry out of the mantissa steps the exponent, as it should (up to Inf).
+  if (rest > 0x1000 || (rest === 0x1000 && (half & 1) === 1)) half++;
+  return half;
+}
+
+/**
+ * Writes tensors as one `.safetensors` file (sorted names, header padded to 8 bytes), as float32
+ * or float16. A tensor with a finite value beyond float16's range is an error naming it, never a
+ * silent infinity.
+ */
 export function writeSafetensors(
   path: string,
   weights: WeightMap,
   metadata: Record<string, string> = {},
+  dtype: WriteDtype = 'F32',
 ): void {
-  writeFileSync(path, encodeSafetensors(weights, metadata));
+  writeFileSync(path, encodeSafetensors(weights, metadata, dtype));
 }
 
 /** The bytes `writeSafetensors` writes, in memory (weights handed over without a file round trip). */
-export function encodeSafetensors(weights: WeightMap, metadata: Record<string, string> = {}): Buffer {
+export function encodeSafetensors(
+  weights: WeightMap,
+  metadata: Record<string, string> = {},
+  dtype: WriteDtype = 'F32',
+): Buffer {
   const names = [...weights.keys()].sort();
   const header: Record<string, unknown> = { __metadata__: { format: 'pt', ...metadata } };
+  const width = BYTES_PER_ELEMENT[dtype]!;
   let offset = 0;
   for (const name of names) {
     const t = weights.get(name)!;
-    const bytes = t.data.length * 4;
-    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + bytes] };
+    if (dtype === 'F16') {
+      for (const x of t.data) {
+        if (Number.isFinite(x) && Math.abs(x) > F16_MAX) {
+          throw new ModelError(
+            'INVALID_CHECKPOINT',
+            `tensor ${name} holds ${x}, beyond float16's ±${F16_MAX}`,
+          );
+        }
+      }
+    }
+    const bytes = t.data.length * width;
+    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
   let json = JSON.stringify(header);
@@ -149,9 +207,14 @@ export function encodeSafetensors(weights: WeightMap, metadata: Record<string, s
   let pos = 8 + headerBytes.length;
   for (const name of names) {
     const t = weights.get(name)!;
-    // Copy through a byte view so the file is little-endian regardless of alignment.
-    Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).copy(out, pos);
-    pos += t.data.byteLength;
+    if (dtype === 'F16') {
+      for (let i = 0; i < t.data.length; i++) out.writeUInt16LE(f32ToF16Bits(t.data[i]!), pos + 2 * i);
+      pos += 2 * t.data.length;
+    } else {
+      // Copy through a byte view so the file is little-endian regardless of alignment.
+      Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).copy(out, pos);
+      pos += t.data.byteLength;
+    }
   }
   return out;
 }
