@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -60,10 +59,6 @@ interface ToyPrepareResult {
   timings: Record<string, number>;
 }
 
-function sha256File(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
 function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
 }
@@ -90,6 +85,7 @@ export default defineCommand({
   },
   async run(flags, ctx): Promise<ToyPrepareResult> {
     const { prepareToyWorld } = await import('@verdict/recipes');
+    const { sha256Hex } = await import('@verdict/runtime');
     const started = performance.now();
     const world = await prepareToyWorld({
       cacheDir: resolve(flags.cacheDir ?? defaultCacheDir()),
@@ -121,7 +117,7 @@ export default defineCommand({
         auroc_claim: checks.claims.auroc,
         slip_probe_mean_p_yes: checks.slipProbe.meanPYes,
         slip_probe_samples: checks.slipProbe.samples,
-        sha256: sha256File(join(world.judgeDir, 'model.safetensors')),
+        sha256: sha256Hex(readFileSync(join(world.judgeDir, 'model.safetensors'))),
         accuracy: m.metrics.judge.accuracy,
         auroc: m.metrics.judge.auroc,
         samples: m.metrics.judge.samples,
