@@ -6,8 +6,9 @@ import {
   renderJudgePrompt,
   TOY_EVAL_SEED,
 } from '@verdict/data';
-import { generate, type JudgeModel, judge, type LlamaModel } from '@verdict/models';
+import { generate, type LlamaModel } from '@verdict/models';
 import { auroc } from '@verdict/rl';
+import { judgeScores, mean } from './judge-scores.js';
 import type { StudentSample } from './student-samples.js';
 
 /**
@@ -50,14 +51,6 @@ export function claimItems(samples: readonly { question: string; solution: strin
   return out;
 }
 
-function mean(xs: readonly number[]): number {
-  return xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-async function scores(model: JudgeModel, items: readonly { question: string; answer: string }[]) {
-  return (await judge(model, items, { template: 'plain', maxBatchSize: 32 })).map((r) => r.score);
-}
-
 /** Problems of the slip probe: at least `SLIP_PROBE_PROBLEMS` planted slips (issue 15 asks ≥ 500). */
 export const SLIP_PROBE_PROBLEMS = 600;
 
@@ -68,7 +61,7 @@ export async function measureJudgeChecks(
   options: { readonly seed: number; readonly solverProblems: number; readonly maxNewTokens: number },
 ): Promise<JudgeCheckMetrics> {
   const items = claimItems(samples.map((s) => ({ question: s.problem.question, solution: s.solution })));
-  const claimScores = await scores(
+  const claimScores = await judgeScores(
     model,
     items.map((c) => ({ question: c.question, answer: c.prefix })),
   );
@@ -78,7 +71,7 @@ export async function measureJudgeChecks(
     generateToyProblems(SLIP_PROBE_PROBLEMS, { seed: `slip-probe:${options.seed}`, split: 'id' }),
     { seed: `slip-probe:${options.seed}`, kinds: ['arithmetic-slip'], wrongPerProblem: 1 },
   ).filter((d) => !d.label);
-  const slipScores = await scores(
+  const slipScores = await judgeScores(
     model,
     slips.map((d) => ({ question: d.question, answer: d.solution })),
   );

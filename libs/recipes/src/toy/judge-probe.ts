@@ -1,6 +1,7 @@
 import { generateToyProblems, generateVerifierData, TOY_ERROR_KINDS, type ToyErrorKind } from '@verdict/data';
-import { type JudgeModel, judge } from '@verdict/models';
+import type { JudgeModel } from '@verdict/models';
 import { auroc } from '@verdict/rl';
+import { judgeScores, mean } from './judge-scores.js';
 
 /** Problems the probe draws; each gives its correct solution and one wrong one. */
 export const JUDGE_PROBE_PROBLEMS = 300;
@@ -13,10 +14,6 @@ export interface SyntheticJudgeMetrics {
   readonly meanScore: Readonly<Record<'correct' | ToyErrorKind, number>>;
 }
 
-function mean(xs: readonly number[]): number {
-  return xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
 /**
  * Scores the judge on fresh synthetic verifier data — balanced, every error kind labelled, the
  * very distribution it was trained on. The AUROC on the student's samples alone cannot tell a
@@ -27,12 +24,10 @@ function mean(xs: readonly number[]): number {
 export async function probeJudgeOnSynthetic(model: JudgeModel, seed: number): Promise<SyntheticJudgeMetrics> {
   const problems = generateToyProblems(JUDGE_PROBE_PROBLEMS, { seed: `judge-probe:${seed}`, split: 'id' });
   const data = generateVerifierData(problems, { seed: `judge-probe:${seed}` });
-  const results = await judge(
+  const scores = await judgeScores(
     model,
     data.map((d) => ({ question: d.question, answer: d.solution })),
-    { template: 'plain', maxBatchSize: 32 },
   );
-  const scores = results.map((r) => r.score);
   const of = (kind: ToyErrorKind | null) => mean(scores.filter((_, i) => data[i]!.errorKind === kind));
   const meanScore = { correct: of(null) } as Record<'correct' | ToyErrorKind, number>;
   for (const kind of TOY_ERROR_KINDS) meanScore[kind] = of(kind);

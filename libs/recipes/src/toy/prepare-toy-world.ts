@@ -23,6 +23,7 @@ import { type JudgeCheckMetrics, measureJudgeChecks } from './judge-checks.js';
 import type { JudgeTrainItem } from './judge-data.js';
 import { judgeSequences, judgeSolverSequences } from './judge-data.js';
 import { probeJudgeOnSynthetic, type SyntheticJudgeMetrics } from './judge-probe.js';
+import { mean } from './judge-scores.js';
 import { formatSeconds } from './progress.js';
 import { studentSftSequences } from './student.js';
 import {
@@ -79,10 +80,6 @@ export interface PrepareToyWorldOptions {
   /** Overrides the preset (tests, experiments); the hash covers the final config. */
   readonly config?: ToyRecipeConfig;
   readonly onProgress?: (line: string) => void;
-}
-
-function mean(xs: readonly number[]): number {
-  return xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
 function saveModel(dir: string, config: LlamaFamilyConfig, params: ParamMap, tokenizerDir: string): void {

@@ -5,7 +5,8 @@ import {
   renderStudentPrompt,
   type ToyProblem,
 } from '@verdict/data';
-import { generate, type JudgeModel, judge, type LlamaModel } from '@verdict/models';
+import { generate, type JudgeModel, type LlamaModel } from '@verdict/models';
+import { judgeScores } from './judge-scores.js';
 import { createProgressMeter } from './progress.js';
 import type { ToyRecipeConfig } from './toy-recipe-config.js';
 
@@ -99,10 +100,8 @@ export async function judgeStudentSamples(
   model: JudgeModel,
   samples: readonly StudentSample[],
 ): Promise<number[]> {
-  const results = await judge(
+  return judgeScores(
     model,
     samples.map((s) => ({ question: s.problem.question, answer: s.solution })),
-    { template: 'plain', maxBatchSize: 32 },
   );
-  return results.map((r) => r.score);
 }

@@ -1,11 +1,12 @@
 import type { ParamMap } from './param-map.js';
 
 /**
- * Cosine between the gradients of the two halves of an update: `firstSum` is the sum of the first
- * half's micro-batch gradients, `total · totalScale` the sum over all of them (the accumulator's mean
- * times the micro-batch count), so the second half is `total · totalScale − firstSum` (never materialised). Near 1: the halves agree and the update follows a
- * signal; near 0: the batch gradient is mostly sampling noise, and Adam, which normalises step size,
- * still takes a full-size step along it. NaN when either half is zero.
+ * Cosine between the gradients of the two halves of an update: `firstSum` is the first half's part
+ * of the update's gradient, `total · totalScale` the whole of it (on the same scale; the trainer
+ * passes its weighted sum with scale 1), so the second half is `total · totalScale − firstSum` (never
+ * materialised). Near 1: the halves agree and the update follows a signal; near 0: the batch gradient
+ * is mostly sampling noise, and Adam, which normalises step size, still takes a full-size step along
+ * it. NaN when either half is zero.
  */
 export function halvesCosine(firstSum: ParamMap, total: ParamMap, totalScale = 1): number {
   let dot = 0;
