@@ -38,6 +38,16 @@ export function experimentArms(config: ExperimentConfig): ArmSpec[] {
     expectAlarm: false,
     ...a,
   });
+  const rlvr = arm({
+    id: 'rlvr-grpo',
+    label: 'RLVR (λ=1), GRPO',
+    algorithm: 'grpo',
+    lambdaVr: 1,
+    muJudge: 0,
+    judge: 'main',
+    labeledProblems: n,
+    unlabeledProblems: 0,
+  });
   return [
     arm({
       id: 'sft',
@@ -49,16 +59,7 @@ export function experimentArms(config: ExperimentConfig): ArmSpec[] {
       labeledProblems: 0,
       unlabeledProblems: 0,
     }),
-    arm({
-      id: 'rlvr-grpo',
-      label: 'RLVR (λ=1), GRPO',
-      algorithm: 'grpo',
-      lambdaVr: 1,
-      muJudge: 0,
-      judge: 'main',
-      labeledProblems: n,
-      unlabeledProblems: 0,
-    }),
+    rlvr,
     arm({
       id: 'vr-judge-grpo',
       label: `VR + judge (λ=μ=0.5, +${config.unlabeledMultiple}× unlabeled), GRPO`,
@@ -100,34 +101,25 @@ export function experimentArms(config: ExperimentConfig): ArmSpec[] {
       unlabeledProblems: n + u,
       expectAlarm: true,
     }),
-    // Issue 15 item 6, a probe: the toy student reaches many right answers through wrong steps (a
-    // small integer answer is often hit by chance), so the answer check also rewards guesses. The
-    // same RLVR with a calculator check of every step separates reward noise from the budget.
-    arm({
+    // The probes: RLVR with one thing changed (issue 15 item 6). The toy student reaches many right
+    // answers through wrong steps (a small integer answer is often hit by chance), so the answer
+    // check also rewards guesses; a calculator check of every step separates that reward noise.
+    {
+      ...rlvr,
       id: 'rlvr-arith-grpo',
       label: 'RLVR, answer + every step checked (λ=1), GRPO [probe]',
-      algorithm: 'grpo',
-      lambdaVr: 1,
-      muJudge: 0,
-      judge: 'main',
-      labeledProblems: n,
-      unlabeledProblems: 0,
       verifiableCheck: 'answer-and-arithmetic',
       probe: true,
-    }),
+    },
     // The perfect-judge ceiling of VR + judge: the same questions (labeled and unlabeled pools),
     // every one with its gold answer. What a judge that agreed with the answer check could reach.
-    arm({
+    {
+      ...rlvr,
       id: 'rlvr-all-grpo',
       label: `RLVR on every question (λ=1, ${config.unlabeledMultiple}× unlabeled labeled too), GRPO [probe]`,
-      algorithm: 'grpo',
-      lambdaVr: 1,
-      muJudge: 0,
-      judge: 'main',
       labeledProblems: n + u,
-      unlabeledProblems: 0,
       probe: true,
-    }),
+    },
   ];
 }
 
