@@ -108,6 +108,7 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
   const writeResults = (): { result: ExperimentResult; table: string } => {
     const ran = o.arms.filter((a) => runs.some((r) => r.armId === a.id));
     const summary = summariseArms(ran, runs);
+    const comparisons = compareArms(ran, runs, { cache: comparisonCache });
     const result: ExperimentResult = {
       format: EXPERIMENT_RESULT_FORMAT,
       config,
@@ -122,8 +123,8 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
       arms: o.arms,
       runs,
       summary,
-      comparisons: compareArms(ran, runs, { cache: comparisonCache }),
-      seenComparisons: compareSeenSlice(ran, runs),
+      comparisons,
+      seenComparisons: compareSeenSlice(ran, runs, comparisons),
       statistics: COMPARISON_METHOD,
       claim: checkClaim(summary),
     };

@@ -402,7 +402,7 @@ describe('paired comparisons', () => {
       { ...runs[1]!, seen: seen(90) },
       runs[2]!, // no seen slice (an older result): not compared
     ];
-    const [c, ...rest] = compareSeenSlice(arms, withSeen);
+    const [c, ...rest] = compareSeenSlice(arms, withSeen, compareArms(arms, withSeen, { resamples: 500 }));
     assert.equal(rest.length, 0);
     assert.equal(c!.armId, 'rlvr-grpo');
     assert.deepEqual(c!.seeds, [0]);
@@ -428,7 +428,11 @@ describe('paired comparisons', () => {
       /\| RLVR \(λ=1\), GRPO +\| \+20\.0 \[\+[0-9.]+, \+[0-9.]+\] p<0\.001 \| \+5\.0 /,
     );
     assert.match(renderExperimentReport(result), /Seen in training against fresh/);
-    assert.deepEqual(compareSeenSlice(arms, runs), [], 'runs without a seen slice compare nothing');
+    assert.deepEqual(
+      compareSeenSlice(arms, runs, compareArms(arms, runs, { resamples: 500 })),
+      [],
+      'runs without a seen slice compare nothing',
+    );
   });
 
   test('console table and report show the intervals and the paired table', () => {

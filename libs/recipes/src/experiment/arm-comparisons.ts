@@ -58,18 +58,24 @@ export function pooledScores(
   if (runs.length === 0) return undefined;
   const ids = runs[0]!.eval[suite].problems?.ids;
   if (ids === undefined) return undefined;
-  const sum = new Array<number>(ids.length).fill(0);
+  const rows: (readonly number[])[] = [];
   for (const r of runs) {
     const s = r.eval[suite];
     const xs = scoresOf(s, metric);
     const rIds = s.problems?.ids;
     if (xs === undefined || rIds === undefined || rIds.length !== ids.length) return undefined;
-    for (let i = 0; i < ids.length; i++) {
-      if (rIds[i] !== ids[i]) return undefined;
-      sum[i]! += xs[i]!;
-    }
+    if (rIds.some((id, i) => id !== ids[i])) return undefined;
+    rows.push(xs);
   }
-  return { ids, scores: sum.map((x) => x / runs.length) };
+  const scores = meanPerProblem(rows);
+  return scores === undefined ? undefined : { ids, scores };
+}
+
+/** Each problem's score averaged over runs (rows in the same problem order); undefined when none or the lengths differ. */
+export function meanPerProblem(rows: readonly (readonly number[])[]): number[] | undefined {
+  const n = rows[0]?.length;
+  if (n === undefined || rows.some((r) => r.length !== n)) return undefined;
+  return Array.from({ length: n }, (_, i) => rows.reduce((a, r) => a + r[i]!, 0) / rows.length);
 }
 
 /** One arm's accuracy intervals per suite and metric, from its runs' per-problem scores. */

@@ -1,5 +1,5 @@
 import { comparePaired, type PairedComparison } from '@verdict/data';
-import { COMPARISON_METHOD } from './arm-comparisons.js';
+import { type ArmComparison, COMPARISON_METHOD, meanPerProblem } from './arm-comparisons.js';
 import type { ArmSpec } from './arms.js';
 import type { ArmSeedResult } from './results.js';
 
@@ -24,14 +24,15 @@ export interface SeenComparison {
   readonly fresh: PairedComparison | undefined;
 }
 
-function meanOverRuns(rows: readonly (readonly number[])[]): number[] | undefined {
-  const n = rows[0]?.length;
-  if (n === undefined || rows.some((r) => r.length !== n)) return undefined;
-  return Array.from({ length: n }, (_, i) => rows.reduce((a, r) => a + r[i]!, 0) / rows.length);
-}
-
-/** Every RL arm against SFT on the seen slice (and the same arm's fresh in-domain greedy beside it). */
-export function compareSeenSlice(arms: readonly ArmSpec[], runs: readonly ArmSeedResult[]): SeenComparison[] {
+/**
+ * Every RL arm against SFT on the seen slice, and beside it the same arm − SFT on fresh in-domain
+ * greedy as `compareArms` computed it (the paired table's own cell, over the same seeds).
+ */
+export function compareSeenSlice(
+  arms: readonly ArmSpec[],
+  runs: readonly ArmSeedResult[],
+  comparisons: readonly ArmComparison[],
+): SeenComparison[] {
   const sft = runs.filter((r) => r.armId === 'sft' && r.seen !== undefined);
   const out: SeenComparison[] = [];
   for (const arm of arms) {
@@ -39,22 +40,25 @@ export function compareSeenSlice(arms: readonly ArmSpec[], runs: readonly ArmSee
     const mine = runs.filter((r) => r.armId === arm.id && r.seen !== undefined);
     const seeds = mine.map((r) => r.seed).filter((s) => sft.some((b) => b.seed === s));
     if (seeds.length === 0) continue;
-    const pick = (rs: readonly ArmSeedResult[]) => seeds.map((s) => rs.find((r) => r.seed === s)!);
-    const a = meanOverRuns(pick(mine).map((r) => r.seen!.problems));
-    const b = meanOverRuns(pick(sft).map((r) => r.seen!.problems));
+    const pick = (rs: readonly ArmSeedResult[]) =>
+      seeds.map((s) => rs.find((r) => r.seed === s)!.seen!.problems);
+    const a = meanPerProblem(pick(mine));
+    const b = meanPerProblem(pick(sft));
     if (a === undefined || b === undefined || a.length !== b.length) continue;
-    const options = (what: string) => ({
+    const seen = comparePaired(a, b, {
       level: COMPARISON_METHOD.level,
       resamples: COMPARISON_METHOD.resamples,
-      seed: `${arm.id}|sft|${what}|${seeds.join(',')}`,
+      seed: `${arm.id}|sft|seen|${seeds.join(',')}`,
     });
-    const freshA = meanOverRuns(pick(mine).map((r) => r.eval.id.problems?.greedy ?? []));
-    const freshB = meanOverRuns(pick(sft).map((r) => r.eval.id.problems?.greedy ?? []));
-    const fresh =
-      freshA !== undefined && freshB !== undefined && freshA.length > 0 && freshA.length === freshB.length
-        ? comparePaired(freshA, freshB, options('fresh'))
-        : undefined;
-    out.push({ armId: arm.id, seeds, seen: comparePaired(a, b, options('seen')), fresh });
+    const fresh = comparisons.find(
+      (c) =>
+        c.armId === arm.id &&
+        c.baselineId === 'sft' &&
+        c.suite === 'id' &&
+        c.metric === 'greedy' &&
+        c.seeds.join(',') === seeds.join(','),
+    );
+    out.push({ armId: arm.id, seeds, seen, fresh });
   }
   return out;
 }
