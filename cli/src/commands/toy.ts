@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { defineCommand } from '../framework/command.js';
 
 /** `VERDICT_CACHE_DIR`, else `~/.cache/verdict` (the CLI reads the environment; libs take options). */
-function defaultCacheDir(): string {
+export function defaultCacheDir(): string {
   const env = process.env['VERDICT_CACHE_DIR'];
   return env !== undefined && env !== '' ? env : join(homedir(), '.cache', 'verdict');
 }

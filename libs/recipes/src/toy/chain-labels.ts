@@ -36,9 +36,7 @@ export function chainLabelMetrics(
   if (scores.length !== samples.length) {
     throw new RangeError(`chainLabelMetrics: ${scores.length} scores for ${samples.length} samples`);
   }
-  const chain = samples.map(
-    (s) => s.goldSolution !== undefined && s.solution.trim() === s.goldSolution.trim(),
-  );
+  const chain = samples.map((s) => chainIsGold(s.solution, s.goldSolution));
   const answers = samples.map((s) => s.correct);
   const correct = answers.filter(Boolean).length;
   const lucky = samples.filter((s, i) => s.correct && !chain[i]).length;
@@ -51,6 +49,11 @@ export function chainLabelMetrics(
     ),
     judgeAurocOnChains: auroc(scores, chain),
   };
+}
+
+/** A toy chain is right exactly when it is the gold solution (see ChainLabelMetrics). */
+export function chainIsGold(solution: string, goldSolution: string | undefined): boolean {
+  return goldSolution !== undefined && solution.trim() === goldSolution.trim();
 }
 
 export function chainLabelSamples(samples: readonly StudentSample[]): ChainLabelSample[] {

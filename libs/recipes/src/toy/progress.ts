@@ -19,8 +19,15 @@ export function createProgressMeter(
   total: number,
   unit: string,
   say: (line: string) => void,
-  everyMs = 2000,
+  options: {
+    /** Least time between lines (default 2 s). */
+    readonly everyMs?: number;
+    /** Units done before this meter started (a resumed run): counted in `done`, not in the rate. */
+    readonly startAt?: number;
+  } = {},
 ): ProgressMeter {
+  const everyMs = options.everyMs ?? 2000;
+  const startAt = options.startAt ?? 0;
   const started = performance.now();
   let lastPrinted = Number.NEGATIVE_INFINITY;
   return {
@@ -29,7 +36,7 @@ export function createProgressMeter(
       if (done < total && now - lastPrinted < everyMs) return;
       lastPrinted = now;
       const elapsed = (now - started) / 1000;
-      const rate = elapsed > 0 ? done / elapsed : 0;
+      const rate = elapsed > 0 ? (done - startAt) / elapsed : 0;
       const eta = rate > 0 ? (total - done) / rate : Number.NaN;
       const rateText = rate >= 10 ? rate.toFixed(0) : rate.toFixed(2);
       say(

@@ -8,7 +8,7 @@ import {
 import { generate, type JudgeModel, type LlamaModel } from '@verdict/models';
 import { judgeScores } from './judge-scores.js';
 import { createProgressMeter } from './progress.js';
-import type { ToyRecipeConfig } from './toy-recipe-config.js';
+import type { ToyStudentRecipe } from './toy-recipe-config.js';
 
 /** One student completion, labeled by the answer checker (strict `#### N`). */
 export interface StudentSample {
@@ -78,7 +78,7 @@ export async function sampleStudent(
  */
 export function sampleJudgeEvalSet(
   model: LlamaModel,
-  config: ToyRecipeConfig,
+  config: ToyStudentRecipe,
   onProgress: (line: string) => void,
 ): Promise<StudentSample[]> {
   return sampleStudent(

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { JUDGE_TEMPLATE, PLAIN_TEMPLATE } from '@verdict/data';
+import { shippedToyJudgeRef } from './shipped-judge.js';
 
 export type ToyBudget = 'quick' | 'full';
 
@@ -29,44 +30,8 @@ export interface ToyRecipeConfig {
     readonly trainProblems: number;
     readonly train: ToyTrainConfig;
   };
-  readonly judge: {
-    readonly dims: ToyModelDims;
-    /**
-     * Phase 0: the judge learns to solve — an LM loss on the gold solutions of this many fresh
-     * problems, in the judge's own prompt, for `pretrainEpochs` — before it learns to judge.
-     */
-    readonly pretrainProblems: number;
-    readonly pretrainEpochs: number;
-    /**
-     * Phase 1 (runs while the student trains and samples): correct + corrupted solutions of this
-     * many problems (generateVerifierData), for `syntheticEpochs`.
-     */
-    readonly syntheticProblems: number;
-    /**
-     * Share of synthetic problems per difficulty 1–4. Skewed to easy problems: that is where the
-     * student's correct answers are, and where checking the arithmetic is learnable in budget.
-     */
-    readonly syntheticDifficultyMix: readonly [number, number, number, number];
-    readonly wrongPerProblem: number;
-    readonly syntheticEpochs: number;
-    /**
-     * Phase 2: the student's own samples on this many fresh problems, labeled by the answer
-     * checker, drawn and trained on in four parts (the judge starts on the first while the
-     * student draws the rest)...
-     */
-    readonly studentSampleProblems: number;
-    readonly samplesPerProblem: number;
-    /** ...mixed with this many phase-1 examples replayed (so phase 2 does not forget them)... */
-    readonly replayExamples: number;
-    /** ...for this many passes over each part (the student's distribution is the one the judge is graded on). */
-    readonly studentSampleEpochs: number;
-    /**
-     * Weight of the auxiliary LM loss on the solution tokens of correct solutions, relative to the
-     * verdict token (weight 1 per example): teaches the judge the arithmetic it has to check.
-     */
-    readonly lmLossWeight: number;
-    readonly train: Omit<ToyTrainConfig, 'epochs'>;
-  };
+  /** The world's judge: trained here (the quick preset), or the committed one (`full`). */
+  readonly judge: TrainedToyJudgeConfig | ShippedToyJudgeRef;
   readonly sampling: {
     readonly temperature: number;
     readonly maxNewTokens: number;
@@ -87,22 +52,73 @@ export interface ToyRecipeConfig {
   readonly templates: { readonly student: string; readonly judge: string };
 }
 
-const STUDENT_DIMS: ToyModelDims = { hiddenSize: 128, numLayers: 4, numHeads: 4, intermediateSize: 384 };
-const JUDGE_DIMS: ToyModelDims = { hiddenSize: 192, numLayers: 4, numHeads: 6, intermediateSize: 512 };
+/** The committed judge (`verdict toy train-judge`), named by its recipe and its weights. */
+export interface ShippedToyJudgeRef {
+  readonly source: 'shipped';
+  readonly recipeHash: string;
+  readonly sha256: string;
+}
 
-/** The recipe presets: `full` is what `verdict toy prepare` runs, `quick` what the tests run. */
-export function toyRecipeConfig(budget: ToyBudget, seed = 0, threads = 1): ToyRecipeConfig {
-  const templates = { student: PLAIN_TEMPLATE.version, judge: JUDGE_TEMPLATE.version };
+/** A small judge trained alongside the student (the quick preset: tests). */
+export interface TrainedToyJudgeConfig {
+  readonly source: 'trained';
+  readonly dims: ToyModelDims;
+  /**
+   * Phase 0: the judge learns to solve — an LM loss on the gold solutions of this many fresh
+   * problems, in the judge's own prompt, for `pretrainEpochs` — before it learns to judge.
+   */
+  readonly pretrainProblems: number;
+  readonly pretrainEpochs: number;
+  /**
+   * Phase 1 (runs while the student trains and samples): correct + corrupted solutions of this
+   * many problems (generateVerifierData), for `syntheticEpochs`.
+   */
+  readonly syntheticProblems: number;
+  /**
+   * Share of synthetic problems per difficulty 1–4. Skewed to easy problems: that is where the
+   * student's correct answers are, and where checking the arithmetic is learnable in budget.
+   */
+  readonly syntheticDifficultyMix: readonly [number, number, number, number];
+  readonly wrongPerProblem: number;
+  readonly syntheticEpochs: number;
+  /**
+   * Phase 2: the student's own samples on this many fresh problems, labeled by the answer
+   * checker, drawn and trained on in four parts (the judge starts on the first while the
+   * student draws the rest)...
+   */
+  readonly studentSampleProblems: number;
+  readonly samplesPerProblem: number;
+  /** ...mixed with this many phase-1 examples replayed (so phase 2 does not forget them)... */
+  readonly replayExamples: number;
+  /** ...for this many passes over each part (the student's distribution is the one the judge is graded on). */
+  readonly studentSampleEpochs: number;
+  /**
+   * Weight of the auxiliary LM loss on the solution tokens of correct solutions, relative to the
+   * verdict token (weight 1 per example): teaches the judge the arithmetic it has to check.
+   */
+  readonly lmLossWeight: number;
+  readonly train: Omit<ToyTrainConfig, 'epochs'>;
+}
+
+const STUDENT_DIMS: ToyModelDims = { hiddenSize: 128, numLayers: 4, numHeads: 4, intermediateSize: 384 };
+
+/**
+ * The recipe presets: `full` is what `verdict toy prepare` and `npm start` run (the student, graded
+ * by the committed judge `shipped`, which `toyRecipeConfig` reads from the checkout when not
+ * given), `quick` what the tests run (a tiny student and a tiny judge trained beside it).
+ */
+export function toyRecipeConfig(
+  budget: ToyBudget,
+  seed = 0,
+  threads = 1,
+  shipped?: ShippedToyJudgeRef,
+): ToyRecipeConfig {
+  const student = toyStudentRecipe(budget, seed, threads);
   if (budget === 'quick') {
     return {
-      budget,
-      seed,
-      student: {
-        dims: { hiddenSize: 64, numLayers: 2, numHeads: 2, intermediateSize: 192 },
-        trainProblems: 200,
-        train: { epochs: 2, batchSize: 16, lr: 3e-3 },
-      },
+      ...student,
       judge: {
+        source: 'trained',
         dims: { hiddenSize: 96, numLayers: 2, numHeads: 3, intermediateSize: 256 },
         pretrainProblems: 200,
         pretrainEpochs: 1,
@@ -117,6 +133,26 @@ export function toyRecipeConfig(budget: ToyBudget, seed = 0, threads = 1): ToyRe
         lmLossWeight: 0.5,
         train: { batchSize: 16, lr: 3e-3 },
       },
+    };
+  }
+  return { ...student, judge: shipped ?? shippedToyJudgeRef() };
+}
+
+/** A toy recipe without its judge: the student, its sampling and the evaluation sets. */
+export type ToyStudentRecipe = Omit<ToyRecipeConfig, 'judge'>;
+
+/** The student part of the presets (what `verdict toy train-judge` trains its judge against). */
+export function toyStudentRecipe(budget: ToyBudget, seed = 0, threads = 1): ToyStudentRecipe {
+  const templates = { student: PLAIN_TEMPLATE.version, judge: JUDGE_TEMPLATE.version };
+  if (budget === 'quick') {
+    return {
+      budget,
+      seed,
+      student: {
+        dims: { hiddenSize: 64, numLayers: 2, numHeads: 2, intermediateSize: 192 },
+        trainProblems: 200,
+        train: { epochs: 2, batchSize: 16, lr: 3e-3 },
+      },
       sampling: { temperature: 1, maxNewTokens: 96 },
       eval: { studentProblems: 32, judgeProblems: 32, judgeSamplesPerProblem: 2 },
       threads,
@@ -127,21 +163,6 @@ export function toyRecipeConfig(budget: ToyBudget, seed = 0, threads = 1): ToyRe
     budget,
     seed,
     student: { dims: STUDENT_DIMS, trainProblems: 6000, train: { epochs: 3, batchSize: 16, lr: 3e-3 } },
-    judge: {
-      dims: JUDGE_DIMS,
-      pretrainProblems: 6000,
-      pretrainEpochs: 2,
-      syntheticProblems: 3000,
-      syntheticDifficultyMix: [0.5, 0.3, 0.1, 0.1],
-      wrongPerProblem: 1,
-      syntheticEpochs: 1,
-      studentSampleProblems: 3000,
-      samplesPerProblem: 4,
-      replayExamples: 1000,
-      studentSampleEpochs: 1,
-      lmLossWeight: 1,
-      train: { batchSize: 32, lr: 2e-3 },
-    },
     sampling: { temperature: 1, maxNewTokens: 96 },
     eval: { studentProblems: 300, judgeProblems: 400, judgeSamplesPerProblem: 4 },
     threads,
@@ -149,18 +170,24 @@ export function toyRecipeConfig(budget: ToyBudget, seed = 0, threads = 1): ToyRe
   };
 }
 
-/** Stable JSON (sorted keys) so the hash does not depend on property order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+/** Stable JSON (sorted keys) so a recipe's hash does not depend on property order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
 }
 
-/** Recipe version: bump when the code changes what a config produces. */
-export const TOY_RECIPE_VERSION = 4;
+/**
+ * Recipe version: bump when the code changes what a config produces. 5: the full world's judge is
+ * the committed one, no longer trained here.
+ */
+export const TOY_RECIPE_VERSION = 5;
+
+/** The student's own version (its code has not changed since world version 4). */
+export const TOY_STUDENT_VERSION = 4;
 
 /**
  * First 16 hex digits of sha256 over the canonical config and TOY_RECIPE_VERSION. Threads are left
@@ -170,7 +197,24 @@ export const TOY_RECIPE_VERSION = 4;
 export function toyRecipeHash(config: ToyRecipeConfig): string {
   const { threads: _threads, ...rest } = config;
   return createHash('sha256')
-    .update(canonical({ version: TOY_RECIPE_VERSION, ...rest }))
+    .update(canonicalJson({ version: TOY_RECIPE_VERSION, ...rest }))
     .digest('hex')
     .slice(0, 16);
+}
+
+/**
+ * First 16 hex digits of sha256 over what makes the student alone (its seed, shape, data and
+ * training, its sampling and its evaluation): a judge trained against this student names it by
+ * this hash, which stays the same whatever the world does about its own judge.
+ */
+export function toyStudentHash(config: ToyStudentRecipe): string {
+  const student = {
+    version: TOY_STUDENT_VERSION,
+    seed: config.seed,
+    student: config.student,
+    sampling: config.sampling,
+    studentProblems: config.eval.studentProblems,
+    template: config.templates.student,
+  };
+  return createHash('sha256').update(canonicalJson(student)).digest('hex').slice(0, 16);
 }

@@ -1,5 +1,7 @@
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRng, type LlamaFamilyConfig } from '@verdict/models';
-import { createTrainer, type ParamMap, type TrainBatch } from '@verdict/rl';
+import { createTrainer, loadTrainingCheckpoint, type ParamMap, type TrainBatch } from '@verdict/rl';
 import { createProgressMeter } from './progress.js';
 import type { ToyTrainConfig } from './toy-recipe-config.js';
 
@@ -79,11 +81,44 @@ function batchesOf(
   return shuffle(batches, seed + 500);
 }
 
+/** Periodic checkpoints of a long training run, and where a restarted run picks up. */
+export interface TrainCheckpointing {
+  /** Holds `latest/` (the newest complete checkpoint); created when missing. */
+  readonly dir: string;
+  readonly everySteps: number;
+  /** Tokenizer files copied into each checkpoint so it loads as a model on its own. */
+  readonly tokenizerFrom?: string;
+}
+
+/** Running totals that a resumed run continues from (kept in the checkpoint's trainer state). */
+interface TrainTotals {
+  tokens: number;
+  firstLoss: number;
+  seconds: number;
+}
+
+const LATEST = 'latest';
+
+/** The checkpoint a restarted run resumes from, or undefined when there is none yet. */
+function readLatest(checkpointing: TrainCheckpointing | undefined) {
+  if (checkpointing === undefined) return undefined;
+  const dir = join(checkpointing.dir, LATEST);
+  if (!existsSync(join(dir, 'trainer_state.json'))) return undefined;
+  const ckpt = loadTrainingCheckpoint(dir);
+  if (ckpt.optimizer === undefined) throw new Error(`${dir}: checkpoint without optimizer state`);
+  return { ...ckpt, optimizer: ckpt.optimizer, totals: ckpt.extra?.['totals'] as TrainTotals };
+}
+
 /**
  * Trains `params` through the phases in order (AdamW, warmup then cosine to 10% over all phases,
  * clip 1) and returns the trained parameters. A phase whose data is a promise is awaited when
  * reached, so training on ready data overlaps with producing the rest (the judge trains on
  * synthetic data while the student is still sampling). Batches group similar lengths.
+ *
+ * With `checkpointing`, the parameters, AdamW moments and totals are saved every `everySteps`
+ * (into a fresh folder renamed over `latest/`, so a kill mid-write leaves the previous one whole),
+ * and a run that finds a checkpoint starts from it: the batch order is a function of the seed,
+ * so it skips the batches already trained on and goes on exactly where the killed run was.
  */
 export async function trainOnSequences(options: {
   readonly label: string;
@@ -96,6 +131,7 @@ export async function trainOnSequences(options: {
   readonly seed: number;
   readonly threads: number;
   readonly onProgress: (line: string) => void;
+  readonly checkpointing?: TrainCheckpointing;
 }): Promise<{ params: ParamMap; summary: TrainSummary }> {
   const { train } = options;
   const phases: readonly TrainPhase[] =
@@ -105,9 +141,11 @@ export async function trainOnSequences(options: {
       : [{ sequences: options.sequences, count: options.sequences.length, epochs: train.epochs ?? 1 }]);
   if (phases.length === 0) throw new RangeError(`${options.label}: no training data (phases or sequences)`);
   const totalSteps = phases.reduce((n, p) => n + p.epochs * Math.ceil(p.count / train.batchSize), 0);
+  const resumed = readLatest(options.checkpointing);
   const trainer = createTrainer({
     config: options.config,
-    params: options.params,
+    params: resumed?.params ?? options.params,
+    ...(resumed ? { optimizerState: resumed.optimizer } : {}),
     loss: { kind: 'sft' },
     schedule: {
       kind: 'cosine',
@@ -120,13 +158,32 @@ export async function trainOnSequences(options: {
     maxGradNorm: 1,
     intraOpThreads: options.threads,
   });
-  const meter = createProgressMeter(options.label, totalSteps, 'steps', options.onProgress);
+  const startStep = trainer.step;
+  if (resumed) options.onProgress(`${options.label}: resuming at step ${startStep} of ${totalSteps}`);
+  const meter = createProgressMeter(options.label, totalSteps, 'steps', options.onProgress, {
+    startAt: startStep,
+  });
   let started = performance.now();
-  let tokens = 0;
-  let firstLoss = Number.NaN;
+  let tokens = resumed?.totals.tokens ?? 0;
+  let firstLoss = resumed?.totals.firstLoss ?? Number.NaN;
+  const earlierSeconds = resumed?.totals.seconds ?? 0;
   let lossEma = Number.NaN;
   let lastLoss = Number.NaN;
   let waitedMs = 0;
+  let batchIndex = 0;
+  const trainedSeconds = () => earlierSeconds + (performance.now() - started - waitedMs) / 1000;
+  const saveLatest = (): void => {
+    const c = options.checkpointing;
+    if (c === undefined) return;
+    const next = join(c.dir, `${LATEST}.next`);
+    rmSync(next, { recursive: true, force: true });
+    trainer.save(next, {
+      ...(c.tokenizerFrom ? { tokenizerFrom: c.tokenizerFrom } : {}),
+      extra: { totals: { tokens, firstLoss, seconds: trainedSeconds() } satisfies TrainTotals },
+    });
+    rmSync(join(c.dir, LATEST), { recursive: true, force: true });
+    renameSync(next, join(c.dir, LATEST));
+  };
   try {
     for (const [phaseIndex, phase] of phases.entries()) {
       const waitStart = performance.now();
@@ -138,17 +195,19 @@ export async function trainOnSequences(options: {
         const seed = options.seed * 1000 + phaseIndex * 100 + epoch;
         for (const group of batchesOf(sequences, train.batchSize, seed)) {
           if (trainer.step >= totalSteps) break;
+          // Resuming: these batches were trained on before the checkpoint.
+          if (batchIndex++ < startStep) continue;
           const batch = weightedBatch(group);
           const r = await trainer.trainStep([batch]);
           for (let i = 0; i < batch.attentionMask.length; i++) tokens += batch.attentionMask[i]!;
           if (Number.isNaN(firstLoss)) firstLoss = r.loss;
           lastLoss = r.loss;
           lossEma = Number.isNaN(lossEma) ? r.loss : 0.9 * lossEma + 0.1 * r.loss;
-          const elapsed = (performance.now() - started - waitedMs) / 1000;
           meter.update(
             r.step,
-            `phase ${phaseIndex + 1}/${phases.length} loss ${lossEma.toFixed(4)} tok/s ${Math.round(tokens / elapsed)}`,
+            `phase ${phaseIndex + 1}/${phases.length} loss ${lossEma.toFixed(4)} tok/s ${Math.round(tokens / trainedSeconds())}`,
           );
+          if (options.checkpointing && r.step % options.checkpointing.everySteps === 0) saveLatest();
         }
       }
     }
@@ -160,7 +219,7 @@ export async function trainOnSequences(options: {
         tokens,
         firstLoss,
         finalLoss: lastLoss,
-        seconds: (performance.now() - started) / 1000,
+        seconds: trainedSeconds(),
       },
     };
   } finally {
