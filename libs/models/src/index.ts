@@ -14,6 +14,16 @@ export {
   type InferenceGraphOptions,
   type JudgeGraphOptions,
 } from './arch/llama-graphs.js';
+export {
+  declareOptParams,
+  type OptParams,
+  type OptTrunkInputs,
+  type OptTrunkOutputs,
+  optLmHeadWeight,
+  optPositionRows,
+  optTrunk,
+} from './arch/opt-graph.js';
+export { buildOptDecodeGraph, buildOptInferenceGraph, buildOptJudgeGraph } from './arch/opt-graphs.js';
 export { ropeInverseFrequencies, ropeTables } from './arch/rope.js';
 export {
   type LlamaFamilyConfig,
@@ -32,6 +42,19 @@ export {
   loadLlamaWeights,
   toWeightMap,
 } from './checkpoint/llama-weights.js';
+export {
+  loadOptConfig,
+  OPT_ACTIVATIONS,
+  type OptActivation,
+  type OptConfig,
+  parseOptConfig,
+} from './checkpoint/opt-config.js';
+export {
+  checkOptWeights,
+  loadOptWeights,
+  type OptWeights,
+  optWeightShapes,
+} from './checkpoint/opt-weights.js';
 export { createRandomLlamaWeights } from './checkpoint/random-weights.js';
 export {
   encodeSafetensors,
@@ -44,6 +67,19 @@ export {
   writeSafetensors,
 } from './checkpoint/safetensors.js';
 export { isModelError, ModelError, type ModelErrorCode } from './errors.js';
+export { llamaFamily } from './family/llama-family.js';
+export type { CausalLmConfig } from './family/model-config.js';
+export {
+  type LoadModelOptions,
+  loadModel,
+  loadModelConfig,
+  type ModelFamily,
+  modelFamilyFor,
+  parseModelConfig,
+  registerModelFamily,
+  supportedModelTypes,
+} from './family/model-family.js';
+export { optFamily, optGraphs } from './family/opt-family.js';
 export type { CausalLm, StepInput, StepOutput } from './generate/causal-lm.js';
 export {
   type FinishReason,
@@ -61,8 +97,11 @@ export {
 } from './generate/incremental-text.js';
 export {
   createKvBufferCausalLm,
+  createKvBufferEngine,
   type KvBufferCache,
   type KvBufferCausalLmOptions,
+  type KvBufferEngine,
+  type KvBufferGraphs,
 } from './generate/kv-buffer-causal-lm.js';
 export { createRng, type Rng } from './generate/rng.js';
 export {
@@ -92,10 +131,18 @@ export {
 } from './judge/judge-prompt.js';
 export { type ExportResult, exportLlamaOnnx } from './model/export-onnx.js';
 export {
+  createFamilyModel,
+  type FamilyGraphs,
+  type FamilyModel,
+  type ModelOptions,
+  type ModelWeights,
+} from './model/family-model.js';
+export {
   createLlamaModel,
   type KvCache,
   type LlamaModel,
   type LlamaModelOptions,
+  llamaGraphs,
   loadLlamaModel,
 } from './model/llama-model.js';
 export {

@@ -198,7 +198,9 @@ function slidingWindowOf(type: LlamaFamilyModelType, c: Json): number | undefine
 }
 
 /** The longest sequence (prompt + generated) the engine runs for a config, and the field that sets it. */
-export function maxSequenceLength(config: LlamaFamilyConfig): { limit: number; field: string } {
+export function maxSequenceLength(
+  config: Pick<LlamaFamilyConfig, 'maxPositionEmbeddings'> & { readonly slidingWindow?: number | undefined },
+): { limit: number; field: string } {
   if (config.slidingWindow !== undefined && config.slidingWindow < config.maxPositionEmbeddings) {
     return { limit: config.slidingWindow, field: 'sliding_window' };
   }

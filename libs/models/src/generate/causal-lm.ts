@@ -1,4 +1,5 @@
 import type { LlamaFamilyConfig } from '../checkpoint/llama-config.js';
+import type { CausalLmConfig } from '../family/model-config.js';
 import type { ModelTokenizer } from '../tokenizer/tokenizer.js';
 
 /** One forward step over a batch, row-major int arrays. */
@@ -26,8 +27,9 @@ export interface StepOutput<Cache> {
  * What generation and judging need from a model: a KV-cached step and its tokenizer. The ONNX
  * implementation is `loadCausalLm`; tests may wrap the float64 reference in the same shape.
  */
-export interface CausalLm<Cache = unknown> {
-  readonly config: LlamaFamilyConfig;
+export interface CausalLm<Cache = unknown, Config extends CausalLmConfig = LlamaFamilyConfig> {
+  /** The family's config; generation reads only the CausalLmConfig part, so any family runs. */
+  readonly config: Config;
   readonly tokenizer: ModelTokenizer;
   /**
    * How many `step` calls can run at the same time (e.g. session replicas on separate worker

@@ -1,3 +1,4 @@
+import type { CausalLmConfig } from '../family/model-config.js';
 import { positionIdsFromMask } from '../reference/llama-reference.js';
 import type { CausalLm } from './causal-lm.js';
 import type { FinishReason, TokenEvent } from './generate.js';
@@ -33,7 +34,7 @@ export interface Row {
 }
 
 export interface DecodeContext {
-  readonly model: CausalLm;
+  readonly model: CausalLm<unknown, CausalLmConfig>;
   readonly maxPositions: number;
   readonly padId: number;
   readonly onToken: ((event: TokenEvent) => void) | undefined;

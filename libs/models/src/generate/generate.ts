@@ -1,5 +1,6 @@
 import { maxSequenceLength } from '../checkpoint/llama-config.js';
 import { ModelError } from '../errors.js';
+import type { CausalLmConfig } from '../family/model-config.js';
 import type { CausalLm } from './causal-lm.js';
 import { type DecodeContext, decodeBatch, type Row } from './decode-batch.js';
 import { createIncrementalText } from './incremental-text.js';
@@ -125,7 +126,7 @@ function checkSeed(seed: number, where: string): number {
  * in sampling, seed, limits and stop rules (each prompt's RowOptions).
  */
 export async function generate(
-  model: CausalLm,
+  model: CausalLm<unknown, CausalLmConfig>,
   prompts: readonly Prompt[],
   options: GenerateOptions = {},
 ): Promise<Generation[]> {

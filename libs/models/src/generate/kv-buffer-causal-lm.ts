@@ -4,6 +4,7 @@ import {
   type ExecutionProvider,
   type ExecutionProviderFallback,
   type ExecutionProviderInfo,
+  type GraphBuilder,
   type PooledSession,
   type SessionPool,
   type Tensor,
@@ -13,6 +14,7 @@ import { buildLlamaDecodeGraph, buildLlamaInferenceGraph } from '../arch/llama-g
 import type { LlamaFamilyConfig } from '../checkpoint/llama-config.js';
 import type { LlamaWeights } from '../checkpoint/llama-weights.js';
 import { ModelError } from '../errors.js';
+import type { CausalLmConfig } from '../family/model-config.js';
 import { int64 } from '../model/int64.js';
 import type { ModelTokenizer } from '../tokenizer/tokenizer.js';
 import type { CausalLm, StepInput, StepOutput } from './causal-lm.js';
@@ -71,13 +73,40 @@ export function createKvBufferCausalLm(
   weights: LlamaWeights,
   tokenizer: ModelTokenizer,
   options: KvBufferCausalLmOptions = {},
-): CausalLm<KvBufferCache> & {
+): KvBufferEngine<LlamaFamilyConfig> {
+  const graphs: KvBufferGraphs = {
+    prefill: () => buildLlamaInferenceGraph(config, weights, { logits: 'last' }),
+    decode: () => buildLlamaDecodeGraph(config, weights),
+  };
+  return createKvBufferEngine(config, graphs, tokenizer, options);
+}
+
+/**
+ * The two graphs the engine runs, with the Llama graphs' input/output names and conventions:
+ * `prefill` is the inference (Concat) graph with 'last' logits + `logsumexp`, `decode` the
+ * KV-buffer graph (`new_key_values.N.*`). Built lazily, on each session's first load.
+ */
+export interface KvBufferGraphs {
+  prefill(): GraphBuilder;
+  decode(): GraphBuilder;
+}
+
+/** A CausalLm over KV buffers, plus what the model wrappers need from it. */
+export type KvBufferEngine<C extends CausalLmConfig> = CausalLm<KvBufferCache, C> & {
   compactCache(cache: KvBufferCache, rows: readonly number[], dropPositions: number): KvBufferCache;
   /** Provider of the first session loaded; undefined until one is loaded. */
   readonly executionProvider: ExecutionProviderInfo | undefined;
   /** Loads both sessions now (otherwise each loads on its first use, the decode one mid-generation). */
   loadSessions(): Promise<void>;
-} {
+};
+
+/** createKvBufferCausalLm for any family whose graphs follow the Llama graphs' conventions. */
+export function createKvBufferEngine<C extends CausalLmConfig>(
+  config: C,
+  graphs: KvBufferGraphs,
+  tokenizer: ModelTokenizer,
+  options: KvBufferCausalLmOptions = {},
+): KvBufferEngine<C> {
   const replicas = options.replicas ?? 1;
   if (!Number.isInteger(replicas) || replicas < 1)
     throw new ModelError('INVALID_ARGUMENT', `replicas must be an integer >= 1 (got ${replicas})`);
@@ -131,13 +160,8 @@ export function createKvBufferCausalLm(
     return { tensors, length: keep, capacity };
   }
 
-  const prefillSessionOf = () =>
-    (prefillSession ??= pool.load(
-      toOnnxModel(buildLlamaInferenceGraph(config, weights, { logits: 'last' })),
-      loadOpts,
-    ));
-  const decodeSessionOf = () =>
-    (decodeSession ??= pool.load(toOnnxModel(buildLlamaDecodeGraph(config, weights)), loadOpts));
+  const prefillSessionOf = () => (prefillSession ??= pool.load(toOnnxModel(graphs.prefill()), loadOpts));
+  const decodeSessionOf = () => (decodeSession ??= pool.load(toOnnxModel(graphs.decode()), loadOpts));
 
   const allRows = (cache: KvBufferCache) =>
     Array.from({ length: cache.tensors[cacheNames[0]!]!.dims[0]! }, (_, i) => i);

@@ -1,5 +1,6 @@
 import { type LlamaFamilyConfig, maxSequenceLength } from '../checkpoint/llama-config.js';
 import { ModelError } from '../errors.js';
+import type { CausalLmConfig } from '../family/model-config.js';
 import type { StepInput } from '../generate/causal-lm.js';
 import { positionIdsFromMask } from '../reference/llama-reference.js';
 import type { ModelTokenizer } from '../tokenizer/tokenizer.js';
@@ -20,8 +21,8 @@ export interface JudgeScores {
 }
 
 /** A model that can run the judge graph (prefill only, last position, selected rows). */
-export interface JudgeModel {
-  readonly config: LlamaFamilyConfig;
+export interface JudgeModel<Config extends CausalLmConfig = LlamaFamilyConfig> {
+  readonly config: Config;
   readonly tokenizer: ModelTokenizer;
   scoreLast(input: StepInput, tokenIds: readonly number[]): Promise<JudgeScores>;
 }
@@ -72,7 +73,7 @@ function sigmoid(x: number): number {
 
 /** Single-token judging: one prefill per batch, the verdict read from the last prompt position. */
 export async function judge(
-  model: JudgeModel,
+  model: JudgeModel<CausalLmConfig>,
   items: readonly JudgeItem[],
   options: JudgeOptions = {},
 ): Promise<JudgeResult[]> {
