@@ -24,6 +24,8 @@ interface ToyPrepareResult {
     eval_problems: number;
   };
   judge: {
+    /** `shipped`: the committed judge (`verdict toy train-judge`); `trained`: trained with this (quick) world. */
+    source: 'shipped' | 'trained';
     /** DESIGN.md §6: the judge as a solver, its AUROC against answers, chains and single steps, slips, file hash. */
     solver_greedy_in_domain: number;
     auroc_answer: number;
@@ -65,7 +67,7 @@ function pct(x: number): string {
 
 export default defineCommand({
   name: 'toy prepare',
-  summary: 'train (or reuse) the toy student and toy judge and report their accuracy and AUROC',
+  summary: 'train (or reuse) the toy student, take its judge, and report their accuracy and AUROC',
   flags: {
     cacheDir: {
       type: 'string',
@@ -111,6 +113,7 @@ export default defineCommand({
         eval_problems: m.metrics.student.evalProblems,
       },
       judge: {
+        source: m.models.judge.source,
         solver_greedy_in_domain: checks.solver.greedyInDomain,
         auroc_answer: m.metrics.judge.auroc,
         auroc_chain: chains.judgeAurocOnChains,
@@ -156,7 +159,7 @@ export default defineCommand({
       ['student', String(s.student.params), 'greedy accuracy, in-domain', pct(s.student.accuracy_id)],
       ['student', '', 'greedy accuracy, held-out templates', pct(s.student.accuracy_ood)],
       [
-        'judge',
+        `judge (${s.judge.source})`,
         String(s.judge.params),
         `accuracy on ${s.judge.samples} student samples`,
         pct(s.judge.accuracy),
