@@ -1,10 +1,10 @@
 import type { EvalPrompt, SampleSettings, SuiteGenerator, SuiteProgress } from '@verdict/data';
-import type { LlamaModel } from '@verdict/models';
+import type { FamilyModel } from '@verdict/models';
 import { defineCommand } from '../framework/command.js';
 import { UsageError } from '../framework/usage-error.js';
 
 /** Prompt ids that fit the model with room for at least one new token (left-truncated, BOS kept). */
-function fitPrompt(model: LlamaModel, text: string, limit: number): { ids: number[]; truncated: boolean } {
+function fitPrompt(model: FamilyModel, text: string, limit: number): { ids: number[]; truncated: boolean } {
   const ids = model.tokenizer.encode(text, { addSpecialTokens: true });
   if (ids.length < limit) return { ids, truncated: false };
   // Keep the end: "Answer:" must stay the last thing the model reads.
@@ -17,8 +17,9 @@ async function createModelGenerator(
   maxNewTokens: number,
   onTruncate: () => void,
 ): Promise<SuiteGenerator & { close(): Promise<void> }> {
-  const { generate, loadLlamaModel, maxSequenceLength } = await import('@verdict/models');
-  const model = loadLlamaModel(dir);
+  const { generate, loadModel, maxSequenceLength } = await import('@verdict/models');
+  // Any registered family (model_type picks it); an unsupported one is a ModelError → exit 2.
+  const model = loadModel(dir);
   const { limit } = maxSequenceLength(model.config);
   const prompts = (batch: readonly EvalPrompt[]) =>
     batch.map(({ prompt }) => {

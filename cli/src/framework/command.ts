@@ -21,6 +21,12 @@ export interface Command<S extends FlagSpecs = FlagSpecs> {
   /** The result: printed as JSON with --json, else through `format` (default: pretty JSON). */
   run(flags: ParsedFlags<S>, ctx: CommandContext): Promise<unknown>;
   format?(result: unknown): string;
+  /**
+   * With --json, the text printed instead of `JSON.stringify(result)`. Only for documented
+   * exceptions to "one JSON document" (DESIGN.md §6: `generate --batch-file` prints one JSON
+   * line per row).
+   */
+  formatJson?(result: unknown): string;
 }
 
 /** Identity helper that keeps the flag types of a command literal. */

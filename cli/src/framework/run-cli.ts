@@ -97,7 +97,7 @@ export async function runCli(
     const parsed = parseFlags({ ...cmd.flags, ...GLOBAL_FLAGS }, rest);
     const ctx: CommandContext = { json: parsed.json, progress: (m) => io.stderr(`${m}\n`) };
     const result = await cmd.run(parsed, ctx);
-    if (parsed.json) io.stdout(`${JSON.stringify(result)}\n`);
+    if (parsed.json) io.stdout(`${cmd.formatJson ? cmd.formatJson(result) : JSON.stringify(result)}\n`);
     else io.stdout(`${cmd.format ? cmd.format(result) : JSON.stringify(result, null, 2)}\n`);
     return 0;
   } catch (e) {

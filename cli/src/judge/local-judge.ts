@@ -14,9 +14,10 @@ export async function judgeLocally(
   template: 'auto' | 'plain' | 'chat',
   progress: (message: string) => void,
 ): Promise<JudgeOutput[]> {
-  const { loadLlamaModel, judge, renderJudgePrompt, resolveJudgeTemplate } = await import('@verdict/models');
+  const { loadModel, judge, renderJudgePrompt, resolveJudgeTemplate } = await import('@verdict/models');
   progress(`loading ${modelDir}`);
-  const model = loadLlamaModel(modelDir);
+  // Any registered family (model_type picks it); an unsupported one is a ModelError → exit 2.
+  const model = loadModel(modelDir);
   try {
     const resolved = resolveJudgeTemplate(model.tokenizer, template);
     const source = renderJudgePrompt(model.tokenizer, '{question}', '{solution}', resolved);

@@ -5,10 +5,11 @@ import {
   resolveExecutionProvider,
 } from '@verdict/graph';
 import {
+  type CausalLmConfig,
   type JudgeResult as EngineResult,
+  type FamilyModel,
   type JudgeModel,
-  type LlamaModel,
-  loadLlamaModel,
+  loadModel,
 } from '@verdict/models';
 import { judgeV1 } from '@verdict/proto';
 import {
@@ -22,6 +23,7 @@ import {
   type Lifecycle,
   type RuntimeLogger,
   telemetryComponent,
+  VerdictError,
 } from '@verdict/runtime';
 import type { JudgeServerConfig } from './config.js';
 import { type BatchReport, createDynamicBatcher, type DynamicBatcher } from './domain/dynamic-batcher.js';
@@ -32,8 +34,8 @@ import { createJudgeServiceHandlers, type JudgeInput } from './rpc/judge-service
 export const JUDGE_SERVICE_NAME = 'verdict.judge.v1.JudgeService';
 
 export interface JudgeServerDeps {
-  /** An already-loaded model (tests, the one-process stack); the app does not close it. */
-  readonly model?: JudgeModel;
+  /** An already-loaded model of any family (tests, the one-process stack); the app does not close it. */
+  readonly model?: JudgeModel<CausalLmConfig>;
   readonly logger?: RuntimeLogger;
   /** Start OpenTelemetry (default: only when an OTLP endpoint or metrics port is configured). */
   readonly telemetry?: boolean;
@@ -63,9 +65,9 @@ export interface JudgeServerApp {
   stats(): JudgeServerStats;
 }
 
-/** The provider a model's sessions got, when the model tells (LlamaModel does after its first call). */
-function providerOf(model: JudgeModel): ExecutionProviderInfo | undefined {
-  return 'executionProvider' in model ? (model as LlamaModel).executionProvider : undefined;
+/** The provider a model's sessions got, when the model tells (a loaded model does after its first call). */
+function providerOf(model: JudgeModel<CausalLmConfig>): ExecutionProviderInfo | undefined {
+  return 'executionProvider' in model ? (model as FamilyModel).executionProvider : undefined;
 }
 
 export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServerDeps = {}): JudgeServerApp {
@@ -93,9 +95,18 @@ export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServe
     queueDepth: 0,
   };
 
-  let model: JudgeModel | undefined = deps.model;
-  let ownedModel: LlamaModel | undefined;
+  let model: JudgeModel<CausalLmConfig> | undefined = deps.model;
+  let ownedModel: FamilyModel | undefined;
   let engine: JudgeEngine | undefined;
+  // Why the model could not load (e.g. an unsupported model_type): calls that reach the server
+  // before it drains get this error under its mapped code rather than a bare INTERNAL.
+  let loadError: unknown;
+  /** The loaded engine, or the reason there is none as an error a caller can act on. */
+  const loadedEngine = (): JudgeEngine => {
+    if (engine !== undefined) return engine;
+    if (loadError !== undefined) throw loadError;
+    throw new VerdictError('UNAVAILABLE', 'the judge model is still loading');
+  };
   let executionProvider: ExecutionProviderInfo | undefined;
   let lastDepth = 0;
 
@@ -104,9 +115,10 @@ export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServe
     maxWaitMs: config.maxBatchWaitMs,
     maxQueueItems: config.maxQueueItems,
     run: (groupKey, inputs) => {
-      const template = engine?.resolveTemplate(groupKey);
-      if (engine === undefined || template === undefined) throw new Error('judge model not loaded');
-      return engine.run(template, inputs);
+      const loaded = loadedEngine();
+      const template = loaded.resolveTemplate(groupKey);
+      if (template === undefined) throw new Error(`template ${JSON.stringify(groupKey)} was not resolved`);
+      return loaded.run(template, inputs);
     },
     onBatch: (report) => {
       stats.batches++;
@@ -162,8 +174,7 @@ export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServe
     judgeV1.JudgeServiceService,
     createJudgeServiceHandlers({
       get engine() {
-        if (engine === undefined) throw new Error('judge model not loaded');
-        return engine;
+        return loadedEngine();
       },
       batcher,
       maxRequestItems: config.maxRequestItems,
@@ -217,20 +228,28 @@ export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServe
         },
         { variable: 'JUDGE_EXECUTION_PROVIDER' },
       );
-      if (model === undefined) {
-        ownedModel = loadLlamaModel(config.modelDir, {
-          intraOpThreads: config.intraOpThreads,
-          executionProvider: config.executionProvider,
-          executionProviderFallback: config.executionProviderFallback,
+      let loaded: JudgeEngine;
+      try {
+        if (model === undefined) {
+          // Any registered family, picked by config.json's model_type.
+          ownedModel = loadModel(config.modelDir, {
+            intraOpThreads: config.intraOpThreads,
+            executionProvider: config.executionProvider,
+            executionProviderFallback: config.executionProviderFallback,
+          });
+          model = ownedModel;
+        }
+        // Resolving the templates checks the tokenizer can judge (single-token Yes/No).
+        loaded = createJudgeEngine({
+          model,
+          modelId: config.modelId ?? basename(resolve(config.modelDir)),
+          defaultTemplate: config.defaultTemplate,
+          maxBatchSize: config.maxBatchSize,
         });
-        model = ownedModel;
+      } catch (error) {
+        loadError = error;
+        throw error;
       }
-      const loaded = createJudgeEngine({
-        model,
-        modelId: config.modelId ?? basename(resolve(config.modelDir)),
-        defaultTemplate: config.defaultTemplate,
-        maxBatchSize: config.maxBatchSize,
-      });
       // Warm-up creates the ONNX session, so the first real request does not pay for it and
       // readiness means "can judge now".
       await loaded.run(loaded.defaultTemplate, [{ question: 'warm up', solution: 'warm up' }]);

@@ -1,4 +1,4 @@
-import { type JudgeModel, type LlamaModel, loadLlamaModel } from '@verdict/models';
+import { type CausalLmConfig, type JudgeModel, type LlamaModel, loadLlamaModel } from '@verdict/models';
 import { silentLogger } from '@verdict/runtime';
 import { createJudgeServerApp, type JudgeServerApp, type JudgeServerDeps } from '../src/app.js';
 import { loadJudgeServerConfig } from '../src/config.js';
@@ -7,7 +7,7 @@ import { loadJudgeServerConfig } from '../src/config.js';
  * The real model behind a gate: while held, scoreLast waits (the model is "busy"), so tests
  * can build up a queue deterministically. Released, it is the plain model.
  */
-export interface GatedModel extends JudgeModel {
+export interface GatedModel extends JudgeModel<CausalLmConfig> {
   hold(): void;
   release(): void;
   /** Model calls started (including ones waiting at the gate). */
@@ -16,7 +16,7 @@ export interface GatedModel extends JudgeModel {
   readonly waiting: number;
 }
 
-export function gateModel(model: JudgeModel): GatedModel {
+export function gateModel(model: JudgeModel<CausalLmConfig>): GatedModel {
   let gate: Promise<void> | undefined;
   let open: (() => void) | undefined;
   let calls = 0;

@@ -6,7 +6,7 @@ import {
   resolveExecutionProvider,
   type SessionPool,
 } from '@verdict/graph';
-import { type CausalLm, type LlamaModel, loadLlamaModel } from '@verdict/models';
+import { type FamilyModel, loadModel } from '@verdict/models';
 import { policyV1 } from '@verdict/proto';
 import {
   connectMessaging,
@@ -32,7 +32,12 @@ import {
 } from './consumers/rollout-consumer.js';
 import { startWeightsSubscriber, type WeightsSubscriber } from './consumers/weights-subscriber.js';
 import { createModelHolder, type ModelHolder } from './domain/model-holder.js';
-import { createGenerator, type Generator, type GeneratorStats } from './generation/generator.js';
+import {
+  createGenerator,
+  type Generator,
+  type GeneratorStats,
+  type ServedModel,
+} from './generation/generator.js';
 import { createPolicyService } from './rpc/policy-service.js';
 import { modelSessionOptions, warmUp } from './weights/build-model.js';
 import { createHotSwap, type WeightsEvent } from './weights/hot-swap.js';
@@ -40,8 +45,11 @@ import { createHotSwap, type WeightsEvent } from './weights/hot-swap.js';
 export const POLICY_SERVICE_NAME = 'verdict.policy.v1.PolicyService';
 
 export interface PolicyAppDeps {
-  /** An already-loaded model to serve instead of loading `config.model.dir` (tests, one-process stack). */
-  readonly model?: LlamaModel;
+  /**
+   * An already-loaded model (any family) to serve instead of loading `config.model.dir` (tests,
+   * one-process stack).
+   */
+  readonly model?: FamilyModel;
   /** Version of `model` (default 0 = the checkpoint on disk). */
   readonly initialVersion?: bigint;
   readonly logger?: RuntimeLogger;
@@ -75,7 +83,7 @@ export function createPolicyApp(config: PolicyConfig, deps: PolicyAppDeps = {}):
   const lifecycle = createLifecycle({ name: 'policy-server', graceTimeoutMs: config.graceTimeoutMs, logger });
   const modelId = config.model.id ?? basename(resolve(config.model.dir));
   const listeners = new Set<(e: WeightsEvent) => void>();
-  const holder: ModelHolder<CausalLm> = createModelHolder<CausalLm>({
+  const holder: ModelHolder<ServedModel> = createModelHolder<ServedModel>({
     closeModel: (m) => m.close(),
     onCloseError: (error, version) =>
       logger.warn('closing old weights failed', { version: version.toString(), error }),
@@ -87,7 +95,7 @@ export function createPolicyApp(config: PolicyConfig, deps: PolicyAppDeps = {}):
     maxPendingSequences: config.batching.maxPendingSequences,
     onBatchError: (error) => logger.error('generation batch failed', { error }),
   });
-  let baseModel: LlamaModel | undefined = deps.model;
+  let baseModel: FamilyModel | undefined = deps.model;
   let telemetry: Telemetry | undefined;
   let messaging: Messaging | undefined;
   let rollouts: RolloutConsumer | undefined;
@@ -137,7 +145,8 @@ export function createPolicyApp(config: PolicyConfig, deps: PolicyAppDeps = {}):
         intraOpThreadsPerWorker: config.model.intraOpThreads,
       });
       sessions = { ...sessions, pool };
-      baseModel ??= loadLlamaModel(config.model.dir, sessions);
+      // Any registered family, picked by config.json's model_type (hot swaps keep that family).
+      baseModel ??= loadModel(config.model.dir, sessions);
       await warmUp(baseModel);
       // What the warmed session actually got (an injected model reports its own provider).
       executionProvider = baseModel.executionProvider ?? resolved;

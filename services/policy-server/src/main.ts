@@ -1,4 +1,4 @@
-import { isVerdictError } from '@verdict/runtime';
+import { isModelEngineError, isVerdictError } from '@verdict/runtime';
 import { createPolicyApp } from './app.js';
 import { loadPolicyConfig, type PolicyConfig } from './config.js';
 
@@ -12,5 +12,15 @@ try {
 }
 const app = createPolicyApp(config);
 app.lifecycle.installSignalHandlers();
-const { address } = await app.start();
+let address: string;
+try {
+  ({ address } = await app.start());
+} catch (error) {
+  // A model folder the engine cannot load (unsupported model_type, bad checkpoint or tokenizer)
+  // is a configuration problem: one line naming it, exit 2 like a bad variable. Anything else
+  // keeps its stack trace.
+  if (!isModelEngineError(error)) throw error;
+  process.stderr.write(`policy-server: ${error.message.split('\n').join('; ')}\n`);
+  process.exit(2);
+}
 process.stderr.write(`policy-server listening on ${address}\n`);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  type CausalLmConfig,
   encodeJudgePrompt,
   findYesNoTokenIds,
   type JudgeModel,
@@ -38,7 +39,8 @@ export interface JudgeEngine {
 }
 
 export interface JudgeEngineOptions {
-  readonly model: JudgeModel;
+  /** A model of any registered family. */
+  readonly model: JudgeModel<CausalLmConfig>;
   readonly modelId: string;
   readonly defaultTemplate: JudgeTemplateName;
   /** Rows per forward pass inside judge() (the batcher never exceeds it). */

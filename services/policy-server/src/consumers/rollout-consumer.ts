@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import type { CausalLm } from '@verdict/models';
 import { rolloutV1 } from '@verdict/proto';
 import {
   type HandlerOutcome,
@@ -9,7 +8,7 @@ import {
   VerdictError,
 } from '@verdict/runtime';
 import type { ModelHolder } from '../domain/model-holder.js';
-import type { Generator, SequenceEvent } from '../generation/generator.js';
+import type { Generator, SequenceEvent, ServedModel } from '../generation/generator.js';
 import {
   encodePrompt,
   type RequestLimits,
@@ -21,7 +20,7 @@ import { ROLLOUTS_STREAM, rolloutConsumerSpec, rolloutMsgId, SUBJECTS } from '..
 
 export interface RolloutConsumerOptions {
   readonly messaging: Messaging;
-  readonly holder: ModelHolder<CausalLm>;
+  readonly holder: ModelHolder<ServedModel>;
   readonly generator: Generator;
   readonly limits: RequestLimits;
   readonly consumerName: string;

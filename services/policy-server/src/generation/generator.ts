@@ -1,4 +1,10 @@
-import { type CausalLm, type FinishReason, generate, type SamplingOptions } from '@verdict/models';
+import {
+  type CausalLm,
+  type CausalLmConfig,
+  type FinishReason,
+  generate,
+  type SamplingOptions,
+} from '@verdict/models';
 import { VerdictError } from '@verdict/runtime';
 import { createAsyncChannel } from '../domain/async-channel.js';
 import { createBatchQueue } from '../domain/batch-queue.js';
@@ -78,8 +84,11 @@ export interface Generator {
   close(): Promise<void>;
 }
 
+/** What the server generates with: a model of any registered family (Llama, OPT, ...). */
+export type ServedModel = CausalLm<unknown, CausalLmConfig>;
+
 export interface GeneratorOptions {
-  readonly holder: ModelHolder<CausalLm>;
+  readonly holder: ModelHolder<ServedModel>;
   readonly maxBatchSize: number;
   readonly maxWaitMs: number;
   /** Sequences queued or running beyond which start() answers RESOURCE_EXHAUSTED. */
@@ -94,7 +103,7 @@ interface Item {
 }
 
 interface CallState {
-  readonly lease: ModelLease<CausalLm>;
+  readonly lease: ModelLease<ServedModel>;
   readonly push: (e: SequenceEvent) => void;
   readonly fail: (error: unknown) => void;
   /** Aborted when the caller cancels, stops reading or the call fails: its rows leave their batch. */

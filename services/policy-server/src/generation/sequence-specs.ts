@@ -1,8 +1,8 @@
 import { randomInt } from 'node:crypto';
-import { type CausalLm, maxSequenceLength } from '@verdict/models';
+import { maxSequenceLength } from '@verdict/models';
 import type { commonV1 } from '@verdict/proto';
 import { VerdictError } from '@verdict/runtime';
-import type { SequenceSpec } from './generator.js';
+import type { SequenceSpec, ServedModel } from './generator.js';
 
 /** Server-side bounds on what one request may ask for (config). */
 export interface RequestLimits {
@@ -23,7 +23,7 @@ function invalid(field: string, message: string): VerdictError {
 }
 
 /** Encodes one wire prompt; `field` names it in errors (e.g. `prompts[2]`). */
-export function encodePrompt(model: CausalLm, prompt: commonV1.Prompt, field: string): number[] {
+export function encodePrompt(model: ServedModel, prompt: commonV1.Prompt, field: string): number[] {
   const { config, tokenizer } = model;
   let ids: number[];
   if (prompt.tokenIds !== undefined) {
@@ -65,7 +65,7 @@ export function encodePrompt(model: CausalLm, prompt: commonV1.Prompt, field: st
 
 /** Validates sampling params (each problem names the field and its limit) and resolves defaults. */
 export function resolveSampling(
-  model: CausalLm,
+  model: ServedModel,
   sampling: commonV1.SamplingParams | undefined,
   limits: RequestLimits,
   field = 'sampling',
@@ -138,7 +138,7 @@ export function sampleSeed(baseSeed: bigint | undefined, sampleIndex: number): n
  * everything first so that nothing is queued for a request that is then rejected.
  */
 export function buildSequenceSpecs(
-  model: CausalLm,
+  model: ServedModel,
   request: {
     readonly prompts: readonly commonV1.Prompt[];
     readonly sampling?: commonV1.SamplingParams | undefined;

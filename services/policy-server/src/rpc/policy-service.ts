@@ -1,10 +1,10 @@
 import type { ExecutionProviderInfo } from '@verdict/graph';
-import type { CausalLm, FinishReason } from '@verdict/models';
+import type { FinishReason } from '@verdict/models';
 import { maxSequenceLength } from '@verdict/models';
 import { commonV1, type policyV1 } from '@verdict/proto';
 import { serverStream, unary, VerdictError } from '@verdict/runtime';
 import type { ModelHolder } from '../domain/model-holder.js';
-import type { Generator } from '../generation/generator.js';
+import type { Generator, ServedModel } from '../generation/generator.js';
 import { buildSequenceSpecs, type RequestLimits } from '../generation/sequence-specs.js';
 
 export function toWireFinishReason(reason: FinishReason): commonV1.FinishReason {
@@ -19,7 +19,7 @@ export function toWireFinishReason(reason: FinishReason): commonV1.FinishReason 
 }
 
 export interface PolicyServiceDeps {
-  readonly holder: ModelHolder<CausalLm>;
+  readonly holder: ModelHolder<ServedModel>;
   readonly generator: Generator;
   readonly limits: RequestLimits;
   readonly modelId: string;

@@ -2,19 +2,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  checkLlamaWeights,
-  createLlamaModel,
-  type LlamaFamilyConfig,
-  type LlamaModel,
-  type LlamaModelOptions,
+  type CausalLmConfig,
+  createFamilyModel,
+  type FamilyModel,
+  type ModelOptions,
   type ModelTokenizer,
-  readSafetensors,
+  modelFamilyFor,
 } from '@verdict/models';
 import type { PolicyConfig } from '../config.js';
 
 /** How the policy's ONNX sessions are created: threads, replicas, execution provider, the shared pool. */
 export type ModelSessionOptions = Pick<
-  LlamaModelOptions,
+  ModelOptions,
   'intraOpThreads' | 'replicas' | 'executionProvider' | 'executionProviderFallback' | 'pool'
 >;
 
@@ -28,18 +27,18 @@ export function modelSessionOptions(config: PolicyConfig): ModelSessionOptions {
 }
 
 /**
- * Parses safetensors bytes against the serving config. @verdict/models only reads safetensors
- * from a file, so the bytes go through a private temp file (removed at once).
+ * Parses safetensors bytes against the serving config, with the checks of the family its
+ * model_type names (every tensor present, shapes as the config says). @verdict/models only reads
+ * a checkpoint from a folder, so the bytes go through a private temp folder (removed at once).
  */
 export function parseSafetensorsWeights(
   bytes: Uint8Array,
-  config: LlamaFamilyConfig,
+  config: CausalLmConfig,
 ): Map<string, Float32Array> {
   const dir = mkdtempSync(join(tmpdir(), 'policy-weights-'));
   try {
-    const file = join(dir, 'model.safetensors');
-    writeFileSync(file, bytes);
-    return checkLlamaWeights(config, readSafetensors(file));
+    writeFileSync(join(dir, 'model.safetensors'), bytes);
+    return modelFamilyFor(config.modelType).loadWeights(dir, config);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -51,12 +50,14 @@ export function parseSafetensorsWeights(
  * fails to load or run is rejected while the old weights keep serving.
  */
 export async function buildWarmModel(
-  config: LlamaFamilyConfig,
+  config: CausalLmConfig,
   weights: Map<string, Float32Array>,
   tokenizer: ModelTokenizer,
   sessions: ModelSessionOptions,
-): Promise<LlamaModel> {
-  const model = createLlamaModel(config, weights, tokenizer, sessions);
+): Promise<FamilyModel> {
+  // The serving model's family builds the graphs, so a swap keeps the architecture it serves.
+  const graphs = modelFamilyFor(config.modelType).graphs(config, weights);
+  const model = createFamilyModel(config, weights, tokenizer, graphs, sessions);
   try {
     await warmUp(model);
   } catch (error) {
@@ -66,7 +67,7 @@ export async function buildWarmModel(
   return model;
 }
 
-export async function warmUp(model: LlamaModel): Promise<void> {
+export async function warmUp(model: FamilyModel): Promise<void> {
   await model.loadGenerationSessions();
   const id = model.tokenizer.bosId ?? 0;
   await model.step(

@@ -1,8 +1,9 @@
 import type { ExecutionProviderInfo } from '@verdict/graph';
-import type { CausalLm, LlamaFamilyConfig, LlamaModel, ModelTokenizer } from '@verdict/models';
+import type { CausalLmConfig, FamilyModel, ModelTokenizer } from '@verdict/models';
 import { weightsV1 } from '@verdict/proto';
 import type { Messaging, RuntimeLogger } from '@verdict/runtime';
 import type { ModelHolder } from '../domain/model-holder.js';
+import type { ServedModel } from '../generation/generator.js';
 import { WEIGHTS_BUCKET } from '../streams.js';
 import { buildWarmModel, type ModelSessionOptions, parseSafetensorsWeights } from './build-model.js';
 
@@ -12,9 +13,10 @@ export type WeightsEvent =
   | { readonly kind: 'skipped'; readonly version: bigint; readonly reason: string };
 
 export interface HotSwapOptions {
-  readonly holder: ModelHolder<CausalLm>;
+  readonly holder: ModelHolder<ServedModel>;
   readonly messaging: Messaging;
-  readonly config: LlamaFamilyConfig;
+  /** The serving model's config (any family: new weights are checked against its shapes). */
+  readonly config: CausalLmConfig;
   readonly tokenizer: ModelTokenizer;
   /** Threads and execution provider of the new model's sessions (as for the first model). */
   readonly sessions: ModelSessionOptions;
@@ -73,7 +75,7 @@ export function createHotSwap(
       reject(`blob ${message.objectName} failed verification: ${(error as Error).message}`, error);
       return;
     }
-    let model: LlamaModel;
+    let model: FamilyModel;
     try {
       const weights = parseSafetensorsWeights(bytes, options.config);
       model = await buildWarmModel(options.config, weights, options.tokenizer, options.sessions);
