@@ -47,6 +47,7 @@ export {
   OPT_ACTIVATIONS,
   type OptActivation,
   type OptConfig,
+  optConfigToJson,
   parseOptConfig,
 } from './checkpoint/opt-config.js';
 export {
@@ -67,7 +68,15 @@ export {
   writeSafetensors,
 } from './checkpoint/safetensors.js';
 export { isModelError, ModelError, type ModelErrorCode } from './errors.js';
-export { llamaFamily } from './family/llama-family.js';
+export {
+  type FamilyTraining,
+  loadModelWeights,
+  modelTrainingFor,
+  modelWeightMap,
+  type TrainingForward,
+  type TrainingForwardInputs,
+} from './family/family-training.js';
+export { llamaFamily, llamaTraining } from './family/llama-family.js';
 export type { CausalLmConfig } from './family/model-config.js';
 export {
   type LoadModelOptions,
@@ -79,7 +88,7 @@ export {
   registerModelFamily,
   supportedModelTypes,
 } from './family/model-family.js';
-export { optFamily, optGraphs } from './family/opt-family.js';
+export { optFamily, optGraphs, optTraining } from './family/opt-family.js';
 export type { CausalLm, StepInput, StepOutput } from './generate/causal-lm.js';
 export {
   type FinishReason,

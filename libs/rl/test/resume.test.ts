@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { loadLlamaWeights } from '@verdict/models';
+import { loadLlamaFamilyConfig, loadLlamaWeights } from '@verdict/models';
 import type { ParamMap } from '../src/optim/param-map.js';
 import { loadTrainingCheckpoint } from '../src/training/checkpoint.js';
 import { createTrainer, type TrainerOptions } from '../src/training/trainer.js';
@@ -55,7 +55,7 @@ test('resume: 3 steps → checkpoint → restart → 4 steps equals 7 uninterrup
     assert.equal(ckpt.optimizer?.meta.step, 3);
     assert.deepEqual(ckpt.extra, { nextStep: 3 });
     // The model part is a plain HF checkpoint: @verdict/models reads it on its own.
-    assert.equal(loadLlamaWeights(dir, ckpt.config).size, ckpt.params.size);
+    assert.equal(loadLlamaWeights(dir, loadLlamaFamilyConfig(dir)).size, ckpt.params.size);
     const resumed = await runSteps({ ...base, params: ckpt.params, optimizerState: ckpt.optimizer }, 3, 7);
     assertBitIdentical(straight, resumed);
     // And the run did move the weights (the comparison is not vacuous).

@@ -144,3 +144,33 @@ export function parseOptConfig(raw: unknown): OptConfig {
 export function loadOptConfig(dir: string): OptConfig {
   return parseOptConfig(readJsonFile(join(dir, 'config.json'), 'model config'));
 }
+
+/**
+ * The HF `config.json` object for a config (inverse of `parseOptConfig`), so a trained OPT
+ * checkpoint loads in transformers and here. Dropout fields are left to HF's defaults (inference).
+ */
+export function optConfigToJson(config: OptConfig): Record<string, unknown> {
+  const eos = config.eosTokenIds;
+  return {
+    architectures: ['OPTForCausalLM'],
+    model_type: 'opt',
+    vocab_size: config.vocabSize,
+    hidden_size: config.hiddenSize,
+    ffn_dim: config.ffnDim,
+    num_hidden_layers: config.numLayers,
+    num_attention_heads: config.numHeads,
+    max_position_embeddings: config.maxPositionEmbeddings,
+    word_embed_proj_dim: config.wordEmbedProjDim,
+    do_layer_norm_before: config.doLayerNormBefore,
+    // Only meaningful with pre-LN: HF builds the final LayerNorm iff pre-LN and not removed.
+    _remove_final_layer_norm: config.doLayerNormBefore && !config.finalLayerNorm,
+    layer_norm_elementwise_affine: config.layerNormAffine,
+    enable_bias: config.enableBias,
+    activation_function: config.activation,
+    tie_word_embeddings: config.tieWordEmbeddings,
+    ...(config.bosTokenId === undefined ? {} : { bos_token_id: config.bosTokenId }),
+    ...(eos.length === 0 ? {} : { eos_token_id: eos.length === 1 ? eos[0] : [...eos] }),
+    ...(config.padTokenId === undefined ? {} : { pad_token_id: config.padTokenId }),
+    torch_dtype: 'float32',
+  };
+}

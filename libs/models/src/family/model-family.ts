@@ -9,6 +9,7 @@ import {
   type ModelWeights,
 } from '../model/family-model.js';
 import { loadModelTokenizer, type ModelTokenizer } from '../tokenizer/tokenizer.js';
+import type { FamilyTraining } from './family-training.js';
 import { llamaFamily } from './llama-family.js';
 import type { CausalLmConfig } from './model-config.js';
 import { optFamily } from './opt-family.js';
@@ -29,6 +30,8 @@ export interface ModelFamily<C extends CausalLmConfig = CausalLmConfig> {
   loadWeights(dir: string, config: C): ModelWeights;
   /** Prefill, decode and judge graphs over these weights (the Llama graphs' names and conventions). */
   graphs(config: C, weights: ModelWeights): FamilyGraphs;
+  /** The training forward, parameter list and config.json writer (libs/rl trains any family that has one). */
+  readonly training?: FamilyTraining<C>;
 }
 
 const families = new Map<string, ModelFamily>();

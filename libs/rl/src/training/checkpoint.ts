@@ -1,12 +1,12 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  type LlamaFamilyConfig,
-  llamaConfigToJson,
-  loadLlamaFamilyConfig,
-  loadLlamaWeights,
+  type CausalLmConfig,
+  loadModelConfig,
+  loadModelWeights,
+  modelTrainingFor,
+  modelWeightMap,
   readSafetensors,
-  toWeightMap,
   type WeightMap,
   writeSafetensors,
 } from '@verdict/models';
@@ -26,7 +26,8 @@ const TOKENIZER_FILES = [
 ];
 
 export interface TrainingCheckpoint {
-  readonly config: LlamaFamilyConfig;
+  /** Any registered family's config; config.json is written by its family (`configToJson`). */
+  readonly config: CausalLmConfig;
   /** HF-named model parameters (+ `v_head.*` when the run has a value head). */
   readonly params: ParamMap;
   readonly optimizer?: AdamWState;
@@ -66,9 +67,14 @@ export function saveTrainingCheckpoint(
 ): void {
   mkdirSync(dir, { recursive: true });
   const model = new Map([...ckpt.params].filter(([n]) => n !== VALUE_HEAD_WEIGHT && n !== VALUE_HEAD_BIAS));
-  atomically(join(dir, 'model.safetensors'), (tmp) => writeSafetensors(tmp, toWeightMap(ckpt.config, model)));
+  atomically(join(dir, 'model.safetensors'), (tmp) =>
+    writeSafetensors(tmp, modelWeightMap(ckpt.config, model)),
+  );
   atomically(join(dir, 'config.json'), (tmp) =>
-    writeFileSync(tmp, `${JSON.stringify(llamaConfigToJson(ckpt.config), null, 2)}\n`),
+    writeFileSync(
+      tmp,
+      `${JSON.stringify(modelTrainingFor(ckpt.config).configToJson(ckpt.config), null, 2)}\n`,
+    ),
   );
   if (options.tokenizerFrom) {
     for (const f of TOKENIZER_FILES) {
@@ -103,8 +109,9 @@ function tensorsOf(path: string): Map<string, Float32Array> {
  * only; a training checkpoint also gives the optimizer state and the caller's extra state.
  */
 export function loadTrainingCheckpoint(dir: string): TrainingCheckpoint {
-  const config = loadLlamaFamilyConfig(dir);
-  const params: ParamMap = loadLlamaWeights(dir, config);
+  // The family comes from config.json's model_type (Llama, OPT, ...), as loadModel picks it.
+  const config = loadModelConfig(dir);
+  const params: ParamMap = loadModelWeights(dir, config);
   const headPath = join(dir, 'value_head.safetensors');
   if (existsSync(headPath)) for (const [n, d] of tensorsOf(headPath)) params.set(n, d);
   const statePath = join(dir, 'trainer_state.json');

@@ -1,5 +1,5 @@
 import { createSessionPool, type PooledSession, type SessionPool } from '@verdict/graph';
-import type { LlamaFamilyConfig } from '@verdict/models';
+import type { CausalLmConfig } from '@verdict/models';
 import type { ParamMap } from '../optim/param-map.js';
 import { batchFeeds, type TrainBatch } from './train-batch.js';
 import { buildLogprobGraph } from './training-graph.js';
@@ -20,7 +20,7 @@ export interface ReferencePolicyOptions {
  * forward-only graph with the weights as initializers.
  */
 export function createReferencePolicy(
-  config: LlamaFamilyConfig,
+  config: CausalLmConfig,
   weights: ParamMap,
   options: ReferencePolicyOptions = {},
 ): ReferencePolicy {

@@ -5,7 +5,7 @@ import {
   type SessionPool,
   type Tensor,
 } from '@verdict/graph';
-import { type LlamaFamilyConfig, llamaWeightShapes } from '@verdict/models';
+import type { CausalLmConfig } from '@verdict/models';
 import type { LossAggregation } from '../losses/aggregate.js';
 import { type AdamW, type AdamWConfig, type AdamWState, createAdamW } from '../optim/adamw.js';
 import { clipGradNorm, globalGradNorm } from '../optim/clip-grad-norm.js';
@@ -19,12 +19,15 @@ import {
   buildLogprobGraph,
   buildTrainingGraph,
   type TrainingLossSpec,
+  trainableShapes,
   VALUE_HEAD_BIAS,
   VALUE_HEAD_WEIGHT,
+  valueHeadWidth,
 } from './training-graph.js';
 
 export interface TrainerOptions {
-  readonly config: LlamaFamilyConfig;
+  /** Any registered family with a training part (Llama, OPT, ...); see `modelTrainingFor`. */
+  readonly config: CausalLmConfig;
   /** Initial parameters by HF name (copied; the trainer owns its copy). */
   readonly params: ParamMap;
   readonly loss: TrainingLossSpec;
@@ -71,7 +74,7 @@ export interface StepResult {
 }
 
 export interface Trainer {
-  readonly config: LlamaFamilyConfig;
+  readonly config: CausalLmConfig;
   readonly loss: TrainingLossSpec;
   /** The live parameters (updated in place by each step). */
   readonly params: ParamMap;
@@ -99,15 +102,18 @@ function scalar(out: Record<string, Tensor>, name: string): number {
 }
 
 /** Adds a zero-initialised value head when the loss needs one and the params lack it. */
-function withValueHead(config: LlamaFamilyConfig, params: ParamMap, spec: TrainingLossSpec): ParamMap {
+function withValueHead(config: CausalLmConfig, params: ParamMap, spec: TrainingLossSpec): ParamMap {
   const out: ParamMap = new Map();
-  for (const [name] of llamaWeightShapes(config)) {
+  for (const [name] of trainableShapes(config, false)) {
     const p = params.get(name);
     if (p === undefined) throw new RangeError(`trainer: params lack ${name}`);
     out.set(name, p.slice());
   }
   if (spec.kind === 'policy' && spec.valueHead) {
-    out.set(VALUE_HEAD_WEIGHT, params.get(VALUE_HEAD_WEIGHT)?.slice() ?? new Float32Array(config.hiddenSize));
+    out.set(
+      VALUE_HEAD_WEIGHT,
+      params.get(VALUE_HEAD_WEIGHT)?.slice() ?? new Float32Array(valueHeadWidth(config)),
+    );
     out.set(VALUE_HEAD_BIAS, params.get(VALUE_HEAD_BIAS)?.slice() ?? new Float32Array(1));
   }
   return out;
@@ -155,9 +161,7 @@ export function createTrainer(options: TrainerOptions): Trainer {
   const accumulator = createGradAccumulator(params);
   const aggregation = lossAggregation(spec);
 
-  const shapes = new Map<string, readonly number[]>(llamaWeightShapes(config));
-  shapes.set(VALUE_HEAD_WEIGHT, [config.hiddenSize]);
-  shapes.set(VALUE_HEAD_BIAS, [1]);
+  const shapes = trainableShapes(config, true);
 
   /** Feeds the session's inputs: the batch plus fresh parameter copies (the pool transfers, i.e. detaches, feed buffers). */
   async function run(session: PooledSession, batch: TrainBatch, tokenInputs: readonly string[]) {

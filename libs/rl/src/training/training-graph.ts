@@ -1,11 +1,5 @@
 import { createGraph, type GraphBuilder, grad, toOnnxModel, type Value } from '@verdict/graph';
-import {
-  declareLlamaParams,
-  type LlamaFamilyConfig,
-  type LlamaWeights,
-  llamaTrunk,
-  lmHeadWeight,
-} from '@verdict/models';
+import { type CausalLmConfig, modelTrainingFor } from '@verdict/models';
 import type { LossAggregation } from '../losses/aggregate.js';
 import { buildPolicyLoss, type PolicyLossOptions } from '../losses/policy-loss.js';
 import { buildSftLoss } from '../losses/sft-loss.js';
@@ -15,6 +9,24 @@ import { buildValueLoss, type ValueLossOptions, valueHead } from '../losses/valu
 /** The parameters of the optional PPO value head (not Hugging Face names: kept out of model.safetensors). */
 export const VALUE_HEAD_WEIGHT = 'v_head.weight';
 export const VALUE_HEAD_BIAS = 'v_head.bias';
+
+/** Length of `v_head.weight`: the family's hidden width at the LM head (OPT: word_embed_proj_dim). */
+export function valueHeadWidth(config: CausalLmConfig): number {
+  return modelTrainingFor(config).hiddenWidth(config);
+}
+
+/** Every trainable tensor: the family's HF parameters, plus the value head when `withValueHead`. */
+export function trainableShapes(
+  config: CausalLmConfig,
+  withValueHead: boolean,
+): Map<string, readonly number[]> {
+  const shapes = new Map(modelTrainingFor(config).weightShapes(config));
+  if (withValueHead) {
+    shapes.set(VALUE_HEAD_WEIGHT, [valueHeadWidth(config)]);
+    shapes.set(VALUE_HEAD_BIAS, [1]);
+  }
+  return shapes;
+}
 
 /** What the training graph optimises. */
 export type TrainingLossSpec =
@@ -58,24 +70,34 @@ interface ForwardParts {
 
 /**
  * Inputs `input_ids`, `attention_mask`, `position_ids`, `targets` (int64 [batch, seq]) and `loss_mask`
- * (float32 [batch, seq]); `logits[b,t]` scores `targets[b,t]` (the caller shifts). The trunk is
- * `llamaTrunk` from @verdict/models, the one definition the inference graphs use.
+ * (float32 [batch, seq]); `logits[b,t]` scores `targets[b,t]` (the caller shifts). The trunk is the
+ * family's (`modelTrainingFor(config).forward`: `llamaTrunk`, `optTrunk`, ...), the one definition
+ * the inference graphs use. Families with learned positions (OPT) number them from `attention_mask`
+ * and leave `position_ids` unused.
  */
-function buildForward(config: LlamaFamilyConfig, weights: LlamaWeights | undefined): ForwardParts {
+function buildForward(
+  config: CausalLmConfig,
+  weights: ReadonlyMap<string, Float32Array> | undefined,
+): ForwardParts {
   const g = createGraph();
   const inputIds = g.input('input_ids', 'int64', ['batch', 'seq']);
   const attentionMask = g.input('attention_mask', 'int64', ['batch', 'seq']);
   const positionIds = g.input('position_ids', 'int64', ['batch', 'seq']);
   const targets = g.input('targets', 'int64', ['batch', 'seq']);
   const mask = g.input('loss_mask', 'float32', ['batch', 'seq']);
-  const params = declareLlamaParams(g, config, weights);
-  const { hidden } = llamaTrunk(g, config, params, { inputIds, attentionMask, positionIds });
-  const logits = g.matmul(hidden, g.transpose(lmHeadWeight(config, params), [1, 0]));
+  const family = modelTrainingFor(config);
+  const params = family.declareParams(g, config, weights);
+  const { hidden, lmHeadWeight } = family.forward(g, config, params, {
+    inputIds,
+    attentionMask,
+    positionIds,
+  });
+  const logits = g.matmul(hidden, g.transpose(lmHeadWeight, [1, 0]));
   return { g, logits, hidden, logprobs: tokenLogprobs(g, logits, targets), mask };
 }
 
 /** Forward → per-token log-probs → loss → `grad` over every parameter, emitted with params as inputs. */
-export function buildTrainingGraph(config: LlamaFamilyConfig, spec: TrainingLossSpec): TrainingGraph {
+export function buildTrainingGraph(config: CausalLmConfig, spec: TrainingLossSpec): TrainingGraph {
   const { g, logits, hidden, logprobs, mask } = buildForward(config, undefined);
   const tokenInputs = lossInputNames(spec);
   const tok = (name: string) => g.input(name, 'float32', ['batch', 'seq']);
@@ -105,7 +127,7 @@ export function buildTrainingGraph(config: LlamaFamilyConfig, spec: TrainingLoss
     metrics = { ...pl.metrics };
     extra['ratio'] = pl.ratio;
     if (spec.valueHead) {
-      const w = g.param(VALUE_HEAD_WEIGHT, 'float32', [config.hiddenSize]);
+      const w = g.param(VALUE_HEAD_WEIGHT, 'float32', [valueHeadWidth(config)]);
       const b = g.param(VALUE_HEAD_BIAS, 'float32', [1]);
       const values = valueHead(g, hidden, w, b);
       const vl = buildValueLoss(
@@ -133,8 +155,8 @@ export function buildTrainingGraph(config: LlamaFamilyConfig, spec: TrainingLoss
  * inputs (behaviour log-probs of the current parameters).
  */
 export function buildLogprobGraph(
-  config: LlamaFamilyConfig,
-  weights: LlamaWeights | undefined,
+  config: CausalLmConfig,
+  weights: ReadonlyMap<string, Float32Array> | undefined,
   options: { readonly entropy?: boolean } = {},
 ): Uint8Array {
   const { g, logits, logprobs } = buildForward(config, weights);

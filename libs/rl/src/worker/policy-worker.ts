@@ -1,11 +1,10 @@
 import { createSessionPool, createTensor, type PooledSession, type Tensor } from '@verdict/graph';
 import {
+  type CausalLmConfig,
   encodeSafetensors,
-  type LlamaFamilyConfig,
-  llamaWeightShapes,
-  loadLlamaFamilyConfig,
-  loadLlamaWeights,
-  toWeightMap,
+  loadModelConfig,
+  loadModelWeights,
+  modelWeightMap,
 } from '@verdict/models';
 import type { AdamWState } from '../optim/adamw.js';
 import type { ParamMap } from '../optim/param-map.js';
@@ -13,7 +12,12 @@ import { loadTrainingCheckpoint } from '../training/checkpoint.js';
 import { createReferencePolicy, type ReferencePolicy } from '../training/reference-policy.js';
 import { positionIdsFor, type TrainBatch } from '../training/train-batch.js';
 import { createTrainer, type Trainer } from '../training/trainer.js';
-import { type TrainingLossSpec, VALUE_HEAD_BIAS, VALUE_HEAD_WEIGHT } from '../training/training-graph.js';
+import {
+  type TrainingLossSpec,
+  trainableShapes,
+  VALUE_HEAD_BIAS,
+  VALUE_HEAD_WEIGHT,
+} from '../training/training-graph.js';
 import { buildScoringGraph } from './scoring-graph.js';
 import {
   type PolicyWorkerConfig,
@@ -75,7 +79,8 @@ export interface UpdateResult {
 export interface PolicyWorker {
   /** The validated options. */
   readonly config: PolicyWorkerConfig;
-  readonly modelConfig: LlamaFamilyConfig;
+  /** The model folder's config, of whichever registered family its model_type names. */
+  readonly modelConfig: CausalLmConfig;
   /** The live parameters (HF names, + `v_head.*` with a value head); updated in place by `update`. */
   readonly params: ParamMap;
   /** Optimizer updates applied so far. */
@@ -132,7 +137,7 @@ type ResumeState = { readonly params: ParamMap; readonly optimizer?: AdamWState 
  */
 export function createPolicyWorker(options: PolicyWorkerOptions): PolicyWorker {
   const config = resolvePolicyWorkerOptions(options);
-  const modelConfig = loadLlamaFamilyConfig(config.modelDir);
+  const modelConfig = loadModelConfig(config.modelDir);
   const resume: ResumeState | undefined =
     typeof options.resume === 'string' ? loadTrainingCheckpoint(options.resume) : options.resume;
   const spec = lossSpec(config);
@@ -155,7 +160,7 @@ export function createPolicyWorker(options: PolicyWorkerOptions): PolicyWorker {
   const makeTrainer = (state: ResumeState | undefined): Trainer =>
     createTrainer({
       config: modelConfig,
-      params: state?.params ?? loadLlamaWeights(config.modelDir, modelConfig),
+      params: state?.params ?? loadModelWeights(config.modelDir, modelConfig),
       loss: spec,
       schedule: config.lrSchedule,
       optimizer: { beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, weightDecay: o.weightDecay },
@@ -166,21 +171,25 @@ export function createPolicyWorker(options: PolicyWorkerOptions): PolicyWorker {
   let trainer = makeTrainer(resume);
   let reference: ReferencePolicy | undefined;
   let scorer: Promise<PooledSession> | undefined;
-  const shapes = new Map<string, readonly number[]>(llamaWeightShapes(modelConfig));
-  shapes.set(VALUE_HEAD_WEIGHT, [modelConfig.hiddenSize]);
-  shapes.set(VALUE_HEAD_BIAS, [1]);
+  const shapes = trainableShapes(modelConfig, true);
 
   async function score(b: TokenBatch): Promise<ScoreResult> {
     scorer ??= pool.load(buildScoringGraph(modelConfig, { values: config.valueHead !== null }), forwardOnly);
     const s = await scorer;
-    const feeds: Record<string, Tensor> = {
-      input_ids: int64(b, b.inputIds),
-      attention_mask: int64(b, b.attentionMask),
-      position_ids: int64(b, b.positionIds ?? positionIdsFor(b.batchSize, b.seqLen, b.attentionMask)),
-      targets: int64(b, b.targets),
+    const tokens: Record<string, () => Tensor> = {
+      input_ids: () => int64(b, b.inputIds),
+      attention_mask: () => int64(b, b.attentionMask),
+      position_ids: () => int64(b, b.positionIds ?? positionIdsFor(b.batchSize, b.seqLen, b.attentionMask)),
+      targets: () => int64(b, b.targets),
     };
+    const feeds: Record<string, Tensor> = {};
+    // Only the graph's own inputs: a family that numbers positions from the mask (OPT) may have no position_ids.
     for (const name of s.inputNames) {
-      if (name in feeds) continue;
+      const token = tokens[name];
+      if (token) {
+        feeds[name] = token();
+        continue;
+      }
       const p = trainer.params.get(name);
       if (p === undefined) throw new Error(`scoring graph input ${name} has no parameter`);
       // A copy: the pool transfers (detaches) feed buffers.
@@ -254,8 +263,8 @@ export function createPolicyWorker(options: PolicyWorkerOptions): PolicyWorker {
     score,
     async referenceLogprobs(batch) {
       if (reference === undefined) {
-        const refConfig = loadLlamaFamilyConfig(config.referenceDir);
-        reference = createReferencePolicy(refConfig, loadLlamaWeights(config.referenceDir, refConfig), {
+        const refConfig = loadModelConfig(config.referenceDir);
+        reference = createReferencePolicy(refConfig, loadModelWeights(config.referenceDir, refConfig), {
           pool,
           ...forwardOnly,
         });
@@ -267,7 +276,7 @@ export function createPolicyWorker(options: PolicyWorkerOptions): PolicyWorker {
       const model = new Map(
         [...trainer.params].filter(([n]) => n !== VALUE_HEAD_WEIGHT && n !== VALUE_HEAD_BIAS),
       );
-      return encodeSafetensors(toWeightMap(modelConfig, model));
+      return encodeSafetensors(modelWeightMap(modelConfig, model));
     },
     save(dir, extra = {}) {
       trainer.save(dir, { tokenizerFrom: config.modelDir, extra });

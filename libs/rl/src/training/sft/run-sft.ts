@@ -1,8 +1,8 @@
 import {
   createRng,
-  loadLlamaFamilyConfig,
-  loadLlamaWeights,
+  loadModelConfig,
   loadModelTokenizer,
+  loadModelWeights,
   maxSequenceLength,
 } from '@verdict/models';
 import type { Trainer } from '../trainer.js';
@@ -111,7 +111,7 @@ export async function runSft(options: SftRunOptions): Promise<SftSummary> {
   );
   check(evalFraction >= 0 && evalFraction < 1, `--eval-fraction must be in [0, 1) (got ${evalFraction})`);
 
-  const config = loadLlamaFamilyConfig(options.modelDir);
+  const config = loadModelConfig(options.modelDir); // any registered family (model_type)
   const limit = maxSequenceLength(config);
   const maxSeqLen = options.maxSeqLen ?? Math.min(256, limit.limit);
   check(
@@ -119,7 +119,7 @@ export async function runSft(options: SftRunOptions): Promise<SftSummary> {
     `--max-seq-len must be an integer in [2, ${limit.limit}] (${limit.field}) (got ${maxSeqLen})`,
   );
   const tokenizer = loadModelTokenizer(options.modelDir);
-  const weights = loadLlamaWeights(options.modelDir, config);
+  const weights = loadModelWeights(options.modelDir, config);
   const raw = readSftJsonl(options.dataPath);
   const eosId = config.eosTokenIds[0] ?? tokenizer.eosId;
   const { examples, dropped } = tokenizeSftExamples(tokenizer, raw, maxSeqLen, eosId);
