@@ -19,7 +19,14 @@ export default defineCommand({
       description: 'peak learning rate (warmup, cosine to 10%)',
     },
     batchSize: { type: 'int', default: 8, min: 1, description: 'examples per optimizer step' },
-    maxSeqLen: { type: 'int', default: 256, min: 2, description: 'tokens per example (prompt + completion)' },
+    // No fixed default: runSft takes min(256, the model's position limit), so a model with fewer
+    // positions (opt-tiny's 128 learned ones) trains without the flag instead of failing on 256.
+    maxSeqLen: {
+      type: 'int',
+      min: 2,
+      description:
+        'tokens per example, prompt + completion (default: 256 or the model’s position limit if lower)',
+    },
     seed: { type: 'int', default: 0, description: 'shuffling and train/eval split seed' },
     evalFraction: {
       type: 'number',
@@ -39,7 +46,7 @@ export default defineCommand({
       epochs: flags.epochs,
       lr: flags.lr,
       batchSize: flags.batchSize,
-      maxSeqLen: flags.maxSeqLen,
+      ...(flags.maxSeqLen !== undefined ? { maxSeqLen: flags.maxSeqLen } : {}),
       seed: flags.seed,
       evalFraction: flags.evalFraction,
       intraOpThreads: flags.threads,

@@ -6,7 +6,6 @@ import {
   toUnlabeled,
   type UnlabeledProblem,
 } from '@verdict/data';
-import { loadModelTokenizer } from '@verdict/models';
 import { loadTrainingCheckpoint } from '@verdict/rl';
 import { type Messaging, type RuntimeLogger, VerdictError } from '@verdict/runtime';
 import type { ScoredInbox } from '../consumers/scored-inbox.js';
@@ -19,6 +18,7 @@ import {
 } from '../training/policy-trainer.js';
 import type { Evaluate } from './evaluation.js';
 import { type AfterStepHook, RunController } from './run-controller.js';
+import { checkRunModels } from './run-models.js';
 import { RunStore } from './run-store.js';
 
 export interface RunManagerOptions {
@@ -113,7 +113,8 @@ export class RunManager {
     } catch (error) {
       throw new VerdictError('INVALID_ARGUMENT', (error as Error).message, { field: 'dataMix' });
     }
-    const tokenizer = loadModelTokenizer(config.student.checkpointUri);
+    // Any registered family with a training graph (Llama, OPT/Galactica); refused here, not mid-run.
+    const tokenizer = checkRunModels(config);
     const store = new RunStore(this.options.runsDir, config.runId);
     const makeTrainer =
       this.options.createTrainer ??
