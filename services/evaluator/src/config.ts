@@ -16,6 +16,12 @@ const schema = defineConfig({
     minLength: 1,
     description: 'policy-server host:port used when a RunSuite request names none',
   }),
+  // RunSuite's policy_target may name only these (and EVALUATOR_POLICY_TARGET): a caller must not
+  // be able to make the evaluator dial any host it likes (issue 17).
+  allowedPolicyTargets: env.list('EVALUATOR_POLICY_TARGETS', 'string', {
+    default: [],
+    description: 'other policy-server host:port a RunSuite request may name in policy_target',
+  }),
   reportDir: env.string('EVALUATOR_REPORT_DIR', {
     default: 'verdict-reports',
     minLength: 1,

@@ -76,6 +76,9 @@ export function createPolicyGenerator(
     return texts;
   }
 
+  const isPromptField = (field: string | undefined): boolean =>
+    field !== undefined && /^prompts\[\d+\]/.test(field);
+
   /** A batch refused as a whole is retried prompt by prompt, so one bad prompt costs one answer. */
   async function callTolerant(
     batch: readonly EvalPrompt[],
@@ -86,6 +89,10 @@ export function createPolicyGenerator(
       return await call(batch, sampling, count);
     } catch (e) {
       if (!isVerdictError(e) || e.code !== 'INVALID_ARGUMENT') throw e;
+      // Only a refused prompt is scored as no answer. A refused request (sampling.max_new_tokens
+      // over the server's limit, top_k over its vocabulary...) would refuse every prompt: the
+      // run fails with that error instead of reporting OK with accuracy 0 (issue 17).
+      if (!isPromptField(e.field)) throw e;
       if (batch.length === 1) {
         options.onPromptRejected?.(batch[0]!.problem.id, e);
         return [Array.from({ length: count }, () => '')];

@@ -50,6 +50,22 @@ export interface SuiteRunner {
   close(): void;
 }
 
+/**
+ * The policy-server's rule on top_k (at most its vocabulary, from GetModelInfo), checked before any
+ * prompt is sent: otherwise it refuses every prompt. Its own max_new_tokens limit is not in
+ * GetModelInfo; a request over it fails the run with the server's INVALID_ARGUMENT (see
+ * policy-generator.ts). max_new_tokens past the context is not an error: generation stops there.
+ */
+function checkSpecAgainstModel(spec: RunSpec, info: policyV1.GetModelInfoResponse): void {
+  if (info.vocabSize > 0 && spec.topK > info.vocabSize) {
+    throw new VerdictError(
+      'INVALID_ARGUMENT',
+      `sampling.top_k: must be <= the policy model's vocabulary size ${info.vocabSize} (0 = off), got ${spec.topK}`,
+      { field: 'sampling.top_k' },
+    );
+  }
+}
+
 export interface SuiteRunnerDeps {
   readonly logger: RuntimeLogger;
   /** Clients by target; default createGrpcClient with tracing. Tests inject nothing: real servers run on port 0. */
@@ -92,6 +108,7 @@ export function createSuiteRunner(config: EvaluatorConfig, deps: SuiteRunnerDeps
           `policy-server ${target} is not ready (model ${info.model?.modelId ?? '?'})`,
         );
       }
+      checkSpecAgainstModel(spec, info);
       const modelId = info.model?.modelId || target;
       let rejected = 0;
       const generator = createPolicyGenerator(client, {
@@ -120,6 +137,14 @@ export function createSuiteRunner(config: EvaluatorConfig, deps: SuiteRunnerDeps
         ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
         ...(hooks.signal ? { signal: hooks.signal } : {}),
       });
+      if (result.n > 0 && rejected >= result.n && generator.versionsSeen.size === 0) {
+        // Nothing was generated: a report of accuracy 0 would claim work that was not done.
+        throw new VerdictError(
+          'FAILED_PRECONDITION',
+          `the policy-server at ${target} rejected every prompt (${rejected} of ${result.n}); see the evaluator log for why`,
+          { details: { rejected, n: result.n } },
+        );
+      }
       if (generator.versionsSeen.size > 1) {
         deps.logger.warn('weights changed during the run', {
           suite: spec.suite,

@@ -30,6 +30,7 @@ import { type BatchReport, createDynamicBatcher, type DynamicBatcher } from './d
 import { createJudgeEngine, type JudgeEngine } from './engine/judge-engine.js';
 import { createJudgeInfoHandlers } from './rpc/judge-info-service.js';
 import { createJudgeServiceHandlers, type JudgeInput } from './rpc/judge-service.js';
+import { JUDGE_SERVICE_DEFINITION } from './rpc/judge-stream-definition.js';
 
 export const JUDGE_SERVICE_NAME = 'verdict.judge.v1.JudgeService';
 
@@ -171,7 +172,7 @@ export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServe
           health: server.health,
         });
   server.addService(
-    judgeV1.JudgeServiceService,
+    JUDGE_SERVICE_DEFINITION,
     createJudgeServiceHandlers({
       get engine() {
         return loadedEngine();

@@ -23,8 +23,13 @@ export interface ArithmeticClaim {
 
 const NUM = String.raw`(-?[$€£]?\d+(?:,\d{3})*(?:\.\d+)?)`;
 // `a op b = c` (currency signs allowed: `8 + 6 = $14`); `a` must not continue a word or a longer
-// number (`x2 + 3 = 5` is no claim), and `c` must not run on into more digits.
-const CLAIM = new RegExp(String.raw`(?<![\w.])${NUM}\s*([-+*/x×÷])\s*${NUM}\s*=\s*${NUM}(?![\d.]*\d)`, 'g');
+// number (`x2 + 3 = 5` is no claim, nor is `234 + 1 = 235` inside `1,234 + 1 = 1,235`), and `c`
+// must not run on into more digits. Not starting after `digit,` also keeps the scan linear: a
+// start inside every group of a long `1,111,111,…` run re-read the run to its end (quadratic).
+const CLAIM = new RegExp(
+  String.raw`(?<![\w.]|\d,)${NUM}\s*([-+*/x×÷])\s*${NUM}\s*=\s*${NUM}(?![\d.]*\d)`,
+  'g',
+);
 
 const OPS: Record<string, ArithmeticOp> = {
   '+': '+',

@@ -61,11 +61,19 @@ function normalizeQuotes(text: string): string {
 
 /** Whether a final-answer string (the text after `####`) means "cannot be answered". */
 export function isNoneAnswer(answerText: string): boolean {
-  const t = normalizeQuotes(answerText)
-    .trim()
-    .replace(/[.!]+$/, '')
-    .toLowerCase();
+  const t = trimTrailingPunctuation(normalizeQuotes(answerText).trim()).toLowerCase();
   return NONE_ANSWERS.has(t) || lastCannotAnswerIndex(t) >= 0;
+}
+
+/**
+ * `text` without its trailing `.`/`!` run. A loop, not `/[.!]+$/`: that regex is retried from every
+ * position of a long run not at the end (`"....x"`), quadratic in client text (a 100 KB Score
+ * completion blocked the process for seconds).
+ */
+function trimTrailingPunctuation(text: string): string {
+  let end = text.length;
+  while (end > 0 && (text[end - 1] === '.' || text[end - 1] === '!')) end -= 1;
+  return text.slice(0, end);
 }
 
 /** Whether the text says the question cannot be answered anywhere in it. */

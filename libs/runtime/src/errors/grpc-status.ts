@@ -2,6 +2,7 @@
 // a status with toGrpcStatus(); clients turn a ServiceError back into a VerdictError with
 // fromGrpcError(). No other file maps codes.
 import { status as GrpcStatus, Metadata, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import { boundedStatusText } from './client-text.js';
 import { isModelEngineError } from './model-error-codes.js';
 import {
   type ErrorCode,
@@ -14,6 +15,9 @@ import {
 // Trailer keys carrying the structured parts of a VerdictError. `-bin` keys may hold any bytes.
 export const FIELD_TRAILER = 'verdict-field';
 export const DETAILS_TRAILER = 'verdict-details-bin';
+
+/** Details larger than this (JSON bytes) are replaced by a marker: a status must stay small. */
+export const DETAILS_TRAILER_MAX_BYTES = 8192;
 
 const TO_GRPC: Readonly<Record<ErrorCode, GrpcStatus>> = {
   INVALID_ARGUMENT: GrpcStatus.INVALID_ARGUMENT,
@@ -65,11 +69,18 @@ export function toGrpcStatus(thrown: unknown): GrpcStatusMapping {
   const unexpected = !isVerdictError(thrown) && !isGrpcServiceError(thrown) && !isModelEngineError(thrown);
   const error = VerdictError.from(thrown);
   const metadata = new Metadata();
-  if (error.field !== undefined) metadata.set(FIELD_TRAILER, asciiSafe(error.field));
+  // Every part is bounded here, whatever the handler wrote: an unbounded echo of client input
+  // would make the status as large as the request and stall the connection (see client-text.ts).
+  if (error.field !== undefined) metadata.set(FIELD_TRAILER, asciiSafe(boundedStatusText(error.field)));
   if (error.details !== undefined) {
-    metadata.set(DETAILS_TRAILER, Buffer.from(JSON.stringify(error.details), 'utf8'));
+    const json = Buffer.from(JSON.stringify(error.details), 'utf8');
+    const bounded =
+      json.length <= DETAILS_TRAILER_MAX_BYTES
+        ? json
+        : Buffer.from(JSON.stringify({ truncated: true, bytes: json.length }), 'utf8');
+    metadata.set(DETAILS_TRAILER, bounded);
   }
-  const details = unexpected ? INTERNAL_ERROR_MESSAGE : error.message;
+  const details = unexpected ? INTERNAL_ERROR_MESSAGE : boundedStatusText(error.message);
   return { status: { code: errorCodeToGrpc(error.code), details, metadata }, error, unexpected };
 }
 

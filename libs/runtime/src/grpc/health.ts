@@ -2,6 +2,7 @@
 // A service reports SERVING only while the server is serving (driven by the Lifecycle, or by
 // start/stop without one) AND the service itself is marked ready.
 import { health } from '@verdict/proto';
+import { clientText } from '../errors/client-text.js';
 import { VerdictError } from '../errors/verdict-error.js';
 import { serverStream, unary } from './handlers.js';
 
@@ -123,7 +124,9 @@ export function createHealthImplementation(registry: HealthStatusRegistry) {
       const status = registry.status(request.service);
       if (status === undefined) {
         // Per the health protocol, Check on an unknown service is NOT_FOUND.
-        throw new VerdictError('NOT_FOUND', `unknown service ${request.service}`, { field: 'service' });
+        throw new VerdictError('NOT_FOUND', `unknown service ${clientText(request.service)}`, {
+          field: 'service',
+        });
       }
       return { status };
     }),

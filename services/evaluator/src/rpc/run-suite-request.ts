@@ -1,12 +1,14 @@
 import { isSuiteName, SUITE_NAMES } from '@verdict/data';
 import type { evaluatorV1 } from '@verdict/proto';
-import { VerdictError } from '@verdict/runtime';
+import { clientText, VerdictError } from '@verdict/runtime';
 import type { EvaluatorConfig } from '../config.js';
 import type { RunSpec } from '../suite-runner.js';
 
 export const MAX_SAMPLES = 64;
 export const MAX_LIMIT = 1_000_000;
 export const MAX_NEW_TOKENS = 32_768;
+/** No served vocabulary is this large; the model's own size is checked once its info is read. */
+export const MAX_TOP_K = 1_000_000;
 
 function invalid(field: string, message: string): VerdictError {
   return new VerdictError('INVALID_ARGUMENT', `${field}: ${message}`, { field });
@@ -17,7 +19,7 @@ export function parseRunSuiteRequest(req: evaluatorV1.RunSuiteRequest, config: E
   if (!isSuiteName(req.suite)) {
     throw invalid(
       'suite',
-      `unknown suite ${JSON.stringify(req.suite)}; must be one of ${SUITE_NAMES.join(', ')}`,
+      `unknown suite ${clientText(JSON.stringify(req.suite))}; must be one of ${SUITE_NAMES.join(', ')}`,
     );
   }
   if (req.limit > BigInt(MAX_LIMIT))
@@ -38,6 +40,8 @@ export function parseRunSuiteRequest(req: evaluatorV1.RunSuiteRequest, config: E
   if (maxNewTokens > MAX_NEW_TOKENS) {
     throw invalid('sampling.max_new_tokens', `must be <= ${MAX_NEW_TOKENS}, got ${maxNewTokens}`);
   }
+  const topK = s?.topK ?? 0;
+  if (topK > MAX_TOP_K) throw invalid('sampling.top_k', `must be <= ${MAX_TOP_K} (0 = off), got ${topK}`);
   if (s !== undefined && (s.stopStrings.length > 0 || s.stopTokenIds.length > 0)) {
     // Answers are scored on the full text; a caller's stop rules would change what is scored.
     throw invalid('sampling.stop_strings', 'stop rules are not supported by RunSuite');
@@ -49,9 +53,23 @@ export function parseRunSuiteRequest(req: evaluatorV1.RunSuiteRequest, config: E
     samples: req.samples <= 1 ? 0 : req.samples,
     temperature,
     topP,
-    topK: s?.topK ?? 0,
+    topK,
     seed: s?.seed === undefined ? config.nightly.seed : Number(s.seed),
     maxNewTokens,
-    ...(req.policyTarget !== '' ? { policyTarget: req.policyTarget } : {}),
+    ...(req.policyTarget !== '' ? { policyTarget: allowedTarget(req.policyTarget, config) } : {}),
   };
+}
+
+/**
+ * The request's policy_target, if the evaluator's config allows it: EVALUATOR_POLICY_TARGET or one
+ * of EVALUATOR_POLICY_TARGETS. Any other value is refused before anything is dialled, so a caller
+ * cannot use the evaluator to reach hosts of its choosing. The allowed list is not echoed (it
+ * names internal addresses).
+ */
+function allowedTarget(target: string, config: EvaluatorConfig): string {
+  if (target === config.policyTarget || config.allowedPolicyTargets.includes(target)) return target;
+  throw invalid(
+    'policy_target',
+    `${clientText(JSON.stringify(target))} is not an allowed target (EVALUATOR_POLICY_TARGET or one of EVALUATOR_POLICY_TARGETS; empty = the default)`,
+  );
 }

@@ -1,8 +1,9 @@
 import type { JudgeResult as EngineResult } from '@verdict/models';
 import { judgeV1 } from '@verdict/proto';
-import { bidi, type CallContext, unary, VerdictError } from '@verdict/runtime';
+import { bidi, type CallContext, clientText, unary, VerdictError } from '@verdict/runtime';
 import { type DynamicBatcher, type ItemOutcome, QueueFullError } from '../domain/dynamic-batcher.js';
 import type { JudgeEngine, ResolvedTemplate } from '../engine/judge-engine.js';
+import { JUDGE_ITEM_LIMITS, MalformedStreamMessage } from './judge-stream-definition.js';
 
 export interface JudgeInput {
   readonly question: string;
@@ -30,6 +31,17 @@ function checkItem(
   item: judgeV1.JudgeItem,
   path: string,
 ): { field: string; message: string } | Checked {
+  // Sizes before anything reads the text (tokenizing 4 MB is event-loop work the client chose).
+  const sizes: [string, string, number][] = [
+    ['id', item.id, JUDGE_ITEM_LIMITS.idChars],
+    ['template_name', item.templateName, JUDGE_ITEM_LIMITS.templateNameChars],
+    ['question', item.question, JUDGE_ITEM_LIMITS.questionChars],
+    ['solution', item.solution, JUDGE_ITEM_LIMITS.solutionChars],
+  ];
+  for (const [name, value, max] of sizes) {
+    if (value.length > max)
+      return { field: `${path}.${name}`, message: `must be at most ${max} characters (got ${value.length})` };
+  }
   if (item.question.trim() === '')
     return { field: `${path}.question`, message: 'question must not be empty' };
   if (item.solution.trim() === '')
@@ -38,7 +50,7 @@ function checkItem(
   if (template === undefined) {
     return {
       field: `${path}.template_name`,
-      message: `unknown judge template ${JSON.stringify(item.templateName)} (known: ${engine.templateNames.join(', ')}, or "" for the default)`,
+      message: `unknown judge template ${clientText(JSON.stringify(item.templateName))} (known: ${engine.templateNames.join(', ')}, or "" for the default)`,
     };
   }
   const tokens = engine.promptTokens(item.question, item.solution, template);
@@ -127,9 +139,13 @@ export function createJudgeServiceHandlers(deps: JudgeServiceDeps): judgeV1.Judg
     const templates: ResolvedTemplate[] = [];
     items.forEach((item, i) => {
       if (seen.has(item.id)) {
-        throw new VerdictError('INVALID_ARGUMENT', `duplicate item id ${JSON.stringify(item.id)}`, {
-          field: `items[${i}].id`,
-        });
+        throw new VerdictError(
+          'INVALID_ARGUMENT',
+          `duplicate item id ${clientText(JSON.stringify(item.id))}`,
+          {
+            field: `items[${i}].id`,
+          },
+        );
       }
       seen.add(item.id);
       const checked = checkItem(engine, item, `items[${i}]`);
@@ -193,9 +209,30 @@ export function createJudgeServiceHandlers(deps: JudgeServiceDeps): judgeV1.Judg
     const seen = new Set<string>();
     const reader = (async () => {
       let index = 0;
-      for await (const req of requests) {
-        const item = req.item ?? { id: '', question: '', solution: '', templateName: '' };
+      for await (const req of requests as AsyncIterable<
+        judgeV1.JudgeStreamRequest | MalformedStreamMessage
+      >) {
         const path = `item#${index++}`;
+        if (req instanceof MalformedStreamMessage) {
+          // Stop reading; the items already accepted still get their results (the generator
+          // below drains them) before the call ends with this status.
+          throw new VerdictError('INVALID_ARGUMENT', `${path}: not a JudgeStreamRequest (${req.reason})`, {
+            field: path,
+          });
+        }
+        const item = req.item ?? { id: '', question: '', solution: '', templateName: '' };
+        if (item.id.length > JUDGE_ITEM_LIMITS.idChars) {
+          // The result must carry some id: a bounded quote of it (the item is refused anyway).
+          push(
+            emptyResult(
+              clientText(item.id),
+              S.JUDGE_STATUS_INVALID,
+              `${path}.id: must be at most ${JUDGE_ITEM_LIMITS.idChars} characters (got ${item.id.length})`,
+            ),
+          );
+          deps.onItemDone?.(S.JUDGE_STATUS_INVALID, 0);
+          continue;
+        }
         if (seen.has(item.id)) {
           push(emptyResult(item.id, S.JUDGE_STATUS_INVALID, `${path}.id: duplicate id in this stream`));
           continue;
@@ -245,8 +282,12 @@ export function createJudgeServiceHandlers(deps: JudgeServiceDeps): judgeV1.Judg
           yield { result: next };
           continue;
         }
-        if (readerError !== undefined) throw readerError;
-        if (readerDone && outstanding === 0) break;
+        // A reader error (a malformed message) ends the call only once every accepted item's
+        // result has been sent: what the client already got accepted is never dropped.
+        if (readerDone && outstanding === 0) {
+          if (readerError !== undefined) throw readerError;
+          break;
+        }
         await new Promise<void>((resolve) => {
           wake = resolve;
         });

@@ -5,8 +5,19 @@ import type { RunManager } from '../run/run-manager.js';
 import { validateRunConfig } from '../run-config/run-config.js';
 import { runStatusToProto, stepMetricsToProto } from './metrics-proto.js';
 
+/** Run ids are at most this long (the run config's `run_id` pattern allows 64 characters). */
+export const RUN_ID_MAX_CHARS = 64;
+/** StopRun's `reason` is kept in the run's status: at most this many characters. */
+export const STOP_REASON_MAX_CHARS = 256;
+
 function requireRunId(runId: string): string {
   if (runId === '') throw new VerdictError('INVALID_ARGUMENT', 'run_id is required', { field: 'run_id' });
+  if (runId.length > RUN_ID_MAX_CHARS)
+    throw new VerdictError(
+      'INVALID_ARGUMENT',
+      `run_id must be at most ${RUN_ID_MAX_CHARS} characters (got ${runId.length})`,
+      { field: 'run_id' },
+    );
   return runId;
 }
 
@@ -23,6 +34,12 @@ export function createLearnerServiceHandlers(runs: Pick<RunManager, 'get' | 'sta
     }),
     stopRun: unary(async (req: learnerV1.StopRunRequest) => {
       const run = runs.get(requireRunId(req.runId));
+      if (req.reason.length > STOP_REASON_MAX_CHARS)
+        throw new VerdictError(
+          'INVALID_ARGUMENT',
+          `reason must be at most ${STOP_REASON_MAX_CHARS} characters (got ${req.reason.length})`,
+          { field: 'reason' },
+        );
       run.requestStop(req.reason || 'StopRun');
       return learnerV1.StopRunResponse.fromPartial({ status: runStatusToProto(run.status()) });
     }),

@@ -1,4 +1,7 @@
-import { VerdictError } from '@verdict/runtime';
+import { clientText, VerdictError } from '@verdict/runtime';
+
+/** How many problems one error lists (the count of the rest is given). */
+const MAX_LISTED = 32;
 
 /** One validation problem: the dotted field path and the rule it broke (with the limit). */
 export interface ConfigProblem {
@@ -46,14 +49,21 @@ export class FieldChecker {
     return this.number(field, v, { integer: true, min: 0, ...(max !== undefined ? { max } : {}) });
   }
 
-  /** Throws one INVALID_ARGUMENT listing every problem (field = the first bad field). */
+  /**
+   * Throws one INVALID_ARGUMENT listing every problem (field = the first bad field). At most
+   * MAX_LISTED problems are spelled out: a JSON config can hold many bad keys, and the status
+   * must stay small (a huge status stalls the connection it shares with other calls).
+   */
   throwIfAny(what: string): void {
     if (this.problems.length === 0) return;
-    const lines = this.problems.map((p) => `  ${p.field}: ${p.rule}`).join('\n');
+    const listed = this.problems.slice(0, MAX_LISTED);
+    const more = this.problems.length - listed.length;
+    const lines =
+      listed.map((p) => `  ${p.field}: ${p.rule}`).join('\n') + (more > 0 ? `\n  … and ${more} more` : '');
     throw new VerdictError(
       'INVALID_ARGUMENT',
       `invalid ${what} (${this.problems.length} problem${this.problems.length === 1 ? '' : 's'}):\n${lines}`,
-      { field: this.problems[0]!.field, details: { problems: this.problems } },
+      { field: listed[0]!.field, details: { problems: listed, ...(more > 0 ? { more } : {}) } },
     );
   }
 }
@@ -168,7 +178,7 @@ export function checkJsonShape(c: FieldChecker, raw: unknown, shape: JsonShape, 
   const snake = new Map([...kinds.keys()].map((k) => [k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`), k]));
   for (const [rawKey, value] of Object.entries(raw as Record<string, unknown>)) {
     const key = kinds.has(rawKey) ? rawKey : snake.get(rawKey);
-    const path = join(field, rawKey);
+    const path = join(field, clientText(rawKey));
     if (key === undefined) {
       c.problem(path, `unknown field (known: ${[...kinds.keys()].join(', ')})`);
       continue;
@@ -190,7 +200,7 @@ export function checkJsonShape(c: FieldChecker, raw: unknown, shape: JsonShape, 
       )
         c.problem(
           itemPath,
-          `must be one of ${enumNames(shape, key).join(', ')} (got ${JSON.stringify(item)})`,
+          `must be one of ${enumNames(shape, key).join(', ')} (got ${clientText(JSON.stringify(item))})`,
         );
     });
   }

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { commonV1, durationPb, learnerV1, rewardV1 } from '@verdict/proto';
 import { VerdictError } from '@verdict/runtime';
 import { checkJsonShape, FieldChecker, type JsonShape, type MessageFns } from './field-checker.js';
+import { checkRunConfigSizes } from './run-config-limits.js';
 
 /** Every field present (proto3 `optional` and message fields filled with their defaults). */
 type Filled<T> = { readonly [K in keyof T]-?: Exclude<T[K], undefined> };
@@ -130,6 +131,8 @@ export function validateRunConfig(
   w: learnerV1.RunConfig,
   options: { baseDir?: string } = {},
 ): ValidRunConfig {
+  // Sizes first, before anything reads an item of a repeated field (run-config-limits.ts).
+  checkRunConfigSizes(w);
   const c = new FieldChecker();
   if (w.runId !== '' && !RUN_ID.test(w.runId)) c.problem('runId', `must match ${RUN_ID.source}`);
   const resolveUri = (uri: string) =>

@@ -7,7 +7,7 @@ import {
   type UnlabeledProblem,
 } from '@verdict/data';
 import { loadTrainingCheckpoint } from '@verdict/rl';
-import { type Messaging, type RuntimeLogger, VerdictError } from '@verdict/runtime';
+import { clientText, type Messaging, type RuntimeLogger, VerdictError } from '@verdict/runtime';
 import type { ScoredInbox } from '../consumers/scored-inbox.js';
 import { createQuestionPool } from '../domain/question-pool.js';
 import type { ValidRunConfig } from '../run-config/run-config.js';
@@ -60,10 +60,14 @@ export function loadRunProblems(
           ...(dataDir ? { dataDir } : {}),
         });
       } catch (error) {
-        throw new VerdictError('INVALID_ARGUMENT', `data source ${s.name}: ${(error as Error).message}`, {
-          field: 'dataMix',
-          cause: error,
-        });
+        throw new VerdictError(
+          'INVALID_ARGUMENT',
+          `data source ${clientText(s.name)}: ${(error as Error).message}`,
+          {
+            field: 'dataMix',
+            cause: error,
+          },
+        );
       }
     }
     if (s.labeled) problems.push(...loaded);
@@ -81,7 +85,8 @@ export class RunManager {
 
   get(runId: string): RunController {
     const run = this.runs.get(runId);
-    if (run === undefined) throw new VerdictError('NOT_FOUND', `unknown run ${runId}`, { field: 'run_id' });
+    if (run === undefined)
+      throw new VerdictError('NOT_FOUND', `unknown run ${clientText(runId)}`, { field: 'run_id' });
     return run;
   }
 

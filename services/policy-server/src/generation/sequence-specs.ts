@@ -13,6 +13,9 @@ export interface RequestLimits {
   readonly maxStopStringLength: number;
 }
 
+/** Longest prompt text accepted (characters), checked before it is tokenized. */
+export const PROMPT_TEXT_MAX_CHARS = 262_144;
+
 export interface SequenceRef {
   readonly promptIndex: number;
   readonly sampleIndex: number;
@@ -26,14 +29,24 @@ function invalid(field: string, message: string): VerdictError {
 export function encodePrompt(model: ServedModel, prompt: commonV1.Prompt, field: string): number[] {
   const { config, tokenizer } = model;
   let ids: number[];
+  const { limit, field: limitField } = maxSequenceLength(config);
   if (prompt.tokenIds !== undefined) {
-    ids = [...prompt.tokenIds.ids];
     field = `${field}.token_ids`;
+    // Length before copying or scanning: the work stays bounded by the model, not the request.
+    if (prompt.tokenIds.ids.length > limit)
+      throw invalid(
+        field,
+        `the prompt has ${prompt.tokenIds.ids.length} tokens, more than the model's ${limitField} (${limit})`,
+      );
+    ids = [...prompt.tokenIds.ids];
     const bad = ids.findIndex((id) => id >= config.vocabSize);
     if (bad >= 0)
       throw invalid(field, `id ${ids[bad]} at ${bad} is outside the vocabulary [0, ${config.vocabSize})`);
   } else if (prompt.text !== undefined) {
     field = `${field}.text`;
+    // Before tokenizing (event-loop work proportional to the text).
+    if (prompt.text.length > PROMPT_TEXT_MAX_CHARS)
+      throw invalid(field, `must be at most ${PROMPT_TEXT_MAX_CHARS} characters (got ${prompt.text.length})`);
     if (prompt.applyChatTemplate) {
       if (tokenizer.chatTemplate === undefined) {
         throw invalid(
@@ -53,7 +66,6 @@ export function encodePrompt(model: ServedModel, prompt: commonV1.Prompt, field:
     throw invalid(field, 'set either text or token_ids');
   }
   if (ids.length === 0) throw invalid(field, 'the prompt is empty');
-  const { limit, field: limitField } = maxSequenceLength(config);
   if (ids.length > limit) {
     throw invalid(
       field,

@@ -18,6 +18,12 @@ export function toWireFinishReason(reason: FinishReason): commonV1.FinishReason 
   }
 }
 
+/**
+ * Longest `request_id` accepted (characters). It is echoed in every chunk: a 1 MB id made 32
+ * tokens cost 34.6 MB of replies (issue 17).
+ */
+export const REQUEST_ID_MAX_CHARS = 128;
+
 export interface PolicyServiceDeps {
   readonly holder: ModelHolder<ServedModel>;
   readonly generator: Generator;
@@ -39,6 +45,13 @@ export function createPolicyService(deps: PolicyServiceDeps) {
   return {
     generate: serverStream<policyV1.GenerateRequest, policyV1.GenerateResponse>(
       async function* (request, ctx) {
+        if (request.requestId.length > REQUEST_ID_MAX_CHARS) {
+          throw new VerdictError(
+            'INVALID_ARGUMENT',
+            `request_id: must be at most ${REQUEST_ID_MAX_CHARS} characters (got ${request.requestId.length})`,
+            { field: 'request_id' },
+          );
+        }
         const model = holder.model;
         if (model === undefined) throw new VerdictError('UNAVAILABLE', 'no policy weights are loaded yet');
         const { specs, refs } = buildSequenceSpecs(model, request, deps.limits);

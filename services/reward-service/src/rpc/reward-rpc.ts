@@ -1,6 +1,6 @@
 import type { rewardV1 } from '@verdict/proto';
-import { type CallContext, unary, VerdictError } from '@verdict/runtime';
-import { rewardSettingsFor } from '../domain/reward-settings.js';
+import { type CallContext, clientText, unary, VerdictError } from '@verdict/runtime';
+import { rewardSettingsFor, unplannableSource } from '../domain/reward-settings.js';
 import type { RewardSettings, SampleToScore } from '../domain/score-sample.js';
 
 export interface RewardRpcDeps {
@@ -11,6 +11,38 @@ export interface RewardRpcDeps {
     settings: RewardSettings,
   ) => Promise<rewardV1.RewardResult[]>;
   readonly maxItems: number;
+}
+
+/**
+ * Sizes of one Score item (README, "Limits"), checked before any item is scored. Ids are echoed
+ * in results and errors; question and completion go to the judge and through answer extraction.
+ */
+export const SCORE_ITEM_LIMITS = {
+  idChars: 256,
+  groupIdChars: 256,
+  questionChars: 65_536,
+  completionChars: 262_144,
+  goldAnswerChars: 1024,
+} as const;
+
+function checkItemSizes(item: rewardV1.ScoreItem, i: number): void {
+  const L = SCORE_ITEM_LIMITS;
+  const fields: [string, string | undefined, number][] = [
+    ['id', item.id, L.idChars],
+    ['group_id', item.groupId, L.groupIdChars],
+    ['question', item.question, L.questionChars],
+    ['completion', item.completion, L.completionChars],
+    ['gold_answer', item.goldAnswer, L.goldAnswerChars],
+  ];
+  for (const [name, value, max] of fields) {
+    if (value !== undefined && value.length > max) {
+      throw new VerdictError(
+        'INVALID_ARGUMENT',
+        `items[${i}].${name} must be at most ${max} characters (got ${value.length})`,
+        { field: `items[${i}].${name}` },
+      );
+    }
+  }
 }
 
 export function createRewardHandlers(deps: RewardRpcDeps) {
@@ -31,9 +63,24 @@ export function createRewardHandlers(deps: RewardRpcDeps) {
     const rerank = settings.mix.weights.rerank > 0;
     const seen = new Set<string>();
     request.items.forEach((item, i) => {
+      checkItemSizes(item, i);
+    });
+    request.items.forEach((item, i) => {
       if (seen.has(item.id)) {
-        throw new VerdictError('INVALID_ARGUMENT', `duplicate item id ${JSON.stringify(item.id)}`, {
-          field: `items[${i}].id`,
+        throw new VerdictError(
+          'INVALID_ARGUMENT',
+          `duplicate item id ${clientText(JSON.stringify(item.id))}`,
+          {
+            field: `items[${i}].id`,
+          },
+        );
+      }
+      // A source the weights give no term (λ = 1, μ = ρ = 0 and an unlabeled item) is the
+      // caller's configuration, refused here instead of failing inside reward planning.
+      const unplannable = unplannableSource(settings, item.labeled ? 'labeled' : 'unlabeled');
+      if (unplannable !== undefined) {
+        throw new VerdictError('INVALID_ARGUMENT', `items[${i}] is ${unplannable}`, {
+          field: 'config.weights',
         });
       }
       seen.add(item.id);
@@ -55,7 +102,9 @@ export function createRewardHandlers(deps: RewardRpcDeps) {
     const groups = new Map<string, number[]>();
     request.items.forEach((item, i) => {
       const key = rerank ? `g:${item.groupId}` : `i:${i}`;
-      groups.set(key, [...(groups.get(key) ?? []), i]);
+      const members = groups.get(key);
+      if (members === undefined) groups.set(key, [i]);
+      else members.push(i);
     });
     const results: rewardV1.RewardResult[] = new Array(request.items.length);
     await Promise.all(
