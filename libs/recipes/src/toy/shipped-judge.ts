@@ -40,7 +40,7 @@ export interface ShippedJudgeManifest {
   readonly timings: Record<string, number>;
 }
 
-/** The judge committed in this package (`libs/recipes/models/toy-judge`). */
+/** Where a committed judge lives in this package (`libs/recipes/models/toy-judge`; none is committed yet). */
 export const SHIPPED_TOY_JUDGE_DIR = fileURLToPath(new URL('../../models/toy-judge', import.meta.url));
 
 export function sha256File(path: string): string {
@@ -59,7 +59,7 @@ export function shippedToyJudgeRef(dir: string = SHIPPED_TOY_JUDGE_DIR): Shipped
   const path = join(dir, SHIPPED_JUDGE_MANIFEST);
   if (!existsSync(path)) {
     throw new Error(
-      `the full toy world needs the committed judge: ${path} not found (train it with \`verdict toy train-judge --out ${dir}\`)`,
+      `no committed judge: ${path} not found (train one with \`verdict toy train-judge --out ${dir}\`)`,
     );
   }
   const m = JSON.parse(readFileSync(path, 'utf8')) as ShippedJudgeManifest;

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { JUDGE_TEMPLATE, PLAIN_TEMPLATE } from '@verdict/data';
-import { shippedToyJudgeRef } from './shipped-judge.js';
 
 export type ToyBudget = 'quick' | 'full';
 
@@ -103,9 +102,9 @@ export interface TrainedToyJudgeConfig {
 const STUDENT_DIMS: ToyModelDims = { hiddenSize: 128, numLayers: 4, numHeads: 4, intermediateSize: 384 };
 
 /**
- * The recipe presets: `full` is what `verdict toy prepare` and `npm start` run (the student, graded
- * by the committed judge `shipped`, which `toyRecipeConfig` reads from the checkout when not
- * given), `quick` what the tests run (a tiny student and a tiny judge trained beside it).
+ * The recipe presets: `full` is what `verdict toy prepare` and `npm start` run (the student and its
+ * judge trained here, or the committed judge named by `shipped` — see `shippedToyJudgeRef`),
+ * `quick` what the tests run (a tiny student and a tiny judge trained beside it).
  */
 export function toyRecipeConfig(
   budget: ToyBudget,
@@ -135,8 +134,30 @@ export function toyRecipeConfig(
       },
     };
   }
-  return { ...student, judge: shipped ?? shippedToyJudgeRef() };
+  return { ...student, judge: shipped ?? FULL_WORLD_JUDGE };
 }
+
+/**
+ * The full world's own judge (the v4 recipe: solve, then synthetic slips, then the student's samples).
+ * It stays the full world's judge until a committed one beats it: the strong-judge recipe's first
+ * result (`verdict toy train-judge`, libs/recipes README) measured below it on every judge metric.
+ */
+const FULL_WORLD_JUDGE: TrainedToyJudgeConfig = {
+  source: 'trained',
+  dims: { hiddenSize: 192, numLayers: 4, numHeads: 6, intermediateSize: 512 },
+  pretrainProblems: 6000,
+  pretrainEpochs: 2,
+  syntheticProblems: 3000,
+  syntheticDifficultyMix: [0.5, 0.3, 0.1, 0.1],
+  wrongPerProblem: 1,
+  syntheticEpochs: 1,
+  studentSampleProblems: 3000,
+  samplesPerProblem: 4,
+  replayExamples: 1000,
+  studentSampleEpochs: 1,
+  lmLossWeight: 1,
+  train: { batchSize: 32, lr: 2e-3 },
+};
 
 /** A toy recipe without its judge: the student, its sampling and the evaluation sets. */
 export type ToyStudentRecipe = Omit<ToyRecipeConfig, 'judge'>;
@@ -181,8 +202,8 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * Recipe version: bump when the code changes what a config produces. 5: the full world's judge is
- * the committed one, no longer trained here.
+ * Recipe version: bump when the code changes what a config produces. 5: the student is cached on its
+ * own and the judge may be a committed one (`judge.source`).
  */
 export const TOY_RECIPE_VERSION = 5;
 
