@@ -140,7 +140,7 @@ export function toyRecipeConfig(
 /**
  * The full world's own judge (the v4 recipe: solve, then synthetic slips, then the student's samples).
  * It stays the full world's judge until a committed one beats it: the strong-judge recipe's first
- * result (`verdict toy train-judge`, libs/recipes README) measured below it on every judge metric.
+ * result (`verdict toy train-judge`, libs/recipes README) lost to it on chains, answers and slips.
  */
 const FULL_WORLD_JUDGE: TrainedToyJudgeConfig = {
   source: 'trained',
