@@ -3,6 +3,7 @@ export * from './judge-checks.js';
 export * from './judge-probe.js';
 export * from './judge-recipe-config.js';
 export * from './judge-report.js';
+export * from './prepare-toy-student.js';
 export * from './prepare-toy-world.js';
 export * from './progress.js';
 export * from './random-toy-model.js';
