@@ -138,5 +138,13 @@ describe('verdict toy train-judge (tiny recipe on the quick student)', () => {
       prepareToyWorld({ cacheDir, config, shippedJudgeDir: other, force: true }),
       /was trained for student ffffffffffffffff/,
     );
+    // ...and so is one trained for the same student recipe but another student file.
+    m.student.hash = judge.manifest.student.hash;
+    m.student.sha256 = 'ee'.repeat(32);
+    writeFileSync(join(other, SHIPPED_JUDGE_MANIFEST), JSON.stringify(m));
+    await assert.rejects(
+      prepareToyWorld({ cacheDir, config, shippedJudgeDir: other, force: true }),
+      /was trained for student [0-9a-f]{16} \(eeeeeeeeeeee…\)/,
+    );
   });
 });

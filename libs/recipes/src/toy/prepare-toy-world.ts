@@ -60,16 +60,22 @@ export interface PrepareToyWorldOptions {
 }
 
 /** The committed judge, checked against the recipe and the student it was trained for. */
-function shippedJudge(dir: string, ref: ShippedToyJudgeRef, studentHash: string): ShippedJudgeManifest {
+function shippedJudge(
+  dir: string,
+  ref: ShippedToyJudgeRef,
+  student: { readonly hash: string; readonly sha256: string },
+): ShippedJudgeManifest {
   const m = verifyShippedJudge(dir);
   if (m.recipeHash !== ref.recipeHash || m.sha256 !== ref.sha256) {
     throw new Error(
       `toy world: the recipe names judge ${ref.recipeHash} (${ref.sha256.slice(0, 12)}…), ${dir} holds ${m.recipeHash} (${m.sha256.slice(0, 12)}…)`,
     );
   }
-  if (m.student.hash !== studentHash) {
+  // The recipe hash names how the student was made; the sha256 names the file. Both must match: the
+  // same recipe has produced different files under different builds (libs/recipes README).
+  if (m.student.hash !== student.hash || m.student.sha256 !== student.sha256) {
     throw new Error(
-      `toy world: the judge in ${dir} was trained for student ${m.student.hash}, this recipe's is ${studentHash}`,
+      `toy world: the judge in ${dir} was trained for student ${m.student.hash} (${m.student.sha256.slice(0, 12)}…), this world's is ${student.hash} (${student.sha256.slice(0, 12)}…)`,
     );
   }
   return m;
@@ -169,7 +175,7 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
       };
       lap('judge_training');
     } else {
-      const shipped = shippedJudge(shippedDir, config.judge, student.manifest.hash);
+      const shipped = shippedJudge(shippedDir, config.judge, student.manifest);
       cpSync(shippedDir, p.judgeDir, { recursive: true });
       judgeModel = loadLlamaModel(p.judgeDir, { intraOpThreads: threads });
       judgeSource = { params: shipped.params, training: shipped.training, data: {} };
