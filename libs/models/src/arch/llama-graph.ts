@@ -2,6 +2,7 @@ import type { Dim, GraphBuilder, Value } from '@verdict/graph';
 import type { LlamaFamilyConfig } from '../checkpoint/llama-config.js';
 import { type LlamaWeights, llamaWeightShapes } from '../checkpoint/llama-weights.js';
 import { ModelError } from '../errors.js';
+import { linearHf, paramOf } from './graph-parts.js';
 import { ropeInverseFrequencies } from './rope.js';
 
 /**
@@ -63,17 +64,7 @@ export interface TrunkOutputs {
   readonly present: KvPair[];
 }
 
-function p(params: LlamaParams, name: string): Value {
-  const v = params.get(name);
-  if (v === undefined) throw new ModelError('INVALID_ARGUMENT', `graph parameter ${name} was not declared`);
-  return v;
-}
-
-/** x · Wᵀ (+ b) for an HF Linear weight [out, in]. */
-function linearHf(g: GraphBuilder, x: Value, w: Value, b: Value | undefined): Value {
-  const y = g.matmul(x, g.transpose(w, [1, 0]));
-  return b ? g.add(y, b) : y;
-}
+const p = paramOf;
 
 /** cos/sin [batch, seq, head_dim] from position ids, using the config's (possibly scaled) inverse frequencies. */
 function rotaryTables(

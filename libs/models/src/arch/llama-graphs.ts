@@ -1,6 +1,7 @@
-import { createGraph, type GraphBuilder, type Value } from '@verdict/graph';
+import { createGraph, type GraphBuilder } from '@verdict/graph';
 import type { LlamaFamilyConfig } from '../checkpoint/llama-config.js';
 import type { LlamaWeights } from '../checkpoint/llama-weights.js';
+import { lastRealPosition } from './graph-parts.js';
 import { declareLlamaParams, type KvPair, llamaTrunk, lmHeadWeight } from './llama-graph.js';
 
 export interface InferenceGraphOptions {
@@ -104,17 +105,6 @@ export interface JudgeGraphOptions {
    * graph serves any verdict vocabulary.
    */
   readonly tokenIds?: readonly number[];
-}
-
-/**
- * Selects each row's last real position t* = max_t(mask[t]·t) as a one-hot over t, so both left
- * padding (last column) and right padding (last 1 of the mask) work. Returns [batch, hidden].
- */
-function lastRealPosition(g: GraphBuilder, hidden: Value, mask: Value): Value {
-  const t = g.arange(mask.shape[1]!); // [T] int64
-  const lastIdx = g.max(g.mul(mask, t), 1, true); // [B,1]
-  const isLast = g.cast(g.equal(t, lastIdx), 'float32'); // [B,T]
-  return g.squeeze(g.matmul(g.unsqueeze(isLast, 1), hidden), 1); // [B,1,T]·[B,T,H] → [B,H]
 }
 
 /**

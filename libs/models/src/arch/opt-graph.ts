@@ -2,6 +2,7 @@ import type { Dim, GraphBuilder, Value } from '@verdict/graph';
 import type { OptConfig } from '../checkpoint/opt-config.js';
 import { type OptWeights, optWeightShapes } from '../checkpoint/opt-weights.js';
 import { ModelError } from '../errors.js';
+import { linearHf, paramOf } from './graph-parts.js';
 import type { KvPair } from './llama-graph.js';
 
 /**
@@ -46,17 +47,7 @@ export interface OptTrunkOutputs {
   readonly present: KvPair[];
 }
 
-function p(params: OptParams, name: string): Value {
-  const v = params.get(name);
-  if (v === undefined) throw new ModelError('INVALID_ARGUMENT', `graph parameter ${name} was not declared`);
-  return v;
-}
-
-/** x · Wᵀ (+ b) for an HF Linear weight [out, in]. */
-function linearHf(g: GraphBuilder, x: Value, w: Value, b: Value | undefined): Value {
-  const y = g.matmul(x, g.transpose(w, [1, 0]));
-  return b ? g.add(y, b) : y;
-}
+const p = paramOf;
 
 /**
  * Rows of `embed_positions` for the last `seq` columns of `mask` [B,K]: HF OPT's position id

@@ -1,6 +1,7 @@
 import { createGraph, type GraphBuilder, type Value } from '@verdict/graph';
 import type { OptConfig } from '../checkpoint/opt-config.js';
 import type { OptWeights } from '../checkpoint/opt-weights.js';
+import { lastRealPosition } from './graph-parts.js';
 import type { KvPair } from './llama-graph.js';
 import type { InferenceGraphOptions, JudgeGraphOptions } from './llama-graphs.js';
 import { declareOptParams, type OptTrunkOutputs, optLmHeadWeight, optTrunk } from './opt-graph.js';
@@ -89,16 +90,6 @@ export function buildOptDecodeGraph(config: OptConfig, weights: OptWeights | und
   g.output('logsumexp', g.logSumExp(logits, -1));
   outputCache(g, present, 'new_key_values');
   return g;
-}
-
-/**
- * Each row's last real position t* = max_t(mask[t]·t) as a one-hot over t (left or right padding),
- * as the Llama judge graph selects it. Returns [batch, hidden].
- */
-function lastRealPosition(g: GraphBuilder, hidden: Value, mask: Value): Value {
-  const t = g.arange(mask.shape[1]!);
-  const isLast = g.cast(g.equal(t, g.max(g.mul(mask, t), 1, true)), 'float32'); // [B,T]
-  return g.squeeze(g.matmul(g.unsqueeze(isLast, 1), hidden), 1);
 }
 
 /**

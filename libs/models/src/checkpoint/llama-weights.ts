@@ -47,13 +47,17 @@ function fmt(shape: readonly number[]): string {
 }
 
 /**
- * Checks a checkpoint against the config and keeps exactly the parameters the model uses.
- * A missing tensor or a shape that differs names the tensor, the expected and the actual shape.
+ * Keeps exactly the tensors `shapes` names, each found by `find` (a family may accept other spellings
+ * of a name); a missing tensor or a differing shape is one ModelError naming the tensor and both
+ * shapes. The one check every family's weights go through.
  */
-export function checkLlamaWeights(config: LlamaFamilyConfig, tensors: WeightMap): LlamaWeights {
-  const out: LlamaWeights = new Map();
-  for (const [name, expected] of llamaWeightShapes(config)) {
-    const t = tensors.get(name);
+export function checkWeightShapes(
+  shapes: ReadonlyMap<string, readonly number[]>,
+  find: (name: string) => { readonly shape: readonly number[]; readonly data: Float32Array } | undefined,
+): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const [name, expected] of shapes) {
+    const t = find(name);
     if (t === undefined) {
       throw new ModelError(
         'INVALID_CHECKPOINT',
@@ -70,6 +74,14 @@ export function checkLlamaWeights(config: LlamaFamilyConfig, tensors: WeightMap)
     out.set(name, t.data);
   }
   return out;
+}
+
+/**
+ * Checks a checkpoint against the config and keeps exactly the parameters the model uses.
+ * A missing tensor or a shape that differs names the tensor, the expected and the actual shape.
+ */
+export function checkLlamaWeights(config: LlamaFamilyConfig, tensors: WeightMap): LlamaWeights {
+  return checkWeightShapes(llamaWeightShapes(config), (name) => tensors.get(name));
 }
 
 /** Loads and validates the weights in a checkpoint folder (single or sharded safetensors). */

@@ -1,4 +1,4 @@
-import { ModelError } from '../errors.js';
+import { checkWeightShapes } from './llama-weights.js';
 import type { OptConfig } from './opt-config.js';
 import { loadSafetensorsDir, type WeightMap } from './safetensors.js';
 
@@ -39,35 +39,16 @@ export function optWeightShapes(config: OptConfig): Map<string, readonly number[
   return shapes;
 }
 
-function fmt(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
-}
-
 /**
  * Checks a checkpoint against the config and keeps exactly the parameters the model uses. Names
  * saved from OPTModel rather than OPTForCausalLM (`decoder.…`, no `model.` prefix) are accepted,
  * as transformers accepts them. A missing tensor or a differing shape names the tensor and both shapes.
  */
 export function checkOptWeights(config: OptConfig, tensors: WeightMap): OptWeights {
-  const out: OptWeights = new Map();
-  for (const [name, expected] of optWeightShapes(config)) {
-    const t = tensors.get(name) ?? tensors.get(name.replace(/^model\./, ''));
-    if (t === undefined) {
-      throw new ModelError(
-        'INVALID_CHECKPOINT',
-        `checkpoint is missing tensor ${name} (expected shape ${fmt(expected)})`,
-      );
-    }
-    const same = t.shape.length === expected.length && t.shape.every((n, i) => n === expected[i]);
-    if (!same) {
-      throw new ModelError(
-        'SHAPE_MISMATCH',
-        `tensor ${name} has shape ${fmt(t.shape)} but the config implies ${fmt(expected)}`,
-      );
-    }
-    out.set(name, t.data);
-  }
-  return out;
+  return checkWeightShapes(
+    optWeightShapes(config),
+    (name) => tensors.get(name) ?? tensors.get(name.replace(/^model\./, '')),
+  );
 }
 
 /** Loads and validates the weights in an OPT checkpoint folder (single or sharded safetensors). */
