@@ -1,7 +1,7 @@
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineCommand } from '../framework/command.js';
-import { defaultCacheDir } from './toy.js';
+import { defaultCacheDir, pct } from './toy.js';
 
 interface TrainJudgeResult {
   cached: boolean;
@@ -10,10 +10,6 @@ interface TrainJudgeResult {
   manifest: import('@verdict/recipes').ShippedJudgeManifest;
   /** Each metric against the committed judge's, when one is committed. */
   againstShipped: import('@verdict/recipes').JudgeComparison | null;
-}
-
-function pct(x: number): string {
-  return `${(100 * x).toFixed(1)}%`;
 }
 
 export default defineCommand({

@@ -61,7 +61,7 @@ interface ToyPrepareResult {
   timings: Record<string, number>;
 }
 
-function pct(x: number): string {
+export function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
 }
 
