@@ -52,7 +52,7 @@ export default defineCommand({
     const k = m.metrics;
     const lines = [
       `toy judge ${m.recipeHash}: ${m.params} params (${m.dtype}), student ${m.student.params} params at ${pct(m.student.greedyInDomain)} greedy`,
-      `  as a solver, greedy in-domain:          ${pct(k.checks.solver.greedyInDomain)} on ${k.checks.solver.problems} (${(k.checks.solver.greedyInDomain / m.student.greedyInDomain).toFixed(1)}× the student)`,
+      `  as a solver, greedy in-domain:          ${pct(k.checks.solver.greedyInDomain)} on ${k.checks.solver.problems} (${(k.checks.solver.greedyInDomain / m.student.greedyInDomain).toFixed(1)}× the student; ${k.checks.solver.template ?? 'judge'} prompt)`,
       `  AUROC against chain correctness:        ${k.chains.judgeAurocOnChains.toFixed(3)}`,
       `  AUROC per claim:                        ${k.checks.claims.auroc.toFixed(3)} on ${k.checks.claims.items} steps`,
       `  AUROC against answers:                  ${k.answer.auroc.toFixed(3)} (a perfect chain checker: ${k.chains.chainCheckerAuroc.toFixed(3)})`,

@@ -24,6 +24,7 @@ const tiny = (studentHash: string) => ({
   studentSampleProblems: 20,
   claimItems: 50,
   checkpointEverySteps: 4,
+  solverTrain: { batchSize: 16, lr: 3e-3 },
   train: { batchSize: 16, lr: 3e-3 },
   eval: { solverProblems: 20 },
 });
@@ -50,10 +51,12 @@ describe('verdict toy train-judge (tiny recipe on the quick student)', () => {
   it('solves, then judges, with progress and checkpoints, and writes half-precision weights with a manifest', () => {
     const m = judge.manifest;
     assert.equal(judge.cached, false);
-    assert.ok(
-      lines.some((l) => /toy judge: training \d+\/\d+ steps .* eta .* phase 2\/2/.test(l)),
-      lines.join('\n'),
-    );
+    for (const phase of ['solving', 'judging']) {
+      assert.ok(
+        lines.some((l) => new RegExp(`toy judge: ${phase} \\d+/\\d+ steps .* eta `).test(l)),
+        `${phase}: ${lines.join('\n')}`,
+      );
+    }
     assert.equal(m.student.hash, judge.student.manifest.hash);
     assert.equal(m.config.studentHash, m.student.hash);
     assert.equal(m.dtype, 'F16');
@@ -63,16 +66,25 @@ describe('verdict toy train-judge (tiny recipe on the quick student)', () => {
       .filter(([k]) => k !== '__metadata__')
       .map(([, t]) => (t as { dtype: string }).dtype);
     assert.ok(dtypes.length > 0 && dtypes.every((d) => d === 'F16'), 'every tensor stored as F16');
-    assert.ok(m.training.steps > Math.ceil(300 / 16), 'trained through both phases');
-    assert.ok(
-      existsSync(join(cacheDir, 'toy-judge', m.recipeHash, 'checkpoints', 'latest', 'trainer_state.json')),
-    );
+    // Two AdamW runs: solving (300 problems) then judging, each to its own end.
+    const phases = m.trainingPhases!;
+    assert.equal(phases.solving.steps, Math.ceil(300 / 16));
+    assert.ok(phases.judging.steps > 0);
+    assert.equal(m.training.steps, phases.solving.steps + phases.judging.steps);
+    for (const phase of ['solving', 'judging']) {
+      assert.ok(
+        existsSync(
+          join(cacheDir, 'toy-judge', m.recipeHash, 'checkpoints', phase, 'latest', 'trainer_state.json'),
+        ),
+      );
+    }
     // Half precision moves P(Yes) in the third decimal at most on this model.
     assert.ok(
       m.parity.samples === m.metrics.answer.samples && m.parity.maxAbsDiff < 0.01,
       JSON.stringify(m.parity),
     );
     assert.equal(m.metrics.checks.solver.problems, 20);
+    assert.equal(m.metrics.checks.solver.template, 'plain');
     assert.ok(m.metrics.checks.slipProbe.samples >= 500);
   });
 

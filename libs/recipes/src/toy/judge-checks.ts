@@ -8,8 +8,9 @@ import {
 } from '@verdict/data';
 import { generate, type LlamaModel } from '@verdict/models';
 import { auroc } from '@verdict/rl';
+import type { SolverTemplate } from './judge-recipe-config.js';
 import { judgeScores, mean } from './judge-scores.js';
-import type { StudentSample } from './student-samples.js';
+import { type StudentSample, studentPrompt } from './student-samples.js';
 
 /**
  * What DESIGN.md §6 asks of a judge besides its AUROC on answers: does it catch a wrong step
@@ -20,8 +21,13 @@ export interface JudgeCheckMetrics {
   readonly claims: { readonly auroc: number; readonly items: number; readonly holdRate: number };
   /** Mean P(Yes) on gold solutions with one arithmetic step changed (the answer follows the slip). */
   readonly slipProbe: { readonly meanPYes: number; readonly samples: number };
-  /** The judge as a solver: greedy, in its own prompt up to "Solution:", strict answer check. */
-  readonly solver: { readonly greedyInDomain: number; readonly problems: number };
+  /** The judge as a solver: greedy, in the prompt it learned to solve in, strict answer check. */
+  readonly solver: {
+    readonly greedyInDomain: number;
+    readonly problems: number;
+    /** `judge`: its prompt up to "Solution:"; `plain`: the student's prompt (absent in older manifests: judge). */
+    readonly template?: SolverTemplate;
+  };
 }
 
 /** A solution cut after one of its steps, labeled by whether that step's arithmetic holds. */
@@ -58,7 +64,13 @@ export const SLIP_PROBE_PROBLEMS = 600;
 export async function measureJudgeChecks(
   model: LlamaModel,
   samples: readonly StudentSample[],
-  options: { readonly seed: number; readonly solverProblems: number; readonly maxNewTokens: number },
+  options: {
+    readonly seed: number;
+    readonly solverProblems: number;
+    readonly maxNewTokens: number;
+    /** The prompt the judge solves in (default `judge`). */
+    readonly solverTemplate?: SolverTemplate;
+  },
 ): Promise<JudgeCheckMetrics> {
   const items = claimItems(samples.map((s) => ({ question: s.problem.question, solution: s.solution })));
   const claimScores = await judgeScores(
@@ -76,14 +88,20 @@ export async function measureJudgeChecks(
     slips.map((d) => ({ question: d.question, answer: d.solution })),
   );
 
+  const template = options.solverTemplate ?? 'judge';
+  const prompt = template === 'plain' ? studentPrompt : solverPrompt;
   const problems = generateToyProblems(options.solverProblems, { seed: TOY_EVAL_SEED, split: 'id' });
   let right = 0;
   for (let start = 0; start < problems.length; start += 64) {
     const chunk = problems.slice(start, start + 64);
     const gens = await generate(
       model,
-      chunk.map((p) => solverPrompt(p.question)),
-      { temperature: 0, maxNewTokens: options.maxNewTokens, stopStrings: ['\nIs this'] },
+      chunk.map((p) => prompt(p.question)),
+      {
+        temperature: 0,
+        maxNewTokens: options.maxNewTokens,
+        ...(template === 'judge' ? { stopStrings: ['\nIs this'] } : {}),
+      },
     );
     gens.forEach((g, i) => {
       if (checkAnswer(solverAnswerText(g.text), chunk[i]!.answer, 'strict')) right++;
@@ -95,6 +113,7 @@ export async function measureJudgeChecks(
     solver: {
       greedyInDomain: problems.length === 0 ? Number.NaN : right / problems.length,
       problems: problems.length,
+      template,
     },
   };
 }

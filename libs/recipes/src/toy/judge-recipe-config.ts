@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { JUDGE_TEMPLATE } from '@verdict/data';
+import { JUDGE_TEMPLATE, PLAIN_TEMPLATE } from '@verdict/data';
 import { canonicalJson, type ToyModelDims, type ToyTrainConfig } from './toy-recipe-config.js';
 
 /**
@@ -13,10 +13,17 @@ export interface JudgeRecipeConfig {
   readonly dims: ToyModelDims;
   /**
    * Phase 1, solving: an LM loss on the gold solutions of this many fresh problems, each seen
-   * once, in the judge's own prompt. Fresh data rather than epochs: a probe of this shape went
-   * 19 → 49 → 67 → 84 % greedy per 12,000 problems.
+   * once. Fresh data rather than epochs: a probe of this shape went 19 → 49 → 67 → 84 % greedy
+   * per 12,000 problems.
    */
   readonly solverProblems: number;
+  /**
+   * The prompt phase 1 solves in: `plain` (the student's "Question: …\nAnswer:", ending in EOS) or
+   * `judge` (the judge prompt cut after "Solution:"). Its solver accuracy is measured in the same one.
+   */
+  readonly solverTemplate: SolverTemplate;
+  /** Phase 1's AdamW run: its own warm-up and cosine to 10 %, so the solver ends annealed. */
+  readonly solverTrain: Omit<ToyTrainConfig, 'epochs'>;
   /** Phase 2, judging: the gold and `wrongPerProblem` corrupted solutions of this many problems. */
   readonly syntheticProblems: number;
   readonly wrongPerProblem: number;
@@ -30,15 +37,18 @@ export interface JudgeRecipeConfig {
   readonly claimItems: number;
   /** LM loss on gold solutions during phase 2 (total weight per solution; the verdict weighs 1). */
   readonly lmLossWeight: number;
-  /** One AdamW run over both phases (warmup, cosine to 10 %). */
+  /** Phase 2's AdamW run (fresh moments, its own warm-up and cosine to 10 %), from phase 1's weights. */
   readonly train: Omit<ToyTrainConfig, 'epochs'>;
   readonly checkpointEverySteps: number;
   readonly eval: {
     /** Problems the judge solves greedily (TOY_EVAL_SEED, in-domain). */
     readonly solverProblems: number;
   };
-  readonly templates: { readonly judge: string };
+  /** Versions of the judge prompt and of the prompt phase 1 solves in (a changed text is a new recipe). */
+  readonly templates: { readonly judge: string; readonly solver: string };
 }
+
+export type SolverTemplate = 'plain' | 'judge';
 
 export const TOY_JUDGE_DIMS: ToyModelDims = {
   hiddenSize: 256,
@@ -54,24 +64,28 @@ export function judgeRecipeConfig(studentHash: string, seed = 0): JudgeRecipeCon
     studentHash,
     dims: TOY_JUDGE_DIMS,
     solverProblems: 48_000,
+    solverTemplate: 'plain',
+    solverTrain: { batchSize: 32, lr: 2e-3 },
     syntheticProblems: 6_000,
     wrongPerProblem: 2,
     studentSampleProblems: 3_000,
     samplesPerProblem: 4,
     claimItems: 10_000,
     lmLossWeight: 1,
-    // The old world judge's settings. The student's (batch 16, LR 3e-3) were tried and were worse on
-    // this model at every point compared: loss 0.47 at 19,200 problems against 0.20, greedy solving
-    // 6.5 % against 12 % (at 22,400).
-    train: { batchSize: 32, lr: 2e-3 },
+    // Judging fine-tunes a converged solver: half its peak LR (version 1 ran both phases under one
+    // cosine at 2e-3, so the solver was never annealed and judging started from a noisy one).
+    train: { batchSize: 32, lr: 1e-3 },
     checkpointEverySteps: 100,
     eval: { solverProblems: 1_000 },
-    templates: { judge: JUDGE_TEMPLATE.version },
+    templates: { judge: JUDGE_TEMPLATE.version, solver: PLAIN_TEMPLATE.version },
   };
 }
 
-/** Bump when the code changes what a config produces. */
-export const JUDGE_RECIPE_VERSION = 1;
+/**
+ * Bump when the code changes what a config produces. 2: two AdamW runs (solving annealed on its own,
+ * then judging), the solver's template a field.
+ */
+export const JUDGE_RECIPE_VERSION = 2;
 
 /** First 16 hex digits of sha256 over the canonical config and JUDGE_RECIPE_VERSION. */
 export function judgeRecipeHash(config: JudgeRecipeConfig): string {

@@ -26,7 +26,7 @@ export interface ToyJudgeMetrics {
 export async function measureToyJudge(
   model: LlamaModel,
   samples: readonly StudentSample[],
-  options: { readonly seed: number; readonly solverProblems: number; readonly maxNewTokens: number },
+  options: Parameters<typeof measureJudgeChecks>[2],
 ): Promise<ToyJudgeMetrics> {
   const scores = await judgeStudentSamples(model, samples);
   const labels = samples.map((s) => s.correct);

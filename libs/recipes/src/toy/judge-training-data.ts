@@ -1,18 +1,24 @@
 import { generateToyProblems, generateVerifierData } from '@verdict/data';
-import type { ModelTokenizer } from '@verdict/models';
+import type { LlamaFamilyConfig, ModelTokenizer } from '@verdict/models';
 import { chainIsGold } from './chain-labels.js';
 import { claimItems } from './judge-checks.js';
 import { type JudgeTrainItem, judgeSequences, judgeSolverSequences } from './judge-data.js';
 import type { JudgeRecipeConfig } from './judge-recipe-config.js';
+import { studentSftSequences } from './student.js';
 import type { StudentSample } from './student-samples.js';
 import { shuffle, type WeightedSequence } from './train-examples.js';
 
-/** Phase 1: the gold solutions of `solverProblems` fresh problems, in the judge's prompt. */
-export function judgeSolverPhase(tokenizer: ModelTokenizer, config: JudgeRecipeConfig): WeightedSequence[] {
+/** Phase 1: the gold solutions of `solverProblems` fresh problems, in `solverTemplate`'s prompt. */
+export function judgeSolverPhase(
+  tokenizer: ModelTokenizer,
+  modelConfig: LlamaFamilyConfig,
+  config: JudgeRecipeConfig,
+): WeightedSequence[] {
   const problems = generateToyProblems(config.solverProblems, {
     seed: `toy-judge:solver:${config.seed}`,
     split: 'id',
   });
+  if (config.solverTemplate === 'plain') return studentSftSequences(tokenizer, modelConfig, problems);
   return judgeSolverSequences(
     tokenizer,
     problems.map((p) => ({ question: p.question, solution: p.solution ?? '' })),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { JUDGE_TEMPLATE, PLAIN_TEMPLATE } from '@verdict/data';
 import { createLlamaModel, type LlamaModel, loadLlamaModel, loadModelTokenizer } from '@verdict/models';
 import { saveTrainingCheckpoint } from '@verdict/rl';
+import type { SolverTemplate } from './judge-recipe-config.js';
 import { measureToyJudge } from './judge-report.js';
 import { prepareToyStudent } from './prepare-toy-student.js';
 import { formatSeconds } from './progress.js';
@@ -143,6 +144,7 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
   const tokenizer = loadModelTokenizer(p.tokenizerDir);
   const studentModel = loadLlamaModel(p.studentDir, { intraOpThreads: threads });
   let judgeModel: LlamaModel | undefined;
+  let solverTemplate: SolverTemplate = 'judge';
   let judgeSource: {
     params: number;
     training: TrainSummary;
@@ -179,6 +181,8 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
       cpSync(shippedDir, p.judgeDir, { recursive: true });
       judgeModel = loadLlamaModel(p.judgeDir, { intraOpThreads: threads });
       judgeSource = { params: shipped.params, training: shipped.training, data: {} };
+      // A committed judge is measured as a solver in the prompt it learned to solve in.
+      solverTemplate = shipped.config.solverTemplate ?? 'judge';
       say(`toy: judge ${shipped.recipeHash} (${shipped.params} params, committed; sha256 checked)`);
     }
     const evalSamples = await sampleJudgeEvalSet(studentModel, config, say);
@@ -187,6 +191,7 @@ export async function prepareToyWorld(options: PrepareToyWorldOptions): Promise<
       seed: config.seed,
       solverProblems: config.eval.studentProblems,
       maxNewTokens: config.sampling.maxNewTokens,
+      solverTemplate,
     });
     const judgeMetrics = {
       ...measured.answer,

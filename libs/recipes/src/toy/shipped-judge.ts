@@ -33,7 +33,10 @@ export interface ShippedJudgeManifest {
     readonly params: number;
     readonly greedyInDomain: number;
   };
+  /** Both phases together (steps, tokens and seconds summed; first loss of solving, final of judging)... */
   readonly training: TrainSummary;
+  /** ...and each phase's own run (recipe version 2 on). */
+  readonly trainingPhases?: { readonly solving: TrainSummary; readonly judging: TrainSummary };
   readonly metrics: ToyJudgeMetrics;
   /** The shipped weights' scores against the full-precision ones on the same samples. */
   readonly parity: ScoreParity;

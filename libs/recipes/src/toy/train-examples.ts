@@ -211,6 +211,13 @@ export async function trainOnSequences(options: {
         }
       }
     }
+    // The end is a checkpoint too: a later phase that resumes finds this one finished, not its tail to redo.
+    if (
+      options.checkpointing &&
+      trainer.step > startStep &&
+      trainer.step % options.checkpointing.everySteps !== 0
+    )
+      saveLatest();
     const params: ParamMap = new Map([...trainer.params].map(([n, d]) => [n, d.slice()]));
     return {
       params,

@@ -35,7 +35,7 @@ import {
 } from './student-samples.js';
 import { countParams, toyLlamaConfig } from './toy-model.js';
 import { type ToyBudget, type ToyStudentRecipe, toyStudentRecipe } from './toy-recipe-config.js';
-import { trainOnSequences } from './train-examples.js';
+import { type TrainSummary, trainOnSequences } from './train-examples.js';
 
 export interface TrainToyJudgeOptions {
   readonly cacheDir: string;
@@ -112,7 +112,7 @@ function writeJudgeFolder(
 /**
  * `verdict toy train-judge`: the strong toy judge. A 5.2M-parameter Llama (≈ 6× the student) learns
  * to solve on 48,000 fresh problems, then to judge — synthetic slips of every kind, the student's
- * own samples labeled by their chain, and single steps — in one AdamW run checkpointed every
+ * own samples labeled by their chain, and single steps — in two AdamW runs, each checkpointed every
  * `checkpointEverySteps` (a killed run resumes where it was). The result is written in half
  * precision, measured on the student's fresh samples (answer, chain and per-claim AUROC, planted
  * slips, greedy solving, fp16 against fp32 scores), and described by `verdict-judge.json`.
@@ -138,20 +138,38 @@ export async function trainToyJudge(options: TrainToyJudgeOptions): Promise<Trai
   const threads = options.threads ?? 2;
   const tokenizer = loadModelTokenizer(student.tokenizerDir);
   const modelConfig = toyLlamaConfig(config.dims);
-  const solver = judgeSolverPhase(tokenizer, config);
+  const solver = judgeSolverPhase(tokenizer, modelConfig, config);
   const synthetic = judgeSyntheticItems(config);
   say(
     `toy judge ${hash}: ${countParams(modelConfig)} params (student ${student.manifest.params}); ` +
-      `solves ${solver.length} problems, then judges ${judgingPhaseCount(config, synthetic.length)} items`,
+      `solves ${solver.length} problems (${config.solverTemplate} prompt), then judges ${judgingPhaseCount(config, synthetic.length)} items`,
   );
   // Drawn while phase 1 trains; phase 2 waits for them.
   const samples = trainingSamples(student, recipe, config, workDir, say);
-  const trained = await trainOnSequences({
-    label: 'toy judge: training',
+  const checkpointing = (phase: string) => ({
+    dir: join(workDir, 'checkpoints', phase),
+    everySteps: config.checkpointEverySteps,
+    tokenizerFrom: student.tokenizerDir,
+  });
+  // Two AdamW runs, each with its own warm-up and cosine: the solver is annealed before it learns to
+  // judge (one schedule over both left it at 55 % of the peak LR when judging began).
+  const solving = await trainOnSequences({
+    label: 'toy judge: solving',
     config: modelConfig,
     params: createRandomLlamaWeights(modelConfig, seed + 101),
+    phases: [{ sequences: solver, count: solver.length, epochs: 1 }],
+    train: config.solverTrain,
+    seed: seed + 101,
+    threads,
+    onProgress: say,
+    checkpointing: checkpointing('solving'),
+  });
+  timings['solving'] = (performance.now() - t0) / 1000;
+  const judging = await trainOnSequences({
+    label: 'toy judge: judging',
+    config: modelConfig,
+    params: solving.params,
     phases: [
-      { sequences: solver, count: solver.length, epochs: 1 },
       {
         sequences: samples.then((s) => judgingPhase(tokenizer, config, synthetic, s)),
         count: judgingPhaseCount(config, synthetic.length),
@@ -159,15 +177,20 @@ export async function trainToyJudge(options: TrainToyJudgeOptions): Promise<Trai
       },
     ],
     train: config.train,
-    seed: seed + 101,
+    seed: seed + 202,
     threads,
     onProgress: say,
-    checkpointing: {
-      dir: join(workDir, 'checkpoints'),
-      everySteps: config.checkpointEverySteps,
-      tokenizerFrom: student.tokenizerDir,
-    },
+    checkpointing: checkpointing('judging'),
   });
+  const phases = { solving: solving.summary, judging: judging.summary };
+  const summary: TrainSummary = {
+    steps: phases.solving.steps + phases.judging.steps,
+    tokens: phases.solving.tokens + phases.judging.tokens,
+    firstLoss: phases.solving.firstLoss,
+    finalLoss: phases.judging.finalLoss,
+    seconds: phases.solving.seconds + phases.judging.seconds,
+  };
+  const trained = { params: judging.params, summary, phases };
   timings['training'] = (performance.now() - t0) / 1000;
   say(`toy judge: trained in ${formatSeconds(timings['training'])}`);
 
@@ -184,6 +207,7 @@ export async function trainToyJudge(options: TrainToyJudgeOptions): Promise<Trai
       seed,
       solverProblems: config.eval.solverProblems,
       maxNewTokens: recipe.sampling.maxNewTokens,
+      solverTemplate: config.solverTemplate,
     });
     const parity = scoreParity(
       await judgeStudentSamples(full, evalSamples),
@@ -206,6 +230,7 @@ export async function trainToyJudge(options: TrainToyJudgeOptions): Promise<Trai
         greedyInDomain: student.manifest.accuracyId,
       },
       training: trained.summary,
+      trainingPhases: trained.phases,
       metrics,
       parity,
       timings,
