@@ -85,3 +85,87 @@ test('run errors reject without killing the worker; a closed pool rejects', asyn
   await pool.close();
   await assert.rejects(s.run({}), /closed/);
 });
+
+/** A cache-shaped graph: `past` [2, 1, cap, 2] is read (its sum), `x` [2, 1, 1, 2] comes back doubled as `fresh`. */
+function cacheModel(): Uint8Array {
+  const g = createGraph();
+  const past = g.input('past', 'float32', [2, 1, 'cap', 2]);
+  const x = g.input('x', 'float32', [2, 1, 1, 2]);
+  g.output('total', g.sum(past, [0, 1, 2, 3]));
+  g.output('fresh', g.add(x, x));
+  return toOnnxModel(g);
+}
+
+test('retained feeds stay in the worker: later runs read them, outputs are written into them, take hands them back', async () => {
+  const pool = createSessionPool({ workers: 2 });
+  try {
+    // Two copies: runs from retained state must go to the worker that holds it.
+    const s = await pool.load(cacheModel(), { replicas: 2 });
+    assert.deepEqual([...s.workers].sort(), [0, 1]);
+    const cap = 4;
+    const x = (v: number) =>
+      createTensor('float32', [2, 1, 1, 2], Float32Array.from([v, v + 1, v + 2, v + 3]));
+    const write = (at: number) => [{ output: 'fresh', into: 'past', at }];
+    const first = await s.run(
+      { past: createTensor('float32', [2, 1, cap, 2]), x: x(1) },
+      { retain: { key: 'k', feeds: ['past'] }, writeRetained: write(0) },
+    );
+    assert.equal(arrOf(first.total).data[0], 0);
+    assert.deepEqual(
+      Object.keys(first).sort(),
+      ['total'],
+      'written outputs and retained feeds stay in the worker',
+    );
+    for (let at = 1; at < cap; at++) {
+      const out = await s.run(
+        { x: x(10 * at) },
+        { fromRetained: 'k', retain: { key: 'k', feeds: ['past'] }, writeRetained: write(at) },
+      );
+      // Sum of everything written before this run: 2 × (1+2+3+4), then 2 × (10a + 10a+1 + 10a+2 + 10a+3) per step a.
+      const expected =
+        2 * 10 + Array.from({ length: at - 1 }, (_, a) => 2 * (40 * (a + 1) + 6)).reduce((p, q) => p + q, 0);
+      assert.equal(arrOf(out.total).data[0], expected, `run ${at}`);
+    }
+    const back = await s.takeRetained('k');
+    // Row b, position t: [2·v, 2·(v+1)] for row 0 and [2·(v+2), 2·(v+3)] for row 1, v = 1 then 10t.
+    const v = (t: number) => (t === 0 ? 1 : 10 * t);
+    const expectedPast = [0, 1].flatMap((row) =>
+      Array.from({ length: cap }, (_, t) => [2 * (v(t) + 2 * row), 2 * (v(t) + 2 * row + 1)]).flat(),
+    );
+    assert.deepEqual([...(back.past!.data as Float32Array)], expectedPast);
+    await assert.rejects(s.run({ x: x(1) }, { fromRetained: 'k' }), /no tensors retained under "k"/);
+    await assert.rejects(s.takeRetained('k'), /no tensors retained under "k"/);
+    await s.dropRetained('never-retained');
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a write outside the retained buffer, or of the wrong shape, is refused by name', async () => {
+  const pool = createSessionPool({ workers: 1 });
+  try {
+    const s = await pool.load(cacheModel());
+    const feeds = () => ({
+      past: createTensor('float32', [2, 1, 2, 2]),
+      x: createTensor('float32', [2, 1, 1, 2]),
+    });
+    await assert.rejects(
+      s.run(feeds(), { writeRetained: [{ output: 'fresh', into: 'past', at: 2 }] }),
+      /writeRetained fresh → past: position 2 outside \[0, 2\)/,
+    );
+    await assert.rejects(
+      s.run(feeds(), { writeRetained: [{ output: 'total', into: 'past', at: 0 }] }),
+      /writeRetained total → past: \[\] does not fit \[2,1,2,2\]/,
+    );
+    // The retained state survives a dropped key being dropped again.
+    await s.run(feeds(), { retain: { key: 'a', feeds: ['past'] } });
+    await s.dropRetained('a');
+    await s.dropRetained('a');
+    await assert.rejects(
+      s.run({ x: createTensor('float32', [2, 1, 1, 2]) }, { fromRetained: 'a' }),
+      /no tensors retained/,
+    );
+  } finally {
+    await pool.close();
+  }
+});

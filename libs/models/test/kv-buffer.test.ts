@@ -37,6 +37,9 @@ function recording<C>(model: CausalLm<C>): { model: CausalLm<C>; logits: Float32
       return out;
     },
     ...(model.compactCache ? { compactCache: model.compactCache.bind(model) } : {}),
+    // Compaction and release pass through, so generation drops finished rows on both paths.
+    ...(model.compactCache ? { compactCache: model.compactCache.bind(model) } : {}),
+    ...(model.releaseCache ? { releaseCache: model.releaseCache.bind(model) } : {}),
     close: () => model.close(),
   };
   return { model: wrapped, logits };
@@ -163,6 +166,81 @@ describe('KV-buffer decode vs the Concat path', () => {
     // Stop ids taken from one row's continuation make rows finish at different steps.
     const stopTokenIds = [first!.ids[6]!, first!.ids[19]!];
     await assertSamePath(stories, prompts, { ...greedy, stopTokenIds });
+    // The buffered path compacts buffers its session worker holds: the next step takes them back.
+    const compactions: number[] = [];
+    const counting: CausalLm<KvBufferCache> = {
+      ...stories.buffered,
+      step: (input, cache) => stories.buffered.step(input, cache as KvBufferCache | undefined),
+      compactCache: (cache, rows, drop) => {
+        compactions.push(rows.length);
+        return (stories.buffered as CausalLm<KvBufferCache>).compactCache!(cache, rows, drop);
+      },
+    } as CausalLm<KvBufferCache>;
+    const [withCompaction, without] = [
+      await generate(counting, prompts, { ...greedy, stopTokenIds }),
+      await generate(stories.buffered, prompts, { ...greedy, stopTokenIds, compactFinishedRows: false }),
+    ];
+    assert.ok(compactions.length >= 2, `compactions: ${compactions}`);
+    for (const [i, o] of without.entries()) assert.deepEqual(withCompaction[i]!.ids, o.ids, `row ${i}`);
+  });
+
+  it('compactions of worker-held buffers compose until the next step, as on held tensors', async () => {
+    const prompts = ref.cases.map((c) => c.prompt);
+    const tokenizer = stories.concat.tokenizer;
+    const rows = prompts.map((p) => tokenizer.encode(p));
+    const T = Math.max(...rows.map((r) => r.length));
+    const masks = rows.map((r) => [...Array<number>(T - r.length).fill(0), ...r.map(() => 1)]);
+    const run = async (m: CausalLm<KvBufferCache>) => {
+      let out = await m.step(
+        {
+          batchSize: rows.length,
+          seqLen: T,
+          inputIds: rows.flatMap((r) => [...Array<number>(T - r.length).fill(0), ...r]),
+          attentionMask: masks.flat(),
+          positionIds: masks.flatMap((mk) => mk.map((_, t) => Math.max(0, t - mk.indexOf(1)))),
+        },
+        undefined,
+      );
+      let mk = masks.map((x) => [...x]);
+      let pos = rows.map((r) => r.length);
+      for (let t = 0; t < 6; t++) {
+        mk = mk.map((x) => [...x, 1]);
+        out = await m.step(
+          {
+            batchSize: mk.length,
+            seqLen: 1,
+            inputIds: mk.map(() => 5 + t),
+            attentionMask: mk.flat(),
+            positionIds: pos,
+          },
+          out.cache,
+        );
+        pos = pos.map((p) => p + 1);
+      }
+      // Two compactions before the next step: keep rows 2,0,1 (of 3), then rows 0 and 2 of those, one position less each time.
+      let cache = m.compactCache!(out.cache, [2, 0, 1], 0);
+      mk = [2, 0, 1].map((r) => mk[r]!);
+      pos = [2, 0, 1].map((r) => pos[r]!);
+      cache = m.compactCache!(cache, [0, 2], 1);
+      mk = [0, 2].map((r) => mk[r]!.slice(1).concat(1));
+      pos = [0, 2].map((r) => pos[r]!);
+      const last = await m.step(
+        { batchSize: 2, seqLen: 1, inputIds: [7, 7], attentionMask: mk.flat(), positionIds: pos },
+        cache,
+      );
+      await m.releaseCache?.(last.cache);
+      return last.lastLogits;
+    };
+    assert.equal(prompts.length >= 3, true);
+    const buffered = createKvBufferCausalLm(storiesConfig, loadLlamaWeights(dir, storiesConfig), tokenizer, {
+      minBufferedPositions: 0,
+    });
+    try {
+      const [a, b] = [await run(stories.concat as CausalLm<KvBufferCache>), await run(buffered)];
+      assert.ok(maxAbsDiff(a, b) <= LOGITS_TOL, `max |Δlogit| ${maxAbsDiff(a, b)}`);
+    } finally {
+      await buffered.close();
+    }
   });
 
   it('default growth, switching to buffers mid-generation, a multi-token step on a buffered cache', async () => {

@@ -7,7 +7,12 @@ import {
   ExecutionProviderUnavailableError,
 } from './execution-provider.js';
 import type { RunOptions, SessionOptions } from './session.js';
-import { transferList, type WorkerRequest, type WorkerResponse } from './worker-protocol.js';
+import {
+  type RetainedWrite,
+  transferList,
+  type WorkerRequest,
+  type WorkerResponse,
+} from './worker-protocol.js';
 
 export interface SessionPoolOptions {
   /** Worker threads (default 1). Each owns its ORT sessions. */
@@ -36,6 +41,17 @@ export interface PoolRunOptions extends RunOptions {
    * buffers the caller reuses across runs, such as KV caches it appends to itself.
    */
   returnFeeds?: readonly string[];
+  /**
+   * Keep these feeds in the worker under `key` after the run instead of handing them back: state
+   * the next runs read again, such as a KV cache. Transferred buffers arrive in the receiving
+   * thread as new external memory, and a cache sent both ways on every decode step made V8 run a
+   * full GC nearly every step; retained, it crosses once. Runs naming the key go to its worker.
+   */
+  retain?: { readonly key: string; readonly feeds: readonly string[] };
+  /** Feeds not in `feeds` are taken from the tensors retained under this key (on that worker). */
+  fromRetained?: string;
+  /** Outputs written into (retained) feeds after the run, one axis-2 position each (`RetainedWrite`); left out of the result. */
+  writeRetained?: readonly RetainedWrite[];
 }
 
 /** A model loaded into one or more pool workers. Outputs arrive as fresh, caller-owned arrays. */
@@ -47,6 +63,10 @@ export interface PooledSession {
   /** Requested and active provider; when replicas differ, the first one that fell back. */
   readonly executionProvider: ExecutionProviderInfo;
   run(feeds: Readonly<Record<string, Tensor>>, opts?: PoolRunOptions): Promise<Record<string, Tensor>>;
+  /** The tensors retained under `key` (transferred back to the caller); the worker forgets them. */
+  takeRetained(key: string): Promise<Record<string, Tensor>>;
+  /** Forgets the tensors retained under `key` (no-op for an unknown key). */
+  dropRetained(key: string): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -88,6 +108,8 @@ export function createSessionPool(opts: SessionPoolOptions = {}): SessionPool {
   let nextId = 1;
   let closed = false;
   const slots: Slot[] = [];
+  /** Which worker holds the tensors retained under each key. */
+  const retainedAt = new Map<string, Slot>();
   for (let i = 0; i < count; i++) {
     const worker = startWorker();
     const slot: Slot = { worker, pending: new Map(), sessions: 0 };
@@ -165,15 +187,40 @@ export function createSessionPool(opts: SessionPoolOptions = {}): SessionPool {
       async run(feeds, runOpts = {}) {
         if (closed) throw new Error('session pool is closed');
         const live = copies.filter((c) => !c.slot.dead);
-        const target = live.sort((a, b) => a.slot.pending.size - b.slot.pending.size)[0];
+        const holder = runOpts.fromRetained === undefined ? undefined : retainedAt.get(runOpts.fromRetained);
+        if (runOpts.fromRetained !== undefined && holder === undefined)
+          throw new Error(`no tensors retained under ${JSON.stringify(runOpts.fromRetained)}`);
+        // Retained state pins the run to its worker; otherwise the least busy copy.
+        const target = holder
+          ? live.find((c) => c.slot === holder)
+          : live.sort((a, b) => a.slot.pending.size - b.slot.pending.size)[0];
         if (!target) throw new Error('no live worker holds this session');
         const transfer = runOpts.copyInputs ? [] : transferList(Object.values(feeds));
         const req: WorkerRequest = { type: 'run', id: nextId++, handle: target.handle, feeds: { ...feeds } };
         if (runOpts.outputs) req.outputs = runOpts.outputs;
         if (runOpts.outputsInto) req.outputsInto = runOpts.outputsInto;
         if (runOpts.returnFeeds) req.returnFeeds = runOpts.returnFeeds;
+        if (runOpts.fromRetained !== undefined) req.fromRetained = runOpts.fromRetained;
+        if (runOpts.writeRetained) req.writeRetained = runOpts.writeRetained;
+        if (runOpts.retain) {
+          req.retain = { key: runOpts.retain.key, feeds: runOpts.retain.feeds };
+          retainedAt.set(runOpts.retain.key, target.slot);
+        }
         const res = await request(target.slot, req, transfer);
         return res.outputs ?? {};
+      },
+      async takeRetained(key) {
+        const slot = retainedAt.get(key);
+        if (slot === undefined) throw new Error(`no tensors retained under ${JSON.stringify(key)}`);
+        retainedAt.delete(key);
+        const res = await request(slot, { type: 'take-retained', id: nextId++, key });
+        return res.outputs ?? {};
+      },
+      async dropRetained(key) {
+        const slot = retainedAt.get(key);
+        retainedAt.delete(key);
+        if (slot === undefined || slot.dead || closed) return;
+        await request(slot, { type: 'drop-retained', id: nextId++, key });
       },
       async release() {
         await Promise.all(

@@ -15,8 +15,28 @@ export type WorkerRequest =
       outputsInto?: Readonly<Record<string, string>>;
       /** Feeds sent back in `outputs` under their own names. */
       returnFeeds?: readonly string[];
+      /** Feeds missing from `feeds` come from the tensors retained under this key. */
+      fromRetained?: string;
+      /** Outputs written into retained feeds after the run (and left out of the reply). */
+      writeRetained?: readonly RetainedWrite[];
+      /** Feeds kept in the worker under `key` after the run (and left out of the reply). */
+      retain?: { key: string; feeds: readonly string[] };
     }
-  | { type: 'release'; id: number; handle: number };
+  | { type: 'release'; id: number; handle: number }
+  /** Sends the tensors retained under `key` back (transferred) and forgets them. */
+  | { type: 'take-retained'; id: number; key: string }
+  | { type: 'drop-retained'; id: number; key: string };
+
+/**
+ * After a run: `outputs[output]`, shaped [a, b, 1, d], is written into the retained or fed tensor
+ * `into`, shaped [a, b, capacity, d], at position `at` of axis 2 — one new KV-cache entry per row
+ * and head, appended where the cache's buffer has room.
+ */
+export interface RetainedWrite {
+  readonly output: string;
+  readonly into: string;
+  readonly at: number;
+}
 
 export type WorkerResponse =
   | {

@@ -44,5 +44,10 @@ export interface CausalLm<Cache = unknown, Config extends CausalLmConfig = Llama
    * spending compute on finished rows; models without it keep finished rows in the batch.
    */
   compactCache?(cache: Cache, rows: readonly number[], dropPositions: number): Cache;
+  /**
+   * Optional: frees what a cache holds outside this thread (a session worker's KV buffers) once
+   * nobody will step from it. Generation calls it when a batch ends, however it ends.
+   */
+  releaseCache?(cache: Cache): Promise<void>;
   close(): Promise<void>;
 }

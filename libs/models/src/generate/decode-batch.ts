@@ -141,45 +141,53 @@ export async function decodeBatch(ctx: DecodeContext, batchRows: readonly Row[])
     r.prefillEnd = prefillEnd;
   }
   let cache = step.cache;
-  const V = model.config.vocabSize;
-  for (let t = 0; ; t++) {
-    const next: number[] = [];
-    for (let slot = 0; slot < active.length; slot++) {
-      const row = active[slot]!;
-      const logits = step.lastLogits.subarray(slot * V, (slot + 1) * V);
-      if (t === 0 && ctx.returnPromptLogits) row.promptLogits = Float32Array.from(logits);
-      if (row.finishReason === undefined && cancelled(ctx, row)) finish(ctx, row, 'cancelled');
-      if (row.finishReason !== undefined) {
-        next.push(padId);
-        continue;
+  try {
+    await decodeSteps();
+  } finally {
+    await model.releaseCache?.(cache);
+  }
+
+  async function decodeSteps(): Promise<void> {
+    const V = model.config.vocabSize;
+    for (let t = 0; ; t++) {
+      const next: number[] = [];
+      for (let slot = 0; slot < active.length; slot++) {
+        const row = active[slot]!;
+        const logits = step.lastLogits.subarray(slot * V, (slot + 1) * V);
+        if (t === 0 && ctx.returnPromptLogits) row.promptLogits = Float32Array.from(logits);
+        if (row.finishReason === undefined && cancelled(ctx, row)) finish(ctx, row, 'cancelled');
+        if (row.finishReason !== undefined) {
+          next.push(padId);
+          continue;
+        }
+        next.push(advance(ctx, row, logits, step.lastLogSumExp?.[slot]));
       }
-      next.push(advance(ctx, row, logits, step.lastLogSumExp?.[slot]));
+      const doneSlots = active.filter((r) => r.finishReason !== undefined).length;
+      if (doneSlots === active.length) break;
+      if (ctx.compact && doneSlots >= Math.max(1, Math.floor(active.length / 8))) {
+        const keep = active.flatMap((r, slot) => (r.finishReason === undefined ? [slot] : []));
+        // Unfinished rows' masks are zeros (left padding) then ones: drop the padding all of them share.
+        const drop = Math.min(...keep.map((slot) => masks[slot]!.indexOf(1)));
+        cache = model.compactCache!(cache, keep, drop);
+        active = keep.map((slot) => active[slot]!);
+        masks = keep.map((slot) => masks[slot]!.slice(drop));
+        const kept = keep.map((slot) => next[slot]!);
+        next.length = 0;
+        next.push(...kept);
+      }
+      // Finished rows still in the batch keep a column (pad id, masked out) so it stays rectangular.
+      for (const [slot, r] of active.entries()) masks[slot]!.push(r.finishReason === undefined ? 1 : 0);
+      step = await model.step(
+        {
+          batchSize: active.length,
+          seqLen: 1,
+          inputIds: next,
+          attentionMask: masks.flat(),
+          positionIds: active.map((r) => (r.finishReason === undefined ? r.nextPosition - 1 : 1)),
+        },
+        cache,
+      );
+      cache = step.cache;
     }
-    const doneSlots = active.filter((r) => r.finishReason !== undefined).length;
-    if (doneSlots === active.length) break;
-    if (ctx.compact && doneSlots >= Math.max(1, Math.floor(active.length / 8))) {
-      const keep = active.flatMap((r, slot) => (r.finishReason === undefined ? [slot] : []));
-      // Unfinished rows' masks are zeros (left padding) then ones: drop the padding all of them share.
-      const drop = Math.min(...keep.map((slot) => masks[slot]!.indexOf(1)));
-      cache = model.compactCache!(cache, keep, drop);
-      active = keep.map((slot) => active[slot]!);
-      masks = keep.map((slot) => masks[slot]!.slice(drop));
-      const kept = keep.map((slot) => next[slot]!);
-      next.length = 0;
-      next.push(...kept);
-    }
-    // Finished rows still in the batch keep a column (pad id, masked out) so it stays rectangular.
-    for (const [slot, r] of active.entries()) masks[slot]!.push(r.finishReason === undefined ? 1 : 0);
-    step = await model.step(
-      {
-        batchSize: active.length,
-        seqLen: 1,
-        inputIds: next,
-        attentionMask: masks.flat(),
-        positionIds: active.map((r) => (r.finishReason === undefined ? r.nextPosition - 1 : 1)),
-      },
-      cache,
-    );
-    cache = step.cache;
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   createSessionPool,
   createTensor,
@@ -15,18 +16,33 @@ import type { LlamaFamilyConfig } from '../checkpoint/llama-config.js';
 import type { LlamaWeights } from '../checkpoint/llama-weights.js';
 import { ModelError } from '../errors.js';
 import type { CausalLmConfig } from '../family/model-config.js';
-import { int64 } from '../model/int64.js';
+import { int64, writeInt64 } from '../model/int64.js';
 import type { ModelTokenizer } from '../tokenizer/tokenizer.js';
 import type { CausalLm, StepInput, StepOutput } from './causal-lm.js';
 
 /**
- * KV cache in caller-owned buffers: `tensors['present.N.key|value']` are
- * [batch, kv_heads, capacity, head_dim], of which the first `length` positions are filled.
+ * KV cache in buffers: `present.N.key|value`, each [batch, kv_heads, capacity, head_dim], of which
+ * the first `length` positions are filled. Between decode steps the buffers stay in the decode
+ * session's worker (`retained`); `tensors` holds them only where this thread has them (after a
+ * prefill or a repack).
  */
 export interface KvBufferCache {
-  readonly tensors: Record<string, Tensor>;
+  readonly tensors: Record<string, Tensor> | undefined;
+  /** The worker-held buffers' key, shared by every cache of one generation; absent when `tensors` holds them. */
+  readonly retained?: RetainedKv;
+  readonly batchSize: number;
   readonly length: number;
   readonly capacity: number;
+  /**
+   * `compactCache` of retained buffers, applied once the next step has them back: `rows` of the
+   * buffers' batch, without their first `drop` positions (`length`, `capacity` already describe the result).
+   */
+  readonly pending?: { readonly rows: readonly number[]; readonly drop: number };
+}
+
+/** A key under which a session worker holds a generation's KV buffers (one object per generation). */
+export interface RetainedKv {
+  readonly key: string;
 }
 
 export interface KvBufferCausalLmOptions {
@@ -94,11 +110,15 @@ export interface KvBufferGraphs {
 /** A CausalLm over KV buffers, plus what the model wrappers need from it. */
 export type KvBufferEngine<C extends CausalLmConfig> = CausalLm<KvBufferCache, C> & {
   compactCache(cache: KvBufferCache, rows: readonly number[], dropPositions: number): KvBufferCache;
+  releaseCache(cache: KvBufferCache): Promise<void>;
   /** Provider of the first session loaded; undefined until one is loaded. */
   readonly executionProvider: ExecutionProviderInfo | undefined;
   /** Loads both sessions now (otherwise each loads on its first use, the decode one mid-generation). */
   loadSessions(): Promise<void>;
 };
+
+/** A cache whose buffers this thread holds. */
+type HeldCache = KvBufferCache & { readonly tensors: Record<string, Tensor> };
 
 /** createKvBufferCausalLm for any family whose graphs follow the Llama graphs' conventions. */
 export function createKvBufferEngine<C extends CausalLmConfig>(
@@ -127,14 +147,10 @@ export function createKvBufferEngine<C extends CausalLmConfig>(
   let decodeSession: Promise<PooledSession> | undefined;
   const { numKvHeads: KV, headDim: D, numLayers: L, vocabSize: V } = config;
   const cacheNames = Array.from({ length: L }, (_, l) => [`present.${l}.key`, `present.${l}.value`]).flat();
+  const pastNames = cacheNames.map((name) => name.replace('present.', 'past_key_values.'));
 
-  /** Rows `rows` of the cache, without its first `drop` positions, in buffers of `capacity` positions. */
-  function repack(
-    cache: KvBufferCache,
-    rows: readonly number[],
-    drop: number,
-    capacity: number,
-  ): KvBufferCache {
+  /** Rows `rows` of held buffers, without their first `drop` positions, in buffers of `capacity` positions. */
+  function repack(cache: HeldCache, rows: readonly number[], drop: number, capacity: number): HeldCache {
     const keep = cache.length - drop;
     if (!Number.isInteger(drop) || drop < 0 || keep < 0)
       throw new ModelError(
@@ -157,14 +173,39 @@ export function createKvBufferEngine<C extends CausalLmConfig>(
       });
       tensors[name] = createTensor('float32', [rows.length, KV, capacity, D], out);
     }
-    return { tensors, length: keep, capacity };
+    return { tensors, batchSize: rows.length, length: keep, capacity };
+  }
+
+  /** The decode session's worker forgets a generation's buffers when its caches are garbage (a backstop for `releaseCache`). */
+  const orphans = new FinalizationRegistry<string>((key) => {
+    void decodeSession?.then((s) => s.dropRetained(key)).catch(() => {});
+  });
+
+  /** The cache with its buffers in this thread: taken back from the worker, with a pending compaction applied. */
+  async function held(cache: KvBufferCache): Promise<HeldCache> {
+    if (cache.tensors !== undefined) return cache as HeldCache;
+    if (cache.retained === undefined) throw new Error('KV cache without buffers');
+    // The worker keeps them under their feed names (past_key_values.N.*).
+    const taken = await (await decodeSessionOf()).takeRetained(cache.retained.key);
+    const tensors: Record<string, Tensor> = {};
+    cacheNames.forEach((name, i) => (tensors[name] = taken[pastNames[i]!]!));
+    const B = tensors[cacheNames[0]!]!.dims[0]!;
+    const pending = cache.pending;
+    if (pending === undefined)
+      return { tensors, batchSize: B, length: cache.length, capacity: cache.capacity };
+    const before: HeldCache = {
+      tensors,
+      batchSize: B,
+      length: cache.length + pending.drop,
+      capacity: cache.capacity + pending.drop,
+    };
+    return repack(before, pending.rows, pending.drop, cache.capacity);
   }
 
   const prefillSessionOf = () => (prefillSession ??= pool.load(toOnnxModel(graphs.prefill()), loadOpts));
   const decodeSessionOf = () => (decodeSession ??= pool.load(toOnnxModel(graphs.decode()), loadOpts));
 
-  const allRows = (cache: KvBufferCache) =>
-    Array.from({ length: cache.tensors[cacheNames[0]!]!.dims[0]! }, (_, i) => i);
+  const allRows = (cache: HeldCache) => Array.from({ length: cache.batchSize }, (_, i) => i);
 
   async function prefill(
     input: StepInput,
@@ -174,8 +215,8 @@ export function createKvBufferEngine<C extends CausalLmConfig>(
     providerInfo ??= session.executionProvider;
     const { batchSize: B, seqLen: S } = input;
     const pastLen = cache?.length ?? 0;
-    const exact =
-      cache && cache.capacity !== cache.length ? repack(cache, allRows(cache), 0, cache.length) : cache;
+    const have = cache && (await held(cache));
+    const exact = have && have.capacity !== have.length ? repack(have, allRows(have), 0, have.length) : have;
     const feeds: Record<string, Tensor> = {
       input_ids: createTensor('int64', [B, S], int64(input.inputIds)),
       attention_mask: createTensor('int64', [B, pastLen + S], int64(input.attentionMask)),
@@ -193,7 +234,7 @@ export function createKvBufferEngine<C extends CausalLmConfig>(
     return {
       lastLogits: out['logits']!.data as Float32Array,
       lastLogSumExp: out['logsumexp']!.data as Float32Array,
-      cache: { tensors, length: pastLen + S, capacity: pastLen + S },
+      cache: { tensors, batchSize: B, length: pastLen + S, capacity: pastLen + S },
     };
   }
 
@@ -221,46 +262,49 @@ export function createKvBufferEngine<C extends CausalLmConfig>(
       if (cache === undefined || S !== 1 || concatStep) return prefill(input, cache);
       const session = await decodeSessionOf();
       providerInfo ??= session.executionProvider;
-      let buffers = cache;
-      if (cache.capacity <= pastLen) {
+      let buffers: KvBufferCache = cache;
+      if (cache.capacity <= pastLen || cache.pending !== undefined) buffers = await held(cache);
+      if (buffers.capacity <= pastLen) {
         const growth = options.growthPositions ?? Math.max(16, Math.ceil(Math.sqrt(6 * pastLen)));
-        buffers = repack(cache, allRows(cache), 0, pastLen + growth);
+        buffers = repack(buffers as HeldCache, allRows(buffers as HeldCache), 0, pastLen + growth);
       }
       const cap = buffers.capacity;
       // Mask over [buffer positions | new token]: the buffer's unfilled positions are masked out.
       const mask = new BigInt64Array(B * (cap + 1));
       for (let b = 0; b < B; b++) {
-        for (let t = 0; t < pastLen; t++)
-          mask[b * (cap + 1) + t] = BigInt(input.attentionMask[b * (pastLen + 1) + t]!);
-        mask[b * (cap + 1) + cap] = BigInt(input.attentionMask[b * (pastLen + 1) + pastLen]!);
+        writeInt64(mask, input.attentionMask, b * (cap + 1), b * (pastLen + 1), pastLen);
+        writeInt64(mask, input.attentionMask, b * (cap + 1) + cap, b * (pastLen + 1) + pastLen, 1);
       }
       const feeds: Record<string, Tensor> = {
         input_ids: createTensor('int64', [B, 1], int64(input.inputIds)),
         attention_mask: createTensor('int64', [B, cap + 1], mask),
         position_ids: createTensor('int64', [B, 1], int64(input.positionIds)),
       };
-      const pastNames = cacheNames.map((name) => name.replace('present.', 'past_key_values.'));
-      cacheNames.forEach((name, i) => {
-        feeds[pastNames[i]!] = buffers.tensors[name]!;
+      const inThread = buffers.tensors;
+      if (inThread !== undefined) cacheNames.forEach((name, i) => (feeds[pastNames[i]!] = inThread[name]!));
+      let retained = cache.retained;
+      if (retained === undefined) {
+        retained = { key: randomUUID() };
+        orphans.register(retained, retained.key, retained);
+      }
+      // The buffers go to the worker once and stay there: each step's new keys/values are written
+      // into them in the worker, and only the logits come back.
+      const out = await session.run(feeds, {
+        ...(inThread === undefined ? { fromRetained: retained.key } : {}),
+        retain: { key: retained.key, feeds: pastNames },
+        writeRetained: cacheNames.map((name, i) => ({
+          output: name.replace('present.', 'new_key_values.'),
+          into: pastNames[i]!,
+          at: pastLen,
+        })),
       });
-      // The buffers travel to the worker and come back (transferred, not copied).
-      const out = await session.run(feeds, { returnFeeds: pastNames });
       const logits = out['logits'];
       if (logits === undefined || logits.data.length !== B * V)
         throw new Error('decode graph returned no [batch, 1, vocab] logits');
-      const tensors: Record<string, Tensor> = {};
-      cacheNames.forEach((name, i) => {
-        const buffer = out[pastNames[i]!]!;
-        const fresh = out[name.replace('present.', 'new_key_values.')]!.data as Float32Array; // [B,KV,1,D]
-        const dst = buffer.data as Float32Array;
-        for (let bh = 0; bh < B * KV; bh++)
-          dst.set(fresh.subarray(bh * D, (bh + 1) * D), (bh * cap + pastLen) * D);
-        tensors[name] = buffer;
-      });
       return {
         lastLogits: logits.data as Float32Array,
         lastLogSumExp: out['logsumexp']!.data as Float32Array,
-        cache: { tensors, length: pastLen + 1, capacity: cap },
+        cache: { tensors: undefined, retained, batchSize: B, length: pastLen + 1, capacity: cap },
       };
     },
     async loadSessions() {
@@ -268,8 +312,39 @@ export function createKvBufferEngine<C extends CausalLmConfig>(
       providerInfo ??= session.executionProvider;
     },
     compactCache(cache: KvBufferCache, rows: readonly number[], dropPositions: number): KvBufferCache {
+      const drop = dropPositions;
+      if (!Number.isInteger(drop) || drop < 0 || drop > cache.length)
+        throw new ModelError(
+          'INVALID_ARGUMENT',
+          `compactCache: cannot drop ${drop} of ${cache.length} positions`,
+        );
+      for (const r of rows) {
+        if (!Number.isInteger(r) || r < 0 || r >= cache.batchSize)
+          throw new ModelError(
+            'INVALID_ARGUMENT',
+            `compactCache: row ${r} is outside [0, ${cache.batchSize})`,
+          );
+      }
       // Keeps the free positions, so compaction does not force a regrowth.
-      return repack(cache, rows, dropPositions, cache.capacity - dropPositions);
+      if (cache.tensors !== undefined) return repack(cache as HeldCache, rows, drop, cache.capacity - drop);
+      // Buffers in the worker: the next step takes them back and repacks (composed with an earlier compaction).
+      const earlier = cache.pending;
+      return {
+        tensors: undefined,
+        ...(cache.retained ? { retained: cache.retained } : {}),
+        batchSize: rows.length,
+        length: cache.length - drop,
+        capacity: cache.capacity - drop,
+        pending: {
+          rows: earlier ? rows.map((r) => earlier.rows[r]!) : rows,
+          drop: (earlier?.drop ?? 0) + drop,
+        },
+      };
+    },
+    async releaseCache(cache: KvBufferCache) {
+      if (cache.tensors !== undefined || cache.retained === undefined) return;
+      orphans.unregister(cache.retained);
+      await (await decodeSessionOf()).dropRetained(cache.retained.key);
     },
     async close() {
       const sessions = [prefillSession, decodeSession].filter((s) => s !== undefined);

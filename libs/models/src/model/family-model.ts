@@ -39,6 +39,7 @@ export interface FamilyModel<C extends CausalLmConfig = CausalLmConfig>
     JudgeModel<C> {
   readonly weights: ModelWeights;
   compactCache(cache: KvBufferCache, rows: readonly number[], dropPositions: number): KvBufferCache;
+  releaseCache(cache: KvBufferCache): Promise<void>;
   /**
    * Loads the generation sessions (prefill/Concat and KV-buffer decode) now rather than on first
    * use, so a server can install a model whose graphs are known to load.
@@ -146,6 +147,7 @@ export function createFamilyModel<C extends CausalLmConfig>(
     },
     step: (input, cache) => engine.step(input, cache),
     compactCache: (cache, rows, dropPositions) => engine.compactCache(cache, rows, dropPositions),
+    releaseCache: (cache) => engine.releaseCache(cache),
     loadGenerationSessions: () => engine.loadSessions(),
     async scoreLast(input: StepInput, tokenIds: readonly number[]): Promise<JudgeScores> {
       judgeSession ??= pool.load(toOnnxModel(graphs.judge()), { ...loadOpts, replicas });
