@@ -6,13 +6,15 @@
 // the medians over the measured steps (the first step warms sessions up and is left out).
 //   npm run bench -w @verdict/e2e      (or: node --import tsx test/bench/step.bench.ts)
 //   env: BENCH_STEPS (measured steps, default 4), BENCH_BASE_COMMIT (default below),
-//        BENCH_BASE=0 skips the base run (no speed-up line then)
+//        BENCH_BASE=0 skips the base run (no speed-up line then),
+//        BENCH_BEHAVIOUR=rollout|recompute (default rollout): the current tree's behaviourLogprobs
+//        (rollout: the rollout engine's log-probs, no scoring pass; the base tree always recomputes)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { learnerV1 } from '@verdict/proto';
+import { learnerV1 } from '@verdict/proto';
 import { writeRandomToyModel } from '@verdict/recipes';
 import { runSteps, type StepRun } from './step-run.js';
 
@@ -21,6 +23,16 @@ const BASE_COMMIT = process.env.BENCH_BASE_COMMIT ?? 'b3eaf94';
 const MEASURED = Number(process.env.BENCH_STEPS ?? 4);
 const MAX_NEW_TOKENS = 96;
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The current tree's behaviour log-probs (the base tree predates the field and always scores). */
+function behaviourFromEnv(): Partial<learnerV1.RunConfig> {
+  const v = process.env.BENCH_BEHAVIOUR ?? 'rollout';
+  const { BehaviourLogprobs } = learnerV1;
+  if (v === 'rollout') return { behaviourLogprobs: BehaviourLogprobs.BEHAVIOUR_LOGPROBS_ROLLOUT };
+  if (v === 'recompute') return { behaviourLogprobs: BehaviourLogprobs.BEHAVIOUR_LOGPROBS_RECOMPUTE };
+  throw new Error(`BENCH_BEHAVIOUR must be rollout or recompute (got ${JSON.stringify(v)})`);
+}
+const BEHAVIOUR = behaviourFromEnv();
 
 const PHASES = [
   'generate',
@@ -132,13 +144,18 @@ try {
       .map((x) => x.toFixed(2))
       .join(' ')}`,
   );
-  const seq16 = await run('current 16x8 sequential', repo, 16);
+  console.log(`behaviour log-probs (current tree): ${process.env.BENCH_BEHAVIOUR ?? 'rollout'}`);
+  const seq16 = await run('current 16x8 sequential', repo, 16, BEHAVIOUR);
   const { wall: wall16, compute: compute16 } = printPhases('16 prompts × G=8, sequential', seq16);
-  const piped = await run('current 16x8 pipelined', repo, 16, { generateAhead: true, stalenessBound: 1 });
+  const piped = await run('current 16x8 pipelined', repo, 16, {
+    ...BEHAVIOUR,
+    generateAhead: true,
+    stalenessBound: 1,
+  });
   console.log(
     `pipelined (generate s+1 while s trains): ${median(piped.map(totalMs)).toFixed(0)} ms per step`,
   );
-  const cur8 = await run('current 8x8 sequential', repo, 8);
+  const cur8 = await run('current 8x8 sequential', repo, 8, BEHAVIOUR);
   const { wall: wallCur8 } = printPhases('8 prompts × G=8, sequential', cur8);
   let speedUp: number | undefined;
   if (process.env.BENCH_BASE !== '0') {

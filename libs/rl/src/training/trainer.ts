@@ -51,6 +51,8 @@ export interface MicroBatchResult {
   readonly logprobs: Float32Array;
   /** Per-token PPO ratio (policy losses only). */
   readonly ratio?: Float32Array;
+  /** Per-token entropy [batch*seq] (policy losses with an entropy bonus or `entropyMetric`). */
+  readonly entropy?: Float32Array;
 }
 
 export interface StepResult {
@@ -71,6 +73,14 @@ export interface StepResult {
   readonly forwardBackwardMs: number;
   /** Wall time of accumulation, clipping and the AdamW update. */
   readonly optimizerMs: number;
+  /**
+   * Per micro-batch (in order), log π_θ of the targets [batch*seq] from its forward, i.e. at the
+   * parameters BEFORE this update: a controller can use the first update's as behaviour log-probs
+   * without a separate scoring pass.
+   */
+  readonly logprobs: readonly Float32Array[];
+  /** Per micro-batch, the token entropy at the same parameters (when the loss computes it). */
+  readonly entropy?: readonly Float32Array[];
 }
 
 export interface Trainer {
@@ -193,6 +203,7 @@ export function createTrainer(options: TrainerOptions): Trainer {
       grads,
       logprobs: out['logprobs']!.data as Float32Array,
       ...(out['ratio'] ? { ratio: out['ratio'].data as Float32Array } : {}),
+      ...(out['token_entropy'] ? { entropy: out['token_entropy'].data as Float32Array } : {}),
     };
   }
 
@@ -212,6 +223,8 @@ export function createTrainer(options: TrainerOptions): Trainer {
     const weights = microBatches.map((mb) => microBatchWeight(mb, aggregation));
     const total = weights.reduce((a, b) => a + b, 0);
     const share = total > 0 ? weights.map((w) => w / total) : weights.map(() => 1 / microBatches.length);
+    const logprobs: Float32Array[] = [];
+    const entropy: Float32Array[] = [];
     for (const [k, mb] of microBatches.entries()) {
       const t0 = performance.now();
       const r = await forwardBackward(mb);
@@ -220,6 +233,8 @@ export function createTrainer(options: TrainerOptions): Trainer {
       if (k < half) firstHalf?.add(r.grads, share[k]);
       optimizerMs += performance.now() - t1;
       forwardBackwardMs += t1 - t0;
+      logprobs.push(r.logprobs);
+      if (r.entropy) entropy.push(r.entropy);
       lossSum += share[k]! * r.loss;
       for (const [name, v] of Object.entries(r.metrics))
         metricSums[name] = (metricSums[name] ?? 0) + share[k]! * v;
@@ -250,6 +265,8 @@ export function createTrainer(options: TrainerOptions): Trainer {
       tokens,
       forwardBackwardMs,
       optimizerMs,
+      logprobs,
+      ...(entropy.length === microBatches.length ? { entropy } : {}),
     };
   }
 

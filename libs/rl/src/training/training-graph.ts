@@ -34,6 +34,11 @@ export type TrainingLossSpec =
   | {
       readonly kind: 'policy';
       readonly policy?: PolicyLossOptions;
+      /**
+       * Compute the per-token entropy even when `policy.entropyCoef` is 0: metric `entropy` and output
+       * `token_entropy` [B,T], not in the loss (a controller that skips the scoring pass still reports it).
+       */
+      readonly entropyMetric?: boolean;
       /** PPO critic: a linear value head on the trunk, loss weighted by `coef` (default 0.5). */
       readonly valueHead?: ValueLossOptions & { readonly coef?: number };
     };
@@ -109,7 +114,8 @@ export function buildTrainingGraph(config: CausalLmConfig, spec: TrainingLossSpe
     ({ loss, metrics } = buildSftLoss(g, { logprobs, mask }, { aggregation: spec.aggregation }));
   } else {
     const p = spec.policy ?? {};
-    const entropy = (p.entropyCoef ?? 0) !== 0 ? tokenEntropy(g, logits) : undefined;
+    const entropy = (p.entropyCoef ?? 0) !== 0 || spec.entropyMetric ? tokenEntropy(g, logits) : undefined;
+    if (entropy) extra['token_entropy'] = entropy;
     const pl = buildPolicyLoss(
       g,
       {

@@ -40,7 +40,10 @@ export interface ScoreResult {
 /** One micro-batch of an update with its per-token inputs (each [batchSize*seqLen], 0 off the loss mask). */
 export interface UpdateMicroBatch extends TokenBatch {
   readonly advantages: ArrayLike<number>;
-  /** log π_old (the ratio's denominator), from `score` before the step's first update. */
+  /**
+   * log π_old (the ratio's denominator): from `score` before the step's first update, or the
+   * rollout engine's log-probs (no scoring pass; see `UpdateResult.logprobs` for the mismatch).
+   */
   readonly behaviourLogprobs: ArrayLike<number>;
   /** log π_ref; required when the KL is in the loss with β > 0. */
   readonly refLogprobs?: ArrayLike<number>;
@@ -69,6 +72,13 @@ export interface UpdateResult {
   readonly tokens: number;
   /** Every scalar the training graph reports (means over the micro-batches). */
   readonly metrics: Readonly<Record<string, number>>;
+  /**
+   * Per micro-batch (in order), log π_θ [batchSize*seqLen] from the update's own forward, at the
+   * parameters before this update: for the step's first update they are what `score` would give.
+   */
+  readonly logprobs: readonly Float32Array[];
+  /** Per micro-batch, the token entropy at the same parameters (`entropyMetric` or `entropyCoef` ≠ 0). */
+  readonly entropy?: readonly Float32Array[];
 }
 
 /**
@@ -120,6 +130,7 @@ function lossSpec(c: PolicyWorkerConfig): TrainingLossSpec {
       aggregation: p.aggregation,
       ...(p.truncatedIs ? { truncatedIs: p.truncatedIs } : {}),
     },
+    ...(p.entropyMetric ? { entropyMetric: true } : {}),
     ...(c.valueHead
       ? {
           valueHead: { clipRange: c.valueHead.clipRange, coef: c.valueHead.coef, aggregation: p.aggregation },
@@ -248,6 +259,8 @@ export function createPolicyWorker(options: PolicyWorkerOptions): PolicyWorker {
       skipped: r.skipped,
       tokens: r.tokens,
       metrics: r.metrics,
+      logprobs: r.logprobs,
+      ...(r.entropy ? { entropy: r.entropy } : {}),
     };
   }
 

@@ -11,6 +11,7 @@ test('defaults are the learner’s previous behaviour', () => {
     clipLow: 0.2,
     clipHigh: 0.2,
     entropyCoef: 0,
+    entropyMetric: false,
     aggregation: 'token-mean',
     truncatedIs: null,
   });

@@ -24,6 +24,12 @@ export interface PolicyWorkerOptions {
     readonly clipHigh?: number;
     /** Entropy bonus coefficient. Default 0. */
     readonly entropyCoef?: number;
+    /**
+     * Compute the token entropy in the update's forward even when `entropyCoef` is 0: metric
+     * `entropy` and `UpdateResult.entropy`, not in the loss. For a controller that skips `score`
+     * (behaviour log-probs from the rollout engine) and still reports entropy. Default false.
+     */
+    readonly entropyMetric?: boolean;
     /** 'token-mean' (default; every token of the minibatch weighs the same) or 'sequence-mean'. */
     readonly aggregation?: LossAggregation;
     /** Sequence-level truncated importance correction for rollout/training mismatch; default off (null). */
@@ -96,6 +102,7 @@ export interface PolicyWorkerConfig {
     readonly clipLow: number;
     readonly clipHigh: number;
     readonly entropyCoef: number;
+    readonly entropyMetric: boolean;
     readonly aggregation: LossAggregation;
     readonly truncatedIs: { readonly cap: number; readonly aggregation: 'mean' | 'sum' } | null;
   };
@@ -155,6 +162,8 @@ export function resolvePolicyWorkerOptions(options: PolicyWorkerOptions): Policy
   check(finite(clipHigh) && clipHigh >= 0, 'policyLoss.clipHigh', 'must be >= 0', clipHigh);
   const entropyCoef = pl.entropyCoef ?? 0;
   check(finite(entropyCoef), 'policyLoss.entropyCoef', 'must be finite', entropyCoef);
+  const entropyMetric = pl.entropyMetric ?? false;
+  check(typeof entropyMetric === 'boolean', 'policyLoss.entropyMetric', 'must be a boolean', entropyMetric);
   const aggregation = pl.aggregation ?? 'token-mean';
   check(
     aggregation === 'token-mean' || aggregation === 'sequence-mean',
@@ -268,7 +277,7 @@ export function resolvePolicyWorkerOptions(options: PolicyWorkerOptions): Policy
   return {
     modelDir: options.modelDir,
     referenceDir: options.referenceDir || options.modelDir,
-    policyLoss: { clipLow, clipHigh, entropyCoef, aggregation, truncatedIs },
+    policyLoss: { clipLow, clipHigh, entropyCoef, entropyMetric, aggregation, truncatedIs },
     kl: { coef, estimator, placement, metric, needsReference: coef > 0 || metric },
     valueHead,
     optimizer: { learningRate, beta1, beta2, epsilon, weightDecay, maxGradNorm },

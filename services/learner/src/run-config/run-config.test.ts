@@ -53,6 +53,50 @@ test('defaults: reference = student, routing from the weights, one minibatch per
   assert.deepEqual([c.gamma, c.gaeLambda, c.valueCoef, c.maxGradNorm], [1, 0.95, 0.5, 1]);
 });
 
+test('behaviourLogprobs: RECOMPUTE by default (also for UNSPECIFIED on the wire); ROLLOUT is GRPO only', () => {
+  const { BehaviourLogprobs } = learnerV1;
+  assert.equal(parseRunConfig(minimal).behaviourLogprobs, BehaviourLogprobs.BEHAVIOUR_LOGPROBS_RECOMPUTE);
+  const wire: learnerV1.RunConfig = { ...parseRunConfig(minimal), behaviourLogprobs: 0 };
+  assert.equal(validateRunConfig(wire).behaviourLogprobs, BehaviourLogprobs.BEHAVIOUR_LOGPROBS_RECOMPUTE);
+  const rollout = parseRunConfig({
+    ...minimal,
+    rolloutSampling: { temperature: 1, maxNewTokens: 12 },
+    behaviourLogprobs: 'BEHAVIOUR_LOGPROBS_ROLLOUT',
+  });
+  assert.equal(rollout.behaviourLogprobs, BehaviourLogprobs.BEHAVIOUR_LOGPROBS_ROLLOUT);
+  assert.deepEqual(parseRunConfig(runConfigToJson(rollout)), rollout, 'the JSON mapping round-trips it');
+  invalid(
+    () =>
+      parseRunConfig({
+        ...minimal,
+        algorithm: 'ALGORITHM_PPO',
+        behaviourLogprobs: 'BEHAVIOUR_LOGPROBS_ROLLOUT',
+      }),
+    (m) =>
+      assert.match(
+        m,
+        /behaviourLogprobs: BEHAVIOUR_LOGPROBS_ROLLOUT is GRPO only \(PPO needs the critic's old values/,
+      ),
+  );
+  // PPO with RECOMPUTE (spelled out) stays valid.
+  assert.equal(
+    parseRunConfig({
+      ...minimal,
+      algorithm: 'ALGORITHM_PPO',
+      behaviourLogprobs: 'BEHAVIOUR_LOGPROBS_RECOMPUTE',
+    }).behaviourLogprobs,
+    BehaviourLogprobs.BEHAVIOUR_LOGPROBS_RECOMPUTE,
+  );
+  invalid(
+    () => validateRunConfig({ ...wire, behaviourLogprobs: 5 as learnerV1.BehaviourLogprobs }),
+    (m) =>
+      assert.match(
+        m,
+        /behaviourLogprobs: must be one of BEHAVIOUR_LOGPROBS_RECOMPUTE, BEHAVIOUR_LOGPROBS_ROLLOUT \(got 5\)/,
+      ),
+  );
+});
+
 test('proto3 optional fields keep an explicit 0 (gamma 0, no gradient clipping, a labeled: false source)', () => {
   const c = parseRunConfig({
     ...minimal,

@@ -25,7 +25,7 @@ export type ValidRunConfig = Filled<Omit<learnerV1.RunConfig, 'reward' | 'dataMi
   readonly [validRunConfig]: true;
 };
 
-const { Algorithm, StalenessPolicy, LrDecay, KlEstimator, LossAggregation } = learnerV1;
+const { Algorithm, BehaviourLogprobs, StalenessPolicy, LrDecay, KlEstimator, LossAggregation } = learnerV1;
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const U32_MAX = 2 ** 32 - 1;
@@ -228,6 +228,19 @@ export function validateRunConfig(
     c.problem('dynamicSampling', 'is GRPO only (it drops groups whose rewards all agree)');
   if (w.generateAhead && stalenessBound < 1)
     c.problem('generateAhead', 'needs stalenessBound >= 1 (its rollouts are one weights version behind)');
+  const behaviourLogprobs = enumValue(
+    c,
+    'behaviourLogprobs',
+    w.behaviourLogprobs,
+    BehaviourLogprobs.BEHAVIOUR_LOGPROBS_RECOMPUTE,
+    BehaviourLogprobs,
+  );
+  // PPO's old values V_old come out of the same scoring pass that ROLLOUT skips.
+  if (behaviourLogprobs === BehaviourLogprobs.BEHAVIOUR_LOGPROBS_ROLLOUT && !grpo)
+    c.problem(
+      'behaviourLogprobs',
+      "BEHAVIOUR_LOGPROBS_ROLLOUT is GRPO only (PPO needs the critic's old values from the scoring pass)",
+    );
   const config = {
     runId: w.runId,
     student,
@@ -293,6 +306,7 @@ export function validateRunConfig(
       max: 100,
     }),
     generateAhead: w.generateAhead,
+    behaviourLogprobs,
   } satisfies Omit<ValidRunConfig, typeof validRunConfig>;
   c.throwIfAny('run config');
   return config as ValidRunConfig;

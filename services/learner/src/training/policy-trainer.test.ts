@@ -24,6 +24,7 @@ test('run-config defaults map to the worker defaults (the learner trains as befo
     clipLow: 0.2,
     clipHigh: 0.2,
     entropyCoef: 0,
+    entropyMetric: false,
     aggregation: 'token-mean',
     truncatedIs: null,
   });
@@ -81,6 +82,7 @@ test('every RL field reaches the worker; run steps become optimizer updates for 
     clipLow: 0.3,
     clipHigh: 0.3,
     entropyCoef: 0,
+    entropyMetric: false,
     aggregation: 'sequence-mean',
     truncatedIs: { cap: 3, aggregation: 'mean' },
   });
@@ -109,4 +111,11 @@ test('PPO: value head with its clip range, KL in the reward, GAE options', () =>
   assert.deepEqual(c.valueHead, { coef: 0.1, clipRange: 0.5 });
   assert.equal(c.kl.placement, 'reward');
   assert.deepEqual(gae, { gamma: 0.99, lambda: 0.9, klCoef: 0.05, klEstimator: 'k1' });
+});
+
+test('behaviourLogprobs ROLLOUT: the worker computes the entropy in its updates (no scoring pass gives it)', () => {
+  const rollout = parseRunConfig({ ...minimal, behaviourLogprobs: 'BEHAVIOUR_LOGPROBS_ROLLOUT' });
+  const c = resolvePolicyWorkerOptions(trainingOptionsFromRunConfig(rollout).worker);
+  assert.equal(c.policyLoss.entropyMetric, true);
+  assert.equal(c.policyLoss.entropyCoef, 0, 'reported, not in the loss');
 });

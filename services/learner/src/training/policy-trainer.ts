@@ -9,8 +9,8 @@ import {
   type PolicyWorker,
   type PolicyWorkerOptions,
   rolloutMismatchStats,
-  type ScoreResult,
   type UpdateMicroBatch,
+  type UpdateResult,
 } from '@verdict/rl';
 import type { RowBatch } from '../domain/train-rows.js';
 import type { ValidRunConfig } from '../run-config/run-config.js';
@@ -34,7 +34,10 @@ export interface TrainOutcome {
    * micro-batches (updates of ≥ 2 micro-batches only): near 0 = the update is mostly sampling noise.
    */
   readonly gradHalvesCosine?: number;
-  /** Where the time went: scoring at the current parameters, the frozen reference, the updates. */
+  /**
+   * Where the time went: scoring at the current parameters (0 with behaviourLogprobs ROLLOUT: no
+   * scoring pass), the frozen reference, the updates.
+   */
   readonly phaseMs: { readonly score: number; readonly reference: number; readonly update: number };
 }
 
@@ -73,7 +76,12 @@ export interface TrainingOptions {
   readonly gae: GaeAdvantageInput['options'] | null;
 }
 
-const { Algorithm, StalenessPolicy, LrDecay, KlEstimator, LossAggregation } = learnerV1;
+const { Algorithm, BehaviourLogprobs, StalenessPolicy, LrDecay, KlEstimator, LossAggregation } = learnerV1;
+
+/** True when the run takes the rollout engine's log-probs as behaviour log-probs (no scoring pass). */
+function rolloutBehaviour(run: ValidRunConfig): boolean {
+  return run.behaviourLogprobs === BehaviourLogprobs.BEHAVIOUR_LOGPROBS_ROLLOUT;
+}
 
 /**
  * The one place that reads run-config fields for training: the worker's options (loss, KL,
@@ -105,6 +113,8 @@ export function trainingOptionsFromRunConfig(
         run.lossAggregation === LossAggregation.LOSS_AGGREGATION_SEQUENCE_MEAN
           ? 'sequence-mean'
           : 'token-mean',
+      // Without a scoring pass the step's entropy comes from the updates' own forwards.
+      entropyMetric: rolloutBehaviour(run),
       truncatedIs:
         run.stalenessPolicy === StalenessPolicy.STALENESS_POLICY_IMPORTANCE_CORRECT
           ? { cap: run.isCap, aggregation: 'mean' }
@@ -142,10 +152,56 @@ export function trainingOptionsFromRunConfig(
   return { worker, gae };
 }
 
-/** One micro-batch scored before any update of the step. */
-interface Scored extends ScoreResult {
+/** One micro-batch with its inputs from before any update of the step. */
+interface Scored {
   readonly batch: RowBatch;
+  /** Behaviour log-probs: `score`'s (RECOMPUTE) or the rollout engine's (ROLLOUT). */
+  readonly logprobs: ArrayLike<number>;
+  /** PPO: V_old from `score`. */
+  readonly values?: Float32Array;
   readonly ref?: Float32Array;
+}
+
+/** Token sums of the step's metrics (divided by their token counts at the end). */
+class StepSums {
+  kl = 0;
+  entropy = 0;
+  mismatch = 0;
+  mismatchMax = 0;
+  /** Tokens behind `kl` and `entropy`. */
+  tokens = 0;
+  /** Tokens behind `mismatch` (ROLLOUT: the first update's only). */
+  mismatchTokens = 0;
+
+  addEntropy(entropy: ArrayLike<number>, mask: ArrayLike<number>): void {
+    for (let i = 0; i < entropy.length; i++) this.entropy += entropy[i]! * mask[i]!;
+  }
+
+  addMismatch(training: ArrayLike<number>, b: RowBatch, n: number): void {
+    const mm = rolloutMismatchStats(training, b.rolloutLogprobs, b.lossMask);
+    this.mismatch += mm.klK3 * n;
+    this.mismatchMax = Math.max(this.mismatchMax, mm.maxAbsLogprobDiff);
+    this.mismatchTokens += n;
+  }
+}
+
+const maskTokens = (b: RowBatch) => b.lossMask.reduce((a, x) => a + x, 0);
+
+/**
+ * ROLLOUT: the metrics a scoring pass would have given, from an update's own forwards. Entropy on
+ * every update of the first epoch (each minibatch once, at the parameters of its update). The
+ * mismatch only on the step's FIRST update: its forward runs before any parameter change, so its
+ * log-probs are the training log-probs the rollouts should match; later minibatches see updated
+ * parameters, and their difference to the rollouts is learning, not mismatch.
+ */
+function addUpdateMetrics(sums: StepSums, r: UpdateResult, batches: readonly RowBatch[], first: boolean) {
+  batches.forEach((b, j) => {
+    const n = maskTokens(b);
+    if (n === 0) return;
+    const entropy = r.entropy?.[j];
+    if (entropy) sums.addEntropy(entropy, b.lossMask);
+    if (first) sums.addMismatch(r.logprobs[j]!, b, n);
+  });
 }
 
 /** The completion-token values of row r (positions where the loss mask is 1). */
@@ -196,6 +252,11 @@ function gaeTargets(scored: readonly Scored[], options: NonNullable<TrainingOpti
  * GRPO or PPO through the policy worker. Behaviour log-probs, entropy (and PPO's old values) come
  * from `score` at the current parameters before any update (so the first epoch's ratio is exactly
  * 1), reference log-probs from `referenceLogprobs` (only when the KL or its metric needs them).
+ * With behaviourLogprobs ROLLOUT (GRPO only) there is no `score`: the rollout engine's log-probs are
+ * the behaviour log-probs (verl/TRL's "rollout log-probs as old log-probs"; the first ratio is then
+ * exp(training − rollout log-prob), within the mismatch of 1), and entropy and the mismatch come from
+ * the updates' own forwards (`addUpdateMetrics`). With IMPORTANCE_CORRECT the truncated IS weight
+ * exp(behaviour − rollout) is then identically 1: the PPO clip on π_θ/μ is the only correction.
  * GRPO: the group advantage (train-rows) on every completion token. PPO: `computeAdvantages('gae')`.
  * Then one worker update per minibatch and epoch.
  */
@@ -213,44 +274,54 @@ export function createPolicyTrainer(options: PolicyTrainerOptions): TrainStep {
   );
   const worker = createPolicyWorker(workerOptions);
   const { kl, policyLoss } = worker.config;
+  const rollout = rolloutBehaviour(options.run);
+
+  /** Behaviour inputs of one micro-batch: `score` (RECOMPUTE) beside the reference, timed. */
+  async function prepare(b: RowBatch, sums: StepSums, phaseMs: { score: number; reference: number }) {
+    // Side by side (the worker runs them on separate pool workers when it has two): `score` is
+    // charged until it resolves, `reference` only for the wait beyond it.
+    const t0 = performance.now();
+    let scoredAt = t0;
+    const [s, ref] = await Promise.all([
+      rollout
+        ? undefined
+        : worker.score(b).then((r) => {
+            scoredAt = performance.now();
+            return r;
+          }),
+      kl.needsReference ? worker.referenceLogprobs(b) : undefined,
+    ]);
+    phaseMs.score += scoredAt - t0;
+    phaseMs.reference += performance.now() - scoredAt;
+    const logprobs = s ? s.logprobs : b.rolloutLogprobs;
+    const n = maskTokens(b);
+    if (n > 0) {
+      // ROLLOUT: the KL metric is the behaviour (rollout) policy's, as RECOMPUTE's is the scored one's.
+      if (ref) sums.kl += meanKl(logprobs, ref, b.lossMask).k3 * n;
+      if (s) {
+        sums.addEntropy(s.entropy, b.lossMask);
+        sums.addMismatch(s.logprobs, b, n);
+      }
+      sums.tokens += n;
+    }
+    const scored: Scored = {
+      batch: b,
+      logprobs,
+      ...(s?.values ? { values: s.values } : {}),
+      ...(ref ? { ref } : {}),
+    };
+    return scored;
+  }
 
   return {
     modelConfig: worker.modelConfig,
     async train(minibatches, epochs) {
-      let klSum = 0;
-      let entropySum = 0;
-      let mismatchSum = 0;
-      let mismatchMax = 0;
-      let tokens = 0;
+      const sums = new StepSums();
       const phaseMs = { score: 0, reference: 0, update: 0 };
       const scored: Scored[][] = [];
       for (const mbs of minibatches) {
         const list: Scored[] = [];
-        for (const b of mbs) {
-          // Side by side (the worker runs them on separate pool workers when it has two): `score`
-          // is charged until it resolves, `reference` only for the wait beyond it.
-          const t0 = performance.now();
-          let scoredAt = t0;
-          const [s, ref] = await Promise.all([
-            worker.score(b).then((r) => {
-              scoredAt = performance.now();
-              return r;
-            }),
-            kl.needsReference ? worker.referenceLogprobs(b) : undefined,
-          ]);
-          phaseMs.score += scoredAt - t0;
-          phaseMs.reference += performance.now() - scoredAt;
-          const n = b.lossMask.reduce((a, x) => a + x, 0);
-          if (n > 0) {
-            if (ref) klSum += meanKl(s.logprobs, ref, b.lossMask).k3 * n;
-            for (let i = 0; i < s.entropy.length; i++) entropySum += s.entropy[i]! * b.lossMask[i]!;
-            const mm = rolloutMismatchStats(s.logprobs, b.rolloutLogprobs, b.lossMask);
-            mismatchSum += mm.klK3 * n;
-            mismatchMax = Math.max(mismatchMax, mm.maxAbsLogprobDiff);
-            tokens += n;
-          }
-          list.push({ batch: b, ...s, ...(ref ? { ref } : {}) });
-        }
+        for (const b of mbs) list.push(await prepare(b, sums, phaseMs));
         scored.push(list);
       }
       const targets = gae ? gaeTargets(scored.flat(), gae) : undefined;
@@ -281,8 +352,9 @@ export function createPolicyTrainer(options: PolicyTrainerOptions): TrainStep {
       let cosines = 0;
       const updateStart = performance.now();
       for (let e = 0; e < epochs; e++) {
-        for (const ready of prepared) {
+        for (const [m, ready] of prepared.entries()) {
           const r = await worker.update(ready);
+          if (rollout && e === 0) addUpdateMetrics(sums, r, minibatches[m]!, m === 0);
           steps++;
           const cos = r.metrics['grad_halves_cosine'];
           if (cos !== undefined && Number.isFinite(cos)) {
@@ -300,15 +372,15 @@ export function createPolicyTrainer(options: PolicyTrainerOptions): TrainStep {
         }
       }
       phaseMs.update = performance.now() - updateStart;
-      const per = (x: number) => (tokens === 0 ? 0 : x / tokens);
+      const per = (x: number, n = sums.tokens) => (n === 0 ? 0 : x / n);
       const { valueLoss, ...rest } = last;
       return {
         ...rest,
         ...(valueLoss !== undefined ? { valueLoss } : {}),
-        kl: per(klSum),
-        entropy: per(entropySum),
-        mismatchKl: per(mismatchSum),
-        mismatchMaxAbsLogprobDiff: mismatchMax,
+        kl: per(sums.kl),
+        entropy: per(sums.entropy),
+        mismatchKl: per(sums.mismatch, sums.mismatchTokens),
+        mismatchMaxAbsLogprobDiff: sums.mismatchMax,
         optimizerSteps: steps,
         ...(cosines > 0 ? { gradHalvesCosine: cosineSum / cosines } : {}),
         phaseMs,

@@ -253,6 +253,57 @@ export function lossAggregationToJSON(object: LossAggregation): string {
   }
 }
 
+/** Where the PPO ratio's denominator (log π_old, the behaviour log-probs) comes from. */
+export enum BehaviourLogprobs {
+  /** BEHAVIOUR_LOGPROBS_UNSPECIFIED - Not set; treated as RECOMPUTE. */
+  BEHAVIOUR_LOGPROBS_UNSPECIFIED = 0,
+  /**
+   * BEHAVIOUR_LOGPROBS_RECOMPUTE - Scored by the learner at the current parameters before the step's first update (a forward
+   * pass over every sample): exact whatever the rollout engine computed.
+   */
+  BEHAVIOUR_LOGPROBS_RECOMPUTE = 1,
+  /**
+   * BEHAVIOUR_LOGPROBS_ROLLOUT - The rollout engine's own log-probs (verl/TRL: rollout log-probs as old log-probs): no scoring
+   * pass, so a faster step; right when the engine's log-probs match the learner's (the
+   * rollout/training mismatch metrics say how well). GRPO only: PPO needs the critic's old values
+   * from the scoring pass.
+   */
+  BEHAVIOUR_LOGPROBS_ROLLOUT = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function behaviourLogprobsFromJSON(object: any): BehaviourLogprobs {
+  switch (object) {
+    case 0:
+    case "BEHAVIOUR_LOGPROBS_UNSPECIFIED":
+      return BehaviourLogprobs.BEHAVIOUR_LOGPROBS_UNSPECIFIED;
+    case 1:
+    case "BEHAVIOUR_LOGPROBS_RECOMPUTE":
+      return BehaviourLogprobs.BEHAVIOUR_LOGPROBS_RECOMPUTE;
+    case 2:
+    case "BEHAVIOUR_LOGPROBS_ROLLOUT":
+      return BehaviourLogprobs.BEHAVIOUR_LOGPROBS_ROLLOUT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return BehaviourLogprobs.UNRECOGNIZED;
+  }
+}
+
+export function behaviourLogprobsToJSON(object: BehaviourLogprobs): string {
+  switch (object) {
+    case BehaviourLogprobs.BEHAVIOUR_LOGPROBS_UNSPECIFIED:
+      return "BEHAVIOUR_LOGPROBS_UNSPECIFIED";
+    case BehaviourLogprobs.BEHAVIOUR_LOGPROBS_RECOMPUTE:
+      return "BEHAVIOUR_LOGPROBS_RECOMPUTE";
+    case BehaviourLogprobs.BEHAVIOUR_LOGPROBS_ROLLOUT:
+      return "BEHAVIOUR_LOGPROBS_ROLLOUT";
+    case BehaviourLogprobs.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** Lifecycle state of a run. */
 export enum RunState {
   /** RUN_STATE_UNSPECIFIED - Not set. */
@@ -499,6 +550,12 @@ export interface RunConfig {
    * needs staleness_bound >= 1 (and IMPORTANCE_CORRECT to correct for it).
    */
   generateAhead: boolean;
+  /**
+   * Behaviour log-probs of the PPO ratio (default RECOMPUTE). ROLLOUT skips the learner's scoring
+   * pass (GRPO only); the mismatch metrics then come from the step's first update, which is still
+   * at the rollouts' parameters. With IMPORTANCE_CORRECT and ROLLOUT the truncated IS weight is 1.
+   */
+  behaviourLogprobs: BehaviourLogprobs;
 }
 
 /** Request for StartRun. */
@@ -1053,6 +1110,7 @@ function createBaseRunConfig(): RunConfig {
     dynamicSampling: false,
     maxSamplingRounds: 0,
     generateAhead: false,
+    behaviourLogprobs: 0,
   };
 }
 
@@ -1183,6 +1241,9 @@ export const RunConfig: MessageFns<RunConfig> = {
     }
     if (message.generateAhead !== false) {
       writer.uint32(344).bool(message.generateAhead);
+    }
+    if (message.behaviourLogprobs !== 0) {
+      writer.uint32(352).int32(message.behaviourLogprobs);
     }
     return writer;
   },
@@ -1536,6 +1597,14 @@ export const RunConfig: MessageFns<RunConfig> = {
             message.generateAhead = reader.bool();
             continue;
           }
+          case 44: {
+            if (tag !== 352) {
+              break;
+            }
+
+            message.behaviourLogprobs = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1732,6 +1801,11 @@ export const RunConfig: MessageFns<RunConfig> = {
         : isSet(object.generate_ahead)
         ? globalThis.Boolean(object.generate_ahead)
         : false,
+      behaviourLogprobs: isSet(object.behaviourLogprobs)
+        ? behaviourLogprobsFromJSON(object.behaviourLogprobs)
+        : isSet(object.behaviour_logprobs)
+        ? behaviourLogprobsFromJSON(object.behaviour_logprobs)
+        : 0,
     };
   },
 
@@ -1863,6 +1937,9 @@ export const RunConfig: MessageFns<RunConfig> = {
     if (message.generateAhead !== false) {
       obj.generateAhead = message.generateAhead;
     }
+    if (message.behaviourLogprobs !== 0) {
+      obj.behaviourLogprobs = behaviourLogprobsToJSON(message.behaviourLogprobs);
+    }
     return obj;
   },
 
@@ -1925,6 +2002,7 @@ export const RunConfig: MessageFns<RunConfig> = {
     message.dynamicSampling = object.dynamicSampling ?? false;
     message.maxSamplingRounds = object.maxSamplingRounds ?? 0;
     message.generateAhead = object.generateAhead ?? false;
+    message.behaviourLogprobs = object.behaviourLogprobs ?? 0;
     return message;
   },
 };
