@@ -76,25 +76,50 @@ function tensorProto(name: string, t: Tensor): onnxProto.onnx.ITensorProto {
   };
 }
 
-/** Serialises a graph to ONNX ModelProto bytes (IR 8, opset 18, com.microsoft 1 when used). */
-export function toOnnxModel(graph: GraphCore, opts: EmitOptions = {}): Uint8Array {
-  if (graph.outputs.length === 0) throw new Error('toOnnxModel: the graph has no outputs');
+/** Builds an initializer's TensorProto: inline raw data, or a reference to external data. */
+export type InitializerEmitter = (name: string, tensor: Tensor) => onnxProto.onnx.ITensorProto;
+
+/** The initializers a graph emits (used constants, then params with data), in emission order. */
+export function graphInitializers(graph: GraphCore, opts: EmitOptions = {}): [string, Tensor][] {
   const paramsAsInputs = opts.params === 'inputs';
-  const used = new Set(graph.nodes.flatMap((n) => n.inputs));
-  for (const o of graph.outputs) used.add(o.name);
-  const inputs = graph.inputs.map(valueInfo);
-  const initializers: onnxProto.onnx.ITensorProto[] = [];
-  for (const [name, t] of graph.constants) if (used.has(name)) initializers.push(tensorProto(name, t));
+  const used = usedNames(graph);
+  const out: [string, Tensor][] = [];
+  for (const [name, t] of graph.constants) if (used.has(name)) out.push([name, t]);
+  if (paramsAsInputs) return out;
   for (const [name, p] of graph.params) {
     if (!used.has(name)) continue;
-    if (paramsAsInputs) inputs.push(valueInfo(p.value));
-    else if (p.data)
-      initializers.push(
-        tensorProto(name, { dtype: p.value.dtype, dims: p.value.shape as number[], data: p.data } as Tensor),
-      );
-    else throw new Error(`toOnnxModel: param ${name} has no data; emit with params: 'inputs' or give data`);
+    if (!p.data)
+      throw new Error(`toOnnxModel: param ${name} has no data; emit with params: 'inputs' or give data`);
+    out.push([name, { dtype: p.value.dtype, dims: p.value.shape as number[], data: p.data } as Tensor]);
   }
-  const model: onnxProto.onnx.IModelProto = {
+  return out;
+}
+
+/** Bytes of the initializers `toOnnxModel` would embed (what decides inline vs external data). */
+export function initializerBytes(graph: GraphCore, opts: EmitOptions = {}): number {
+  return graphInitializers(graph, opts).reduce((n, [, t]) => n + t.data.byteLength, 0);
+}
+
+function usedNames(graph: GraphCore): Set<string> {
+  const used = new Set(graph.nodes.flatMap((n) => n.inputs));
+  for (const o of graph.outputs) used.add(o.name);
+  return used;
+}
+
+/** The ModelProto of a graph, each initializer built by `emit` (inline by default). */
+export function buildModelProto(
+  graph: GraphCore,
+  opts: EmitOptions = {},
+  emit: InitializerEmitter = tensorProto,
+): onnxProto.onnx.IModelProto {
+  if (graph.outputs.length === 0) throw new Error('toOnnxModel: the graph has no outputs');
+  const inputs = graph.inputs.map(valueInfo);
+  if (opts.params === 'inputs') {
+    const used = usedNames(graph);
+    for (const [name, p] of graph.params) if (used.has(name)) inputs.push(valueInfo(p.value));
+  }
+  const initializers = graphInitializers(graph, opts).map(([name, t]) => emit(name, t));
+  return {
     irVersion: 8,
     producerName: '@verdict/graph',
     producerVersion: '0.1.0',
@@ -108,7 +133,28 @@ export function toOnnxModel(graph: GraphCore, opts: EmitOptions = {}): Uint8Arra
       initializer: initializers,
     },
   };
+}
+
+/** Protobuf's limit on one message: a model whose inline bytes reach it cannot be serialised. */
+export const PROTOBUF_LIMIT_BYTES = 2 ** 31 - 1;
+
+/** Encodes a ModelProto, refusing (with the way out) what protobuf cannot hold. */
+export function encodeModelProto(model: onnxProto.onnx.IModelProto, inlineBytes: number): Uint8Array {
+  // Headroom for the graph's nodes and names: the check runs before encoding builds the buffer.
+  if (inlineBytes > PROTOBUF_LIMIT_BYTES - 64 * 2 ** 20)
+    throw new Error(
+      `toOnnxModel: ${inlineBytes} bytes of inline initializers exceed protobuf's 2 GiB limit on one model; ` +
+        'write the model with writeOnnxModel and externalData',
+    );
   return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+}
+
+/**
+ * Serialises a graph to ONNX ModelProto bytes (IR 8, opset 18, com.microsoft 1 when used), every
+ * initializer inline. Protobuf caps a model at 2 GiB: bigger graphs need `writeOnnxModel`'s external data.
+ */
+export function toOnnxModel(graph: GraphCore, opts: EmitOptions = {}): Uint8Array {
+  return encodeModelProto(buildModelProto(graph, opts), initializerBytes(graph, opts));
 }
 
 /** Decodes model bytes (for tests and tools that inspect emitted models). */

@@ -17,7 +17,22 @@ export {
   toNumbers,
   typedArrayFrom,
 } from './dtype.js';
-export { decodeOnnxModel, type EmitOptions, toOnnxModel } from './emit.js';
+export {
+  decodeOnnxModel,
+  type EmitOptions,
+  initializerBytes,
+  PROTOBUF_LIMIT_BYTES,
+  toOnnxModel,
+} from './emit.js';
+export {
+  type ExternalDataFile,
+  type ExternalDataFileOptions,
+  type ExternalDataOptions,
+  openExternalDataFile,
+  type WriteOnnxModelOptions,
+  type WrittenOnnxModel,
+  writeOnnxModel,
+} from './external-data.js';
 export { createGraph, GraphBuilder, type Operand, type SliceSpec } from './graph-builder.js';
 export { ABSENT_INPUT, GraphCore, type Param } from './graph-core.js';
 export type { AttentionBiasOptions, NormOptions, RotaryOptions } from './nn.js';

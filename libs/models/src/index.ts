@@ -138,7 +138,7 @@ export {
   renderJudgePrompt,
   resolveJudgeTemplate,
 } from './judge/judge-prompt.js';
-export { type ExportResult, exportLlamaOnnx } from './model/export-onnx.js';
+export { type ExportOptions, type ExportResult, exportLlamaOnnx } from './model/export-onnx.js';
 export {
   createFamilyModel,
   type FamilyGraphs,

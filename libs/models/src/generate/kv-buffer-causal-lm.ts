@@ -6,6 +6,7 @@ import {
   type ExecutionProviderFallback,
   type ExecutionProviderInfo,
   type GraphBuilder,
+  type LoadOptions,
   type PooledSession,
   type SessionPool,
   type Tensor,
@@ -71,6 +72,11 @@ export interface KvBufferCausalLmOptions {
    * 0 = buffers from the first decode step; Infinity = never (every step runs the Concat graph).
    */
   readonly minBufferedPositions?: number;
+  /**
+   * Loads a graph into `pool` (default: inline bytes, `pool.load(toOnnxModel(graph), opts)`).
+   * Family models pass their GraphLoader's, which writes big graphs with external data.
+   */
+  readonly loadGraph?: (name: string, graph: GraphBuilder, opts: LoadOptions) => Promise<PooledSession>;
 }
 
 /**
@@ -188,7 +194,7 @@ export function createKvBufferEngine<C extends CausalLmConfig>(
     // The worker keeps them under their feed names (past_key_values.N.*).
     const taken = await (await decodeSessionOf()).takeRetained(cache.retained.key);
     const tensors: Record<string, Tensor> = {};
-    cacheNames.forEach((name, i) => (tensors[name] = taken[pastNames[i]!]!));
+    for (const [i, name] of cacheNames.entries()) tensors[name] = taken[pastNames[i]!]!;
     const B = tensors[cacheNames[0]!]!.dims[0]!;
     const pending = cache.pending;
     if (pending === undefined)
@@ -202,8 +208,9 @@ export function createKvBufferEngine<C extends CausalLmConfig>(
     return repack(before, pending.rows, pending.drop, cache.capacity);
   }
 
-  const prefillSessionOf = () => (prefillSession ??= pool.load(toOnnxModel(graphs.prefill()), loadOpts));
-  const decodeSessionOf = () => (decodeSession ??= pool.load(toOnnxModel(graphs.decode()), loadOpts));
+  const loadGraph = options.loadGraph ?? ((_name, graph, opts) => pool.load(toOnnxModel(graph), opts));
+  const prefillSessionOf = () => (prefillSession ??= loadGraph('prefill', graphs.prefill(), loadOpts));
+  const decodeSessionOf = () => (decodeSession ??= loadGraph('decode', graphs.decode(), loadOpts));
 
   const allRows = (cache: HeldCache) => Array.from({ length: cache.batchSize }, (_, i) => i);
 
@@ -281,7 +288,8 @@ export function createKvBufferEngine<C extends CausalLmConfig>(
         position_ids: createTensor('int64', [B, 1], int64(input.positionIds)),
       };
       const inThread = buffers.tensors;
-      if (inThread !== undefined) cacheNames.forEach((name, i) => (feeds[pastNames[i]!] = inThread[name]!));
+      if (inThread !== undefined)
+        for (const [i, name] of cacheNames.entries()) feeds[pastNames[i]!] = inThread[name]!;
       let retained = cache.retained;
       if (retained === undefined) {
         retained = { key: randomUUID() };

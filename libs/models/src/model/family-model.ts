@@ -7,7 +7,6 @@ import {
   type GraphBuilder,
   type PooledSession,
   type SessionPool,
-  toOnnxModel,
 } from '@verdict/graph';
 import { ModelError } from '../errors.js';
 import type { CausalLmConfig } from '../family/model-config.js';
@@ -19,6 +18,7 @@ import {
 } from '../generate/kv-buffer-causal-lm.js';
 import type { JudgeModel, JudgeScores } from '../judge/judge.js';
 import type { ModelTokenizer } from '../tokenizer/tokenizer.js';
+import { createGraphLoader, type GraphLoaderOptions } from './graph-loader.js';
 import { int64 } from './int64.js';
 
 /** Parameters by Hugging Face name, float32, shapes implied by the family's config. */
@@ -49,7 +49,12 @@ export interface FamilyModel<C extends CausalLmConfig = CausalLmConfig>
   readonly executionProvider?: ExecutionProviderInfo | undefined;
 }
 
-export interface ModelOptions {
+/**
+ * `externalDataBytes` / `externalDataDir` (see GraphLoaderOptions): a graph whose weights exceed
+ * the threshold (default 1.5 GiB) loads from ONNX files with external data in a temp folder the
+ * model owns and removes on close(); smaller graphs load from bytes, as before.
+ */
+export interface ModelOptions extends GraphLoaderOptions {
   /** Share a pool between models; when omitted the model owns a one-worker pool it closes on close(). */
   readonly pool?: SessionPool;
   /** ORT intra-op threads of each session (default 1; 2 uses both cores of this machine). */
@@ -115,6 +120,11 @@ export function createFamilyModel<C extends CausalLmConfig>(
   const replicas = options.replicas ?? 1;
   if (!Number.isInteger(replicas) || replicas < 1)
     throw new ModelError('INVALID_ARGUMENT', `replicas must be an integer >= 1 (got ${replicas})`);
+  // Before the pool: a bad option must not leave an owned pool's worker running.
+  const loader = createGraphLoader({
+    ...(options.externalDataBytes === undefined ? {} : { externalDataBytes: options.externalDataBytes }),
+    ...(options.externalDataDir === undefined ? {} : { externalDataDir: options.externalDataDir }),
+  });
   const pool =
     options.pool ??
     createSessionPool({ workers: replicas, intraOpThreadsPerWorker: options.intraOpThreads ?? 1 });
@@ -128,6 +138,7 @@ export function createFamilyModel<C extends CausalLmConfig>(
   const engine = createKvBufferEngine(config, graphs, tokenizer, {
     pool,
     replicas,
+    loadGraph: (name, graph, opts) => loader.load(pool, name, graph, opts),
     ...loadOpts,
     ...(options.minBufferedPositions === undefined
       ? {}
@@ -150,7 +161,7 @@ export function createFamilyModel<C extends CausalLmConfig>(
     releaseCache: (cache) => engine.releaseCache(cache),
     loadGenerationSessions: () => engine.loadSessions(),
     async scoreLast(input: StepInput, tokenIds: readonly number[]): Promise<JudgeScores> {
-      judgeSession ??= pool.load(toOnnxModel(graphs.judge()), { ...loadOpts, replicas });
+      judgeSession ??= loader.load(pool, 'judge', graphs.judge(), { ...loadOpts, replicas });
       const session = await judgeSession;
       providerInfo ??= session.executionProvider;
       const { batchSize: B, seqLen: S } = input;
@@ -185,9 +196,13 @@ export function createFamilyModel<C extends CausalLmConfig>(
     async close() {
       const judge = judgeSession;
       judgeSession = undefined;
-      await engine.close(); // releases its sessions (the pool is ours, not the engine's)
-      if (ownPool) await pool.close();
-      else if (judge !== undefined) await (await judge).release();
+      try {
+        await engine.close(); // releases its sessions (the pool is ours, not the engine's)
+        if (ownPool) await pool.close();
+        else if (judge !== undefined) await (await judge).release();
+      } finally {
+        loader.close(); // the sessions that read its files are gone
+      }
     },
   };
 }
