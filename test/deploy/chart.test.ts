@@ -22,11 +22,13 @@ const VALUES_FILES = [
   'ci/gpu-cluster-values.yaml',
   'ci/external-nats-values.yaml',
   'ci/judge-tls-values.yaml',
+  'ci/grpc-tls-values.yaml',
 ];
 const CPU = { valuesFiles: ['ci/cpu-small-values.yaml'] };
 const GPU = { valuesFiles: ['ci/gpu-cluster-values.yaml'] };
 const EXT = { valuesFiles: ['ci/external-nats-values.yaml'] };
 const TLS = { valuesFiles: ['ci/judge-tls-values.yaml'] };
+const ALL_TLS = { valuesFiles: ['ci/grpc-tls-values.yaml'] };
 const appVersion = /^appVersion:\s*"?([^"\n]+)"?/m.exec(
   readFileSync(join(chartDir, 'Chart.yaml'), 'utf8'),
 )?.[1];
@@ -79,6 +81,7 @@ describe('workloads', () => {
     ['gpu-cluster', GPU],
     ['external-nats', EXT],
     ['judge-tls', TLS],
+    ['grpc-tls', ALL_TLS],
   ] as const) {
     test(`${name}: startup, readiness and liveness probes on every long-running container (gRPC for Verdict)`, () => {
       const objects = render(options);

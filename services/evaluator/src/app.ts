@@ -3,8 +3,8 @@ import { type EvalResult, formatSuiteProgress, type WrittenReports } from '@verd
 import { evaluatorV1 } from '@verdict/proto';
 import {
   createGrpcMetricsObserver,
-  createGrpcServer,
   createLifecycle,
+  createServiceGrpcServers,
   createStderrLogger,
   createTracingServerInterceptor,
   type GrpcServer,
@@ -38,8 +38,11 @@ export interface NightlyOutcome {
 
 export interface EvaluatorApp {
   readonly lifecycle: Lifecycle;
-  /** Starts the gRPC server; resolves with its bound port/address once SERVING. */
-  start(): Promise<{ port: number; address: string }>;
+  /**
+   * Starts the gRPC server; resolves with its bound port/address once SERVING (`healthAddress`:
+   * the plaintext health-only port, when EVALUATOR_HEALTH_PORT is set).
+   */
+  start(): Promise<{ port: number; address: string; healthAddress?: string }>;
   stop(reason?: string): Promise<void>;
   /** The nightly CronJob mode: every configured suite, one run id, reports written. No gRPC server. */
   runOnce(): Promise<NightlyOutcome>;
@@ -85,7 +88,9 @@ export function createEvaluatorApp(config: EvaluatorConfig, deps: EvaluatorAppDe
     lifecycle,
     async start() {
       checkReportDir(config.reportDir);
-      server = createGrpcServer({
+      // TLS per EVALUATOR_TLS_*; with EVALUATOR_HEALTH_PORT a plaintext health-only port for
+      // probes, registered first so it stops last (probes see NOT_SERVING while draining).
+      const grpc = createServiceGrpcServers({
         name: 'evaluator-grpc',
         host: config.grpc.host,
         port: config.grpc.port,
@@ -93,13 +98,23 @@ export function createEvaluatorApp(config: EvaluatorConfig, deps: EvaluatorAppDe
         logger,
         interceptors: [createTracingServerInterceptor()],
         observers: [createGrpcMetricsObserver()],
+        tls: config.tls,
+        healthPort: config.grpc.healthPort,
       });
+      server = grpc.server;
       server.addService(evaluatorV1.EvaluatorServiceService, createEvaluatorHandlers(config, runner, logger));
       server.health.setReady(EVALUATOR_SERVICE_NAME, true);
+      if (grpc.healthServer !== undefined) lifecycle.register(grpc.healthServer);
       lifecycle.register(server);
+      grpc.logTransport();
       await lifecycle.start();
       logger.info('evaluator serving', { address: server.address, reportDir: config.reportDir });
-      return { port: server.port, address: server.address };
+      const healthAddress = grpc.healthAddress;
+      return {
+        port: server.port,
+        address: server.address,
+        ...(healthAddress !== undefined ? { healthAddress } : {}),
+      };
     },
     async stop(reason = 'stop requested') {
       await lifecycle.stop(reason);

@@ -1,5 +1,16 @@
 import { isSuiteName, SUITE_NAMES } from '@verdict/data';
-import { type ConfigOf, defineConfig, type EnvSource, env, VerdictError } from '@verdict/runtime';
+import {
+  assertGrpcClientTls,
+  type ConfigOf,
+  defineConfig,
+  type EnvSource,
+  env,
+  type GrpcServerTlsPem,
+  grpcClientTlsEnv,
+  grpcServerTlsEnv,
+  grpcServerTlsFromConfig,
+  VerdictError,
+} from '@verdict/runtime';
 
 const schema = defineConfig({
   grpc: {
@@ -10,12 +21,16 @@ const schema = defineConfig({
       max: 65535,
       description: 'gRPC port (0 = any)',
     }),
+    /** EVALUATOR_TLS_CERT_FILE, EVALUATOR_TLS_KEY_FILE, EVALUATOR_TLS_CLIENT_CA_FILE, EVALUATOR_HEALTH_PORT. */
+    ...grpcServerTlsEnv('EVALUATOR'),
   },
   policyTarget: env.string('EVALUATOR_POLICY_TARGET', {
     default: '127.0.0.1:50051',
     minLength: 1,
     description: 'policy-server host:port used when a RunSuite request names none',
   }),
+  /** EVALUATOR_POLICY_TLS, …_CA_FILE, …_SERVER_NAME, …_CERT_FILE, …_KEY_FILE (every policy target). */
+  policyTls: grpcClientTlsEnv('EVALUATOR_POLICY_TLS', 'the policy-server'),
   // RunSuite's policy_target may name only these (and EVALUATOR_POLICY_TARGET): a caller must not
   // be able to make the evaluator dial any host it likes (issue 17).
   allowedPolicyTargets: env.list('EVALUATOR_POLICY_TARGETS', 'string', {
@@ -68,7 +83,10 @@ const schema = defineConfig({
   logLevel: env.enum('LOG_LEVEL', ['debug', 'info', 'warn', 'error'], { default: 'info' }),
 });
 
-export type EvaluatorConfig = ConfigOf<typeof schema.shape>;
+export type EvaluatorConfig = ConfigOf<typeof schema.shape> & {
+  /** TLS material of the gRPC port (read and checked at load); undefined = plaintext. */
+  readonly tls: GrpcServerTlsPem | undefined;
+};
 
 /** Every variable with its rule and default (README table, --help). */
 export const describeEvaluatorConfig = () => schema.describe();
@@ -108,5 +126,7 @@ export function loadEvaluatorConfig(source: EnvSource, argv: readonly string[] =
       { field: 'EVALUATOR_SUITES' },
     );
   }
-  return config;
+  // TLS files are read and checked now: a bad Secret is a config error naming the variable.
+  assertGrpcClientTls(config.policyTls, 'EVALUATOR_POLICY_TLS');
+  return Object.freeze({ ...config, tls: grpcServerTlsFromConfig(config.grpc, 'EVALUATOR') });
 }

@@ -10,6 +10,7 @@ import { policyV1 } from '@verdict/proto';
 import {
   createGrpcClient,
   createTracingClientInterceptor,
+  grpcClientSecurity,
   type RuntimeLogger,
   VerdictError,
 } from '@verdict/runtime';
@@ -78,12 +79,16 @@ export interface SuiteRunnerDeps {
  */
 export function createSuiteRunner(config: EvaluatorConfig, deps: SuiteRunnerDeps): SuiteRunner {
   const clients = new Map<string, PolicyClient>();
+  const policySecurity = grpcClientSecurity(config.policyTls);
   const clientFor = (target: string): PolicyClient => {
     let client = clients.get(target);
     if (client === undefined) {
       client =
         deps.createClient?.(target) ??
         createGrpcClient(policyV1.PolicyServiceClient, target, {
+          // EVALUATOR_POLICY_TLS_* (checked at config load): the same for every allowed target.
+          credentials: policySecurity.credentials,
+          channelOptions: policySecurity.channelOptions,
           defaultDeadlineMs: config.generateTimeoutMs,
           idempotentMethods: ['getModelInfo'],
           interceptors: [createTracingClientInterceptor()],

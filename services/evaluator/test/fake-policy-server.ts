@@ -6,6 +6,7 @@ import { commonV1, policyV1 } from '@verdict/proto';
 import {
   createGrpcServer,
   type GrpcServer,
+  type GrpcServerTlsOptions,
   serverStream,
   silentLogger,
   unary,
@@ -28,11 +29,17 @@ export interface FakePolicyServer {
 
 export async function startFakePolicyServer(
   answer: AnswerFn,
-  options: { modelId?: string; version?: bigint } = {},
+  options: { modelId?: string; version?: bigint; tls?: GrpcServerTlsOptions } = {},
 ): Promise<FakePolicyServer> {
   const calls: policyV1.GenerateRequest[] = [];
   const version = options.version ?? 7n;
-  const server = createGrpcServer({ name: 'fake-policy', host: '127.0.0.1', port: 0, logger: silentLogger });
+  const server = createGrpcServer({
+    name: 'fake-policy',
+    host: '127.0.0.1',
+    port: 0,
+    logger: silentLogger,
+    ...(options.tls !== undefined ? { tls: options.tls } : {}),
+  });
   server.addService(policyV1.PolicyServiceService, {
     generate: serverStream<policyV1.GenerateRequest, policyV1.GenerateResponse>(async function* (req) {
       calls.push(req);

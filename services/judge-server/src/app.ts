@@ -14,12 +14,11 @@ import {
 import { judgeV1 } from '@verdict/proto';
 import {
   createGrpcMetricsObserver,
-  createGrpcServer,
   createLifecycle,
   createMetrics,
+  createServiceGrpcServers,
   createStderrLogger,
   createTracingServerInterceptor,
-  type GrpcServer,
   type Lifecycle,
   type RuntimeLogger,
   telemetryComponent,
@@ -138,7 +137,9 @@ export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServe
   });
 
   const observers = [createGrpcMetricsObserver()];
-  const server = createGrpcServer({
+  // Kubernetes gRPC probes cannot do TLS: with JUDGE_HEALTH_PORT a plaintext port with only
+  // grpc.health.v1 reads the same status table (so it reports exactly what the TLS port would).
+  const grpc = createServiceGrpcServers({
     name: 'judge-server',
     host: config.grpc.host,
     port: config.grpc.port,
@@ -147,30 +148,10 @@ export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServe
     graceTimeoutMs: config.graceTimeoutMs,
     interceptors: [createTracingServerInterceptor()],
     observers,
-    ...(config.tls !== undefined
-      ? {
-          tls: {
-            cert: config.tls.cert,
-            key: config.tls.key,
-            ...(config.tls.clientCa !== undefined ? { clientCa: config.tls.clientCa } : {}),
-          },
-        }
-      : {}),
+    tls: config.tls,
+    healthPort: config.grpc.healthPort,
   });
-  // Kubernetes gRPC probes cannot do TLS: a plaintext port with only grpc.health.v1, reading the
-  // same status table (so it reports exactly what the TLS port would).
-  const healthServer: GrpcServer | undefined =
-    config.grpc.healthPort === undefined
-      ? undefined
-      : createGrpcServer({
-          name: 'judge-server-health',
-          host: config.grpc.host,
-          port: config.grpc.healthPort,
-          lifecycle,
-          logger,
-          graceTimeoutMs: config.graceTimeoutMs,
-          health: server.health,
-        });
+  const { server, healthServer } = grpc;
   server.addService(
     JUDGE_SERVICE_DEFINITION,
     createJudgeServiceHandlers({
@@ -278,10 +259,7 @@ export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServe
   return {
     lifecycle,
     async start() {
-      logger.info(`grpc: ${server.transport}`, {
-        port: config.grpc.port,
-        ...(config.grpc.healthPort !== undefined ? { healthPort: config.grpc.healthPort } : {}),
-      });
+      grpc.logTransport();
       await lifecycle.start();
       return {
         port: server.port,

@@ -2,10 +2,9 @@ import {
   type ConfigOf,
   defineConfig,
   env,
-  type GrpcServerTlsOptions,
-  isVerdictError,
-  resolveGrpcServerTls,
-  VerdictError,
+  type GrpcServerTlsPem,
+  grpcServerTlsEnv,
+  grpcServerTlsFromConfig,
 } from '@verdict/runtime';
 
 // Literal lists (not imported from @verdict/graph, which would load ONNX Runtime with the config).
@@ -16,31 +15,8 @@ const schema = defineConfig({
   grpc: {
     host: env.string('JUDGE_HOST', { default: '0.0.0.0', description: 'gRPC bind address' }),
     port: env.int('JUDGE_PORT', { default: 50052, min: 0, max: 65535, description: 'gRPC port (0 = any)' }),
-    tlsCertFile: env.optional(
-      env.string('JUDGE_TLS_CERT_FILE', {
-        minLength: 1,
-        description: 'PEM server certificate chain: TLS on the gRPC port (with JUDGE_TLS_KEY_FILE)',
-      }),
-    ),
-    tlsKeyFile: env.optional(
-      env.string('JUDGE_TLS_KEY_FILE', {
-        minLength: 1,
-        description: 'PEM private key of JUDGE_TLS_CERT_FILE',
-      }),
-    ),
-    tlsClientCaFile: env.optional(
-      env.string('JUDGE_TLS_CLIENT_CA_FILE', {
-        minLength: 1,
-        description: 'PEM CA bundle: when set, clients must present a certificate it signed (mutual TLS)',
-      }),
-    ),
-    healthPort: env.optional(
-      env.int('JUDGE_HEALTH_PORT', {
-        min: 0,
-        max: 65535,
-        description: 'extra plaintext port serving only grpc.health.v1 (probes when the gRPC port has TLS)',
-      }),
-    ),
+    /** JUDGE_TLS_CERT_FILE, JUDGE_TLS_KEY_FILE, JUDGE_TLS_CLIENT_CA_FILE, JUDGE_HEALTH_PORT. */
+    ...grpcServerTlsEnv('JUDGE'),
   },
   modelDir: env.string('JUDGE_MODEL_DIR', {
     minLength: 1,
@@ -107,61 +83,14 @@ const schema = defineConfig({
   logLevel: env.enum('LOG_LEVEL', ['debug', 'info', 'warn', 'error'], { default: 'info' }),
 });
 
-/** PEM text read at load time (strings, so the config stays deeply frozen). */
-export interface JudgeServerTls {
-  readonly cert: string;
-  readonly key: string;
-  readonly clientCa: string | undefined;
-}
-
 export type JudgeServerConfig = ConfigOf<typeof schema.shape> & {
-  /** TLS material of the gRPC port; undefined = plaintext. */
-  readonly tls: JudgeServerTls | undefined;
+  /** TLS material of the gRPC port (read and checked at load); undefined = plaintext. */
+  readonly tls: GrpcServerTlsPem | undefined;
 };
-
-const TLS_LABELS = {
-  cert: 'JUDGE_TLS_CERT_FILE',
-  key: 'JUDGE_TLS_KEY_FILE',
-  clientCa: 'JUDGE_TLS_CLIENT_CA_FILE',
-} as const;
 
 export function loadJudgeServerConfig(source: Record<string, string | undefined>): JudgeServerConfig {
   const loaded = schema.load(source);
-  return Object.freeze({ ...loaded, tls: loadTls(loaded.grpc) });
-}
-
-/** The files are read (and the key checked against the certificate) now, so a bad secret is a config error. */
-function loadTls(grpc: JudgeServerConfig['grpc']): JudgeServerTls | undefined {
-  const { tlsCertFile, tlsKeyFile, tlsClientCaFile } = grpc;
-  if (tlsCertFile === undefined && tlsKeyFile === undefined && tlsClientCaFile === undefined)
-    return undefined;
-  const options: GrpcServerTlsOptions = {
-    ...(tlsCertFile !== undefined ? { certFile: tlsCertFile } : {}),
-    ...(tlsKeyFile !== undefined ? { keyFile: tlsKeyFile } : {}),
-    ...(tlsClientCaFile !== undefined ? { clientCaFile: tlsClientCaFile } : {}),
-  };
-  try {
-    if (tlsCertFile === undefined && tlsKeyFile === undefined) {
-      throw new VerdictError(
-        'INVALID_ARGUMENT',
-        `${TLS_LABELS.clientCa} needs ${TLS_LABELS.cert} and ${TLS_LABELS.key} (mutual TLS is TLS first)`,
-        { field: TLS_LABELS.clientCa },
-      );
-    }
-    const tls = resolveGrpcServerTls(options, TLS_LABELS);
-    return {
-      cert: tls.cert.toString('utf8'),
-      key: tls.key.toString('utf8'),
-      clientCa: tls.clientCa?.toString('utf8'),
-    };
-  } catch (error) {
-    if (!isVerdictError(error)) throw error;
-    // The same shape as the schema's errors: one line per problem under one heading.
-    throw new VerdictError('INVALID_ARGUMENT', `invalid configuration (1 problem):\n  ${error.message}`, {
-      field: error.field ?? TLS_LABELS.cert,
-      cause: error,
-    });
-  }
+  return Object.freeze({ ...loaded, tls: grpcServerTlsFromConfig(loaded.grpc, 'JUDGE') });
 }
 
 export const judgeServerConfigVariables = () => schema.describe();

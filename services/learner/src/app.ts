@@ -4,10 +4,11 @@ import { type ExecutionProviderInfo, formatExecutionProvider, resolveExecutionPr
 import {
   connectMessaging,
   createGrpcMetricsObserver,
-  createGrpcServer,
   createLifecycle,
+  createServiceGrpcServers,
   createStderrLogger,
   createTracingServerInterceptor,
+  grpcClientTransportOf,
   type Lifecycle,
   type Messaging,
   natsConnectOptionsFromConfig,
@@ -45,7 +46,8 @@ export interface LearnerDeps {
 
 export interface LearnerApp {
   readonly lifecycle: Lifecycle;
-  start(): Promise<{ port: number; address: string }>;
+  /** `healthAddress`: the plaintext health-only port, when LEARNER_HEALTH_PORT is set. */
+  start(): Promise<{ port: number; address: string; healthAddress?: string }>;
   stop(reason?: string): Promise<void>;
   readonly runs: RunManager | undefined;
   /** Requested and active execution provider of the training sessions (after start). */
@@ -85,7 +87,8 @@ export function createLearnerApp(config: LearnerConfig, deps: LearnerDeps = {}):
     },
   });
 
-  const server = createGrpcServer({
+  // TLS per LEARNER_TLS_*; with LEARNER_HEALTH_PORT a plaintext health-only port for probes.
+  const grpc = createServiceGrpcServers({
     name: 'learner',
     host: config.grpc.host,
     port: config.grpc.port,
@@ -94,7 +97,12 @@ export function createLearnerApp(config: LearnerConfig, deps: LearnerDeps = {}):
     graceTimeoutMs: config.graceTimeoutMs,
     interceptors: [createTracingServerInterceptor()],
     observers: [createGrpcMetricsObserver()],
+    tls: config.tls,
+    healthPort: config.grpc.healthPort,
   });
+  const { server, healthServer } = grpc;
+  // Registered before the rest, so it stops after them: probes see NOT_SERVING while draining.
+  if (healthServer !== undefined) lifecycle.register(healthServer);
   server.addService(
     learnerV1.LearnerServiceService,
     createLearnerServiceHandlers({
@@ -143,7 +151,12 @@ export function createLearnerApp(config: LearnerConfig, deps: LearnerDeps = {}):
       const client =
         deps.evaluate !== undefined || config.evaluatorAddress === undefined
           ? undefined
-          : createEvaluatorClient(config.evaluatorAddress, config.evalDeadlineMs);
+          : createEvaluatorClient(config.evaluatorAddress, config.evalDeadlineMs, config.evaluatorTls);
+      if (client !== undefined) {
+        logger.info(
+          `evaluator client: ${grpcClientTransportOf(config.evaluatorTls)} to ${config.evaluatorAddress}`,
+        );
+      }
       closeEvaluator = client?.close;
       const evaluate = deps.evaluate ?? client;
       runs = new RunManager({
@@ -182,8 +195,13 @@ export function createLearnerApp(config: LearnerConfig, deps: LearnerDeps = {}):
   return {
     lifecycle,
     async start() {
+      grpc.logTransport();
       await lifecycle.start();
-      return { port: server.port, address: server.address };
+      return {
+        port: server.port,
+        address: server.address,
+        ...(healthServer !== undefined ? { healthAddress: healthServer.address } : {}),
+      };
     },
     async stop(reason = 'stop requested') {
       await lifecycle.stop(reason);

@@ -1,7 +1,12 @@
 import {
+  assertGrpcClientTls,
   type ConfigOf,
   defineConfig,
   env,
+  type GrpcServerTlsPem,
+  grpcClientTlsEnv,
+  grpcServerTlsEnv,
+  grpcServerTlsFromConfig,
   natsConnectionEnv,
   natsConnectOptionsFromConfig,
 } from '@verdict/runtime';
@@ -21,6 +26,8 @@ export const learnerConfigSchema = defineConfig({
       max: 65535,
       description: 'gRPC port (0 = any free port)',
     }),
+    /** LEARNER_TLS_CERT_FILE, LEARNER_TLS_KEY_FILE, LEARNER_TLS_CLIENT_CA_FILE, LEARNER_HEALTH_PORT. */
+    ...grpcServerTlsEnv('LEARNER'),
   },
   natsUrl: env.url('NATS_URL', {
     protocols: ['nats:', 'tls:', 'mem:'],
@@ -44,6 +51,8 @@ export const learnerConfigSchema = defineConfig({
       description: 'evaluator host:port for evalEverySteps (unset = periodic evaluation off)',
     }),
   ),
+  /** LEARNER_EVALUATOR_TLS, …_CA_FILE, …_SERVER_NAME, …_CERT_FILE, …_KEY_FILE. */
+  evaluatorTls: grpcClientTlsEnv('LEARNER_EVALUATOR_TLS', 'the evaluator'),
   evalLimit: env.int('LEARNER_EVAL_LIMIT', {
     default: 50,
     min: 1,
@@ -99,7 +108,10 @@ export const learnerConfigSchema = defineConfig({
   logLevel: env.enum('LOG_LEVEL', ['debug', 'info', 'warn', 'error'], { default: 'info' }),
 });
 
-export type LearnerConfig = ConfigOf<typeof learnerConfigSchema.shape>;
+export type LearnerConfig = ConfigOf<typeof learnerConfigSchema.shape> & {
+  /** TLS material of the gRPC port (read and checked at load); undefined = plaintext. */
+  readonly tls: GrpcServerTlsPem | undefined;
+};
 
 export function loadLearnerConfig(source: Readonly<Record<string, string | undefined>>): LearnerConfig {
   const config = learnerConfigSchema.load(source);
@@ -108,5 +120,7 @@ export function loadLearnerConfig(source: Readonly<Record<string, string | undef
   // A bad run file is a configuration error too (exit 2, every bad field named), not a failed start
   // after connecting; the app reads it again when it starts the run.
   if (config.runConfigFile !== undefined) loadRunConfigFile(config.runConfigFile);
-  return config;
+  // TLS files are read and checked now: a bad Secret is a config error naming the variable.
+  assertGrpcClientTls(config.evaluatorTls, 'LEARNER_EVALUATOR_TLS');
+  return Object.freeze({ ...config, tls: grpcServerTlsFromConfig(config.grpc, 'LEARNER') });
 }

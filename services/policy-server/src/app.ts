@@ -11,8 +11,8 @@ import { policyV1 } from '@verdict/proto';
 import {
   connectMessaging,
   createGrpcMetricsObserver,
-  createGrpcServer,
   createLifecycle,
+  createServiceGrpcServers,
   createStderrLogger,
   createTracingServerInterceptor,
   type GrpcServer,
@@ -66,7 +66,8 @@ export interface PolicyHealth {
 }
 
 export interface PolicyApp {
-  start(): Promise<{ port: number; address: string }>;
+  /** `healthAddress`: the plaintext health-only port, when POLICY_HEALTH_PORT is set. */
+  start(): Promise<{ port: number; address: string; healthAddress?: string }>;
   /** Graceful: gRPC drains in-flight streams, the consumers settle their messages, models close. */
   stop(reason?: string): Promise<void>;
   health(): PolicyHealth;
@@ -116,6 +117,23 @@ export function createPolicyApp(config: PolicyConfig, deps: PolicyAppDeps = {}):
   };
 
   const setReady = () => server?.health.setReady(POLICY_SERVICE_NAME, holder.version !== undefined);
+
+  // TLS per POLICY_TLS_*; with POLICY_HEALTH_PORT a plaintext health-only port for probes,
+  // registered first so it answers (NOT_SERVING) while the model loads and stops last.
+  const grpc = createServiceGrpcServers({
+    name: 'policy-grpc',
+    host: config.grpc.host,
+    port: config.grpc.port,
+    lifecycle,
+    logger,
+    graceTimeoutMs: config.graceTimeoutMs,
+    interceptors: [createTracingServerInterceptor()],
+    observers: [createGrpcMetricsObserver()],
+    tls: config.tls,
+    healthPort: config.grpc.healthPort,
+  });
+  server = grpc.server;
+  if (grpc.healthServer !== undefined) lifecycle.register(grpc.healthServer);
 
   lifecycle.register({
     name: 'model',
@@ -222,16 +240,6 @@ export function createPolicyApp(config: PolicyConfig, deps: PolicyAppDeps = {}):
     });
   }
 
-  server = createGrpcServer({
-    name: 'policy-grpc',
-    host: config.grpc.host,
-    port: config.grpc.port,
-    lifecycle,
-    logger,
-    graceTimeoutMs: config.graceTimeoutMs,
-    interceptors: [createTracingServerInterceptor()],
-    observers: [createGrpcMetricsObserver()],
-  });
   server.addService(
     policyV1.PolicyServiceService,
     createPolicyService({
@@ -250,8 +258,14 @@ export function createPolicyApp(config: PolicyConfig, deps: PolicyAppDeps = {}):
   return {
     lifecycle,
     async start() {
+      grpc.logTransport();
       await lifecycle.start();
-      return { port: server!.port, address: server!.address };
+      const healthAddress = grpc.healthAddress;
+      return {
+        port: server!.port,
+        address: server!.address,
+        ...(healthAddress !== undefined ? { healthAddress } : {}),
+      };
     },
     async stop(reason = 'stop requested') {
       await lifecycle.stop(reason);

@@ -2,6 +2,9 @@ import {
   type ConfigOf,
   defineConfig,
   env,
+  type GrpcServerTlsPem,
+  grpcServerTlsEnv,
+  grpcServerTlsFromConfig,
   natsConnectionEnv,
   natsConnectOptionsFromConfig,
 } from '@verdict/runtime';
@@ -20,6 +23,8 @@ export const policyConfigSchema = defineConfig({
       max: 65535,
       description: 'gRPC port (0 = any free port)',
     }),
+    /** POLICY_TLS_CERT_FILE, POLICY_TLS_KEY_FILE, POLICY_TLS_CLIENT_CA_FILE, POLICY_HEALTH_PORT. */
+    ...grpcServerTlsEnv('POLICY'),
   },
   model: {
     dir: env.string('POLICY_MODEL_DIR', {
@@ -158,11 +163,15 @@ export const policyConfigSchema = defineConfig({
   logLevel: env.enum('LOG_LEVEL', ['debug', 'info', 'warn', 'error'], { default: 'info' }),
 });
 
-export type PolicyConfig = ConfigOf<typeof policyConfigSchema.shape>;
+export type PolicyConfig = ConfigOf<typeof policyConfigSchema.shape> & {
+  /** TLS material of the gRPC port (read and checked at load); undefined = plaintext. */
+  readonly tls: GrpcServerTlsPem | undefined;
+};
 
 export function loadPolicyConfig(source: Readonly<Record<string, string | undefined>>): PolicyConfig {
   const config = policyConfigSchema.load(source);
   // Cross-variable NATS rules (user needs password, one auth method) fail the start, not the connect.
   natsConnectOptionsFromConfig(config.nats.connection);
-  return config;
+  // The TLS files are read (and the key checked against the certificate) now: a bad Secret is a config error.
+  return Object.freeze({ ...config, tls: grpcServerTlsFromConfig(config.grpc, 'POLICY') });
 }

@@ -3,11 +3,12 @@ import {
   type ConsumeStats,
   connectMessaging,
   createGrpcMetricsObserver,
-  createGrpcServer,
   createLifecycle,
   createMetrics,
+  createServiceGrpcServers,
   createStderrLogger,
   createTracingServerInterceptor,
+  grpcClientTransportOf,
   type Lifecycle,
   type Messaging,
   natsConnectOptionsFromConfig,
@@ -16,7 +17,6 @@ import {
   telemetryComponent,
 } from '@verdict/runtime';
 import { createJudgeAsker, type JudgeAsker } from './clients/judge-asker.js';
-import { judgeTransportOf } from './clients/judge-tls.js';
 import type { RewardServiceConfig } from './config.js';
 import { createGeneratedHandler, type GeneratedHandler } from './consumers/generated-consumer.js';
 import { rewardSettingsFor } from './domain/reward-settings.js';
@@ -44,7 +44,8 @@ export interface RewardServiceDeps {
 
 export interface RewardServiceApp {
   readonly lifecycle: Lifecycle;
-  start(): Promise<{ port: number; address: string }>;
+  /** `healthAddress`: the plaintext health-only port, when REWARD_HEALTH_PORT is set. */
+  start(): Promise<{ port: number; address: string; healthAddress?: string }>;
   stop(reason?: string): Promise<void>;
   /** Consume-loop counters once it stopped (undefined while running). */
   readonly consumeStats: ConsumeStats | undefined;
@@ -101,7 +102,8 @@ export function createRewardServiceApp(
     });
   let handler: GeneratedHandler | undefined;
 
-  const server = createGrpcServer({
+  // TLS per REWARD_TLS_*; with REWARD_HEALTH_PORT a plaintext health-only port for probes.
+  const grpc = createServiceGrpcServers({
     name: 'reward-service',
     host: config.grpc.host,
     port: config.grpc.port,
@@ -110,7 +112,12 @@ export function createRewardServiceApp(
     graceTimeoutMs: config.graceTimeoutMs,
     interceptors: [createTracingServerInterceptor()],
     observers: [createGrpcMetricsObserver()],
+    tls: config.tls,
+    healthPort: config.grpc.healthPort,
   });
+  const { server, healthServer } = grpc;
+  // Registered first, so it stops last: probes see NOT_SERVING (not a refused port) while draining.
+  if (healthServer !== undefined) lifecycle.register(healthServer);
   server.addService(
     rewardV1.RewardServiceService,
     createRewardHandlers({ defaults, scoreGroup: scoreRpcGroup, maxItems: 1024 }),
@@ -161,7 +168,7 @@ export function createRewardServiceApp(
           maxAttempts: config.judgeMaxAttempts,
           tls: config.judgeTls,
         });
-        logger.info(`judge client: ${judgeTransportOf(config.judgeTls)} to ${config.judgeAddress}`);
+        logger.info(`judge client: ${grpcClientTransportOf(config.judgeTls)} to ${config.judgeAddress}`);
       }
     },
     stop: () => judge?.close(),
@@ -206,8 +213,13 @@ export function createRewardServiceApp(
   return {
     lifecycle,
     async start() {
+      grpc.logTransport();
       await lifecycle.start();
-      return { port: server.port, address: server.address };
+      return {
+        port: server.port,
+        address: server.address,
+        ...(healthServer !== undefined ? { healthAddress: healthServer.address } : {}),
+      };
     },
     async stop(reason = 'stop requested') {
       await lifecycle.stop(reason);

@@ -2,16 +2,22 @@ import {
   type ConfigOf,
   defineConfig,
   env,
+  type GrpcServerTlsPem,
+  grpcClientTlsEnv,
+  grpcClientTlsProblems,
+  grpcServerTlsEnv,
   natsConnectionEnv,
   natsConnectionProblems,
+  readGrpcServerTls,
   VerdictError,
 } from '@verdict/runtime';
-import { judgeTlsProblems } from './clients/judge-tls.js';
 
 const schema = defineConfig({
   grpc: {
     host: env.string('REWARD_HOST', { default: '0.0.0.0', description: 'gRPC bind address' }),
     port: env.int('REWARD_PORT', { default: 50053, min: 0, max: 65535, description: 'gRPC port (0 = any)' }),
+    /** REWARD_TLS_CERT_FILE, REWARD_TLS_KEY_FILE, REWARD_TLS_CLIENT_CA_FILE, REWARD_HEALTH_PORT. */
+    ...grpcServerTlsEnv('REWARD'),
   },
   natsUrl: env.url('NATS_URL', {
     protocols: ['nats:', 'tls:', 'mem:'],
@@ -22,33 +28,8 @@ const schema = defineConfig({
   judgeAddress: env.optional(
     env.string('JUDGE_ADDRESS', { description: 'judge-server host:port (needed when μ or ρ > 0)' }),
   ),
-  judgeTls: {
-    enabled: env.bool('REWARD_JUDGE_TLS', { default: false, description: 'TLS to the judge-server' }),
-    caFile: env.optional(
-      env.string('REWARD_JUDGE_TLS_CA_FILE', {
-        minLength: 1,
-        description: 'PEM CA bundle trusted for the judge certificate (unset = system roots)',
-      }),
-    ),
-    serverName: env.optional(
-      env.string('REWARD_JUDGE_TLS_SERVER_NAME', {
-        minLength: 1,
-        description: 'name checked against the judge certificate instead of the JUDGE_ADDRESS host',
-      }),
-    ),
-    certFile: env.optional(
-      env.string('REWARD_JUDGE_TLS_CERT_FILE', {
-        minLength: 1,
-        description: 'PEM client certificate for mutual TLS (with REWARD_JUDGE_TLS_KEY_FILE)',
-      }),
-    ),
-    keyFile: env.optional(
-      env.string('REWARD_JUDGE_TLS_KEY_FILE', {
-        minLength: 1,
-        description: 'PEM private key of REWARD_JUDGE_TLS_CERT_FILE',
-      }),
-    ),
-  },
+  /** REWARD_JUDGE_TLS, REWARD_JUDGE_TLS_CA_FILE, …_SERVER_NAME, …_CERT_FILE, …_KEY_FILE. */
+  judgeTls: grpcClientTlsEnv('REWARD_JUDGE_TLS', 'the judge-server'),
   lambdaVr: env.number('REWARD_LAMBDA_VR', { default: 0.5, min: 0, max: 1, description: 'λ' }),
   muJudge: env.number('REWARD_MU_JUDGE', { default: 0.5, min: 0, max: 1, description: 'μ' }),
   rhoRerank: env.number('REWARD_RHO_RERANK', {
@@ -95,7 +76,10 @@ const schema = defineConfig({
   logLevel: env.enum('LOG_LEVEL', ['debug', 'info', 'warn', 'error'], { default: 'info' }),
 });
 
-export type RewardServiceConfig = ConfigOf<typeof schema.shape>;
+export type RewardServiceConfig = ConfigOf<typeof schema.shape> & {
+  /** TLS material of the gRPC port (read and checked at load); undefined = plaintext. */
+  readonly tls: GrpcServerTlsPem | undefined;
+};
 
 /** Variables plus cross-field rules (weights sum to 1, a judge when μ or ρ > 0), all problems at once. */
 export function loadRewardServiceConfig(source: Record<string, string | undefined>): RewardServiceConfig {
@@ -108,7 +92,9 @@ export function loadRewardServiceConfig(source: Record<string, string | undefine
   if ((config.muJudge > 0 || config.rhoRerank > 0) && config.judgeAddress === undefined) {
     problems.push('JUDGE_ADDRESS is not set: required when REWARD_MU_JUDGE or REWARD_RHO_RERANK > 0');
   }
-  problems.push(...judgeTlsProblems(config.judgeTls));
+  problems.push(...grpcClientTlsProblems(config.judgeTls, 'REWARD_JUDGE_TLS'));
+  const serverTls = readGrpcServerTls(config.grpc, 'REWARD');
+  if (serverTls.problem !== undefined) problems.push(serverTls.problem);
   problems.push(...natsConnectionProblems(config.natsConnection));
   if (problems.length > 0) {
     throw new VerdictError(
@@ -116,11 +102,11 @@ export function loadRewardServiceConfig(source: Record<string, string | undefine
       `invalid configuration (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`,
       {
         field:
-          'REWARD_LAMBDA_VR,REWARD_MU_JUDGE,REWARD_RHO_RERANK,JUDGE_ADDRESS,NATS_USER,NATS_PASSWORD,NATS_TOKEN,NATS_CREDS_FILE,NATS_TLS_CERT_FILE,NATS_TLS_KEY_FILE',
+          'REWARD_LAMBDA_VR,REWARD_MU_JUDGE,REWARD_RHO_RERANK,JUDGE_ADDRESS,REWARD_JUDGE_TLS,REWARD_TLS_CERT_FILE,NATS_USER,NATS_PASSWORD,NATS_TOKEN,NATS_CREDS_FILE,NATS_TLS_CERT_FILE,NATS_TLS_KEY_FILE',
       },
     );
   }
-  return config;
+  return Object.freeze({ ...config, tls: serverTls.tls });
 }
 
 export const rewardServiceConfigVariables = () => schema.describe();

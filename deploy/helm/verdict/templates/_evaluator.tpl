@@ -13,6 +13,31 @@
   value: {{ $v.limit | toString | quote }}
 - name: EVALUATOR_SAMPLES
   value: {{ $v.samples | toString | quote }}
+{{- with (include "verdict.grpcTls.clientEnv" (include "verdict.evaluatorPolicyClient" . | fromYaml | merge (dict "root" .)) | trim) }}
+{{ . }}
+{{- end }}
+{{- end }}
+
+{{/* The evaluator's policy-server client (EVALUATOR_POLICY_TLS_*) as YAML; merged with "root" by the callers. */}}
+{{- define "verdict.evaluatorPolicyClient" -}}
+values:
+  tls:
+    {{- toYaml (ternary .Values.policyServer.tls (dict "enabled" false) .Values.policyServer.enabled) | nindent 4 }}
+path: policyServer
+component: policy-server
+target: policy
+prefix: EVALUATOR_POLICY_TLS
+clientCertSecret: {{ .Values.evaluator.policyTls.clientCertSecret | quote }}
+clientCertPath: evaluator.policyTls.clientCertSecret
+{{- end }}
+
+{{/* The policy-server CA (and client certificate) for the evaluator's CronJob and server. */}}
+{{- define "verdict.evaluatorClientVolumes" -}}
+{{- include "verdict.grpcTls.clientVolume" (include "verdict.evaluatorPolicyClient" . | fromYaml | merge (dict "root" .)) }}
+{{- end }}
+
+{{- define "verdict.evaluatorClientMounts" -}}
+{{- include "verdict.grpcTls.clientMount" (include "verdict.evaluatorPolicyClient" . | fromYaml | merge (dict "root" .)) }}
 {{- end }}
 
 {{- define "verdict.reportsClaimName" -}}

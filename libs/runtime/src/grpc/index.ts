@@ -5,3 +5,5 @@ export * from './handlers.js';
 export * from './health.js';
 export * from './server.js';
 export * from './server-tls.js';
+export * from './service-servers.js';
+export * from './tls-config.js';

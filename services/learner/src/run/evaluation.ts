@@ -1,5 +1,10 @@
 import { evaluatorV1 } from '@verdict/proto';
-import { createGrpcClient, createTracingClientInterceptor } from '@verdict/runtime';
+import {
+  createGrpcClient,
+  createTracingClientInterceptor,
+  type GrpcClientTlsConfig,
+  grpcClientSecurity,
+} from '@verdict/runtime';
 
 /** One suite's result at an evaluation step. */
 export interface EvalScore {
@@ -13,9 +18,19 @@ export interface EvalScore {
 /** Runs the given suites (first `limit` problems each) and returns their scores. */
 export type Evaluate = (suites: readonly string[], limit: number) => Promise<EvalScore[]>;
 
-/** Evaluation through the evaluator's `RunSuite` (it generates through a policy-server). */
-export function createEvaluatorClient(address: string, deadlineMs: number): Evaluate & { close(): void } {
+/**
+ * Evaluation through the evaluator's `RunSuite` (it generates through a policy-server). `tls`:
+ * LEARNER_EVALUATOR_TLS_* (checked at config load); undefined or off = plaintext.
+ */
+export function createEvaluatorClient(
+  address: string,
+  deadlineMs: number,
+  tls?: GrpcClientTlsConfig,
+): Evaluate & { close(): void } {
+  const security = grpcClientSecurity(tls);
   const client = createGrpcClient(evaluatorV1.EvaluatorServiceClient, address, {
+    credentials: security.credentials,
+    channelOptions: security.channelOptions,
     defaultDeadlineMs: deadlineMs,
     interceptors: [createTracingClientInterceptor()],
   });

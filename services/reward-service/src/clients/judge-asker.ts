@@ -3,10 +3,11 @@ import {
   createGrpcClient,
   createTracingClientInterceptor,
   type GrpcClient,
+  type GrpcClientTlsConfig,
+  grpcClientSecurity,
   isVerdictError,
 } from '@verdict/runtime';
 import type { AskJudge } from '../domain/score-sample.js';
-import { createJudgeChannelSecurity, type JudgeTlsSettings } from './judge-tls.js';
 
 export interface JudgeAskerOptions {
   readonly address: string;
@@ -14,7 +15,7 @@ export interface JudgeAskerOptions {
   readonly timeoutMs: number;
   readonly maxAttempts: number;
   /** TLS to the judge (checked by the config loader); undefined = plaintext. */
-  readonly tls?: JudgeTlsSettings;
+  readonly tls?: GrpcClientTlsConfig;
 }
 
 export interface JudgeAsker {
@@ -28,7 +29,7 @@ export interface JudgeAsker {
  * inside the deadline. Failures become typed outcomes, never exceptions or a 0.
  */
 export function createJudgeAsker(options: JudgeAskerOptions): JudgeAsker {
-  const security = options.tls !== undefined ? createJudgeChannelSecurity(options.tls) : undefined;
+  const security = grpcClientSecurity(options.tls);
   const client: GrpcClient<judgeV1.JudgeServiceClient> = createGrpcClient(
     judgeV1.JudgeServiceClient,
     options.address,
@@ -37,9 +38,8 @@ export function createJudgeAsker(options: JudgeAskerOptions): JudgeAsker {
       idempotentMethods: ['judgeBatch'],
       retry: { maxAttempts: options.maxAttempts, retryResourceExhausted: true },
       interceptors: [createTracingClientInterceptor()],
-      ...(security !== undefined
-        ? { credentials: security.credentials, channelOptions: security.channelOptions }
-        : {}),
+      credentials: security.credentials,
+      channelOptions: security.channelOptions,
     },
   );
   return {
