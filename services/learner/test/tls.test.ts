@@ -17,7 +17,7 @@ import {
 import {
   createTestCertificates,
   healthCheckOver,
-  linesWithKeyMaterial,
+  itServesTls,
   type NatsServerHandle,
   opensslMissingReason,
   recordingLogger,
@@ -53,7 +53,7 @@ describe('learner TLS', { skip }, () => {
     apps.push(app);
     return { lines, ...(await app.start()) };
   };
-  const check = (address: string, kind: TestChannelKind) =>
+  const _check = (address: string, kind: TestChannelKind) =>
     healthCheckOver(address, certs, kind, { service: LEARNER_SERVICE_NAME, serverName: SERVER_NAME });
 
   before(async () => {
@@ -68,33 +68,13 @@ describe('learner TLS', { skip }, () => {
     certs?.cleanup();
   });
 
-  it('server auth: a TLS client with the CA is served; plaintext and an untrusted CA are refused; health port SERVING', async () => {
-    const { address, healthAddress, lines } = await start(serverEnv());
-    assert.ok(
-      lines.some((l) => l.startsWith('grpc: tls (server auth)')),
-      lines.join('\n'),
-    );
-    assert.equal(await check(address, 'tls'), 'SERVING');
-    assert.equal(await check(address, 'plaintext'), 'UNAVAILABLE');
-    assert.equal(await check(address, 'tls-no-ca'), 'UNAVAILABLE');
-    assert.ok(healthAddress !== undefined && healthAddress !== address);
-    assert.equal(await check(healthAddress, 'plaintext'), 'SERVING');
-  });
-
-  it('mutual TLS: a client certificate is accepted, a client without one refused; no key material in the logs', async () => {
-    const { address, healthAddress, lines } = await start({
-      ...serverEnv(),
-      LEARNER_TLS_CLIENT_CA_FILE: certs.ca.certFile,
-    });
-    assert.ok(
-      lines.some((l) => l.startsWith('grpc: tls (mutual)')),
-      lines.join('\n'),
-    );
-    assert.equal(await check(address, 'mtls'), 'SERVING');
-    assert.equal(await check(address, 'tls'), 'UNAVAILABLE');
-    assert.equal(await check(address, 'plaintext'), 'UNAVAILABLE');
-    assert.equal(await check(healthAddress!, 'plaintext'), 'SERVING');
-    assert.deepEqual(linesWithKeyMaterial(lines, certs), []);
+  itServesTls({
+    prefix: 'LEARNER',
+    service: LEARNER_SERVICE_NAME,
+    serverName: SERVER_NAME,
+    certs: () => certs,
+    tlsEnv: serverEnv,
+    start,
   });
 
   describe('evaluator client (LEARNER_EVALUATOR_TLS_*)', () => {

@@ -3,16 +3,14 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { policyV1 } from '@verdict/proto';
-import { createGrpcClient, isVerdictError } from '@verdict/runtime';
+import { isVerdictError } from '@verdict/runtime';
 import {
   createTestCertificates,
   healthCheckOver,
-  linesWithKeyMaterial,
+  itServesTls,
   opensslMissingReason,
   recordingLogger,
   type TestCertificates,
-  testChannel,
 } from '@verdict/runtime/testing';
 import { createPolicyApp, type PolicyApp } from '../src/app.js';
 import { loadPolicyConfig } from '../src/config.js';
@@ -43,7 +41,7 @@ describe('policy-server TLS', { skip }, () => {
     apps.push(app);
     return { app, lines, ...(await app.start()) };
   };
-  const check = (address: string, kind: Parameters<typeof healthCheckOver>[2]) =>
+  const _check = (address: string, kind: Parameters<typeof healthCheckOver>[2]) =>
     healthCheckOver(address, certs, kind, { service: POLICY_SERVICE_NAME, serverName: SERVER_NAME });
 
   before(() => {
@@ -54,50 +52,13 @@ describe('policy-server TLS', { skip }, () => {
     certs?.cleanup();
   });
 
-  it('server auth: GetModelInfo over TLS with the CA; plaintext and an untrusted CA are refused; health port SERVING', async () => {
-    const { address, healthAddress, lines } = await start(tlsEnv());
-    assert.ok(
-      lines.some((l) => l.startsWith('grpc: tls (server auth)')),
-      lines.join('\n'),
-    );
-    const client = createGrpcClient(policyV1.PolicyServiceClient, address, {
-      ...testChannel(certs, 'tls', SERVER_NAME),
-      defaultDeadlineMs: 10_000,
-    });
-    try {
-      const info = await client.unary('getModelInfo', {});
-      assert.equal(info.ready, true);
-    } finally {
-      client.close();
-    }
-    assert.equal(await check(address, 'tls'), 'SERVING');
-    assert.equal(await check(address, 'plaintext'), 'UNAVAILABLE');
-    assert.equal(await check(address, 'tls-no-ca'), 'UNAVAILABLE');
-    assert.ok(healthAddress !== undefined && healthAddress !== address);
-    assert.equal(await check(healthAddress, 'plaintext'), 'SERVING');
-  });
-
-  it('mutual TLS: a client certificate is accepted, a client without one refused; no key material in the logs', async () => {
-    const { address, healthAddress, lines } = await start({
-      ...tlsEnv(),
-      POLICY_TLS_CLIENT_CA_FILE: certs.ca.certFile,
-    });
-    assert.ok(
-      lines.some((l) => l.startsWith('grpc: tls (mutual)')),
-      lines.join('\n'),
-    );
-    assert.equal(await check(address, 'mtls'), 'SERVING');
-    assert.equal(await check(address, 'tls'), 'UNAVAILABLE');
-    assert.equal(await check(address, 'plaintext'), 'UNAVAILABLE');
-    assert.ok(healthAddress !== undefined);
-    assert.equal(await check(healthAddress, 'plaintext'), 'SERVING');
-    assert.ok(lines.length > 0);
-    assert.deepEqual(linesWithKeyMaterial(lines, certs), []);
-    // The check itself would see a key that was logged.
-    assert.equal(
-      linesWithKeyMaterial([`config ${JSON.stringify({ key: certs.server.keyPem })}`], certs).length,
-      1,
-    );
+  itServesTls({
+    prefix: 'POLICY',
+    service: POLICY_SERVICE_NAME,
+    serverName: SERVER_NAME,
+    certs: () => certs,
+    tlsEnv: tlsEnv,
+    start,
   });
 
   it('TLS config errors name the variables', () => {

@@ -7,7 +7,7 @@ import { isVerdictError } from '@verdict/runtime';
 import {
   createTestCertificates,
   healthCheckOver,
-  linesWithKeyMaterial,
+  itServesTls,
   type NatsServerHandle,
   opensslMissingReason,
   recordingLogger,
@@ -42,7 +42,7 @@ describe('reward-service TLS', { skip }, () => {
     apps.push(app);
     return { lines, ...(await app.start()) };
   };
-  const check = (address: string, kind: TestChannelKind) =>
+  const _check = (address: string, kind: TestChannelKind) =>
     healthCheckOver(address, certs, kind, { service: REWARD_SERVICE_NAME, serverName: SERVER_NAME });
 
   before(async () => {
@@ -55,39 +55,13 @@ describe('reward-service TLS', { skip }, () => {
     certs?.cleanup();
   });
 
-  it('server auth: a TLS client with the CA is served; plaintext and an untrusted CA are refused; health port SERVING', async () => {
-    const { address, healthAddress, lines } = await start(tlsEnv());
-    assert.ok(
-      lines.some((l) => l.startsWith('grpc: tls (server auth)')),
-      lines.join('\n'),
-    );
-    assert.equal(await check(address, 'tls'), 'SERVING');
-    assert.equal(await check(address, 'plaintext'), 'UNAVAILABLE');
-    assert.equal(await check(address, 'tls-no-ca'), 'UNAVAILABLE');
-    assert.ok(healthAddress !== undefined && healthAddress !== address);
-    assert.equal(await check(healthAddress, 'plaintext'), 'SERVING');
-  });
-
-  it('mutual TLS: a client certificate is accepted, a client without one refused; no key material in the logs', async () => {
-    const { address, healthAddress, lines } = await start({
-      ...tlsEnv(),
-      REWARD_TLS_CLIENT_CA_FILE: certs.ca.certFile,
-    });
-    assert.ok(
-      lines.some((l) => l.startsWith('grpc: tls (mutual)')),
-      lines.join('\n'),
-    );
-    assert.equal(await check(address, 'mtls'), 'SERVING');
-    assert.equal(await check(address, 'tls'), 'UNAVAILABLE');
-    assert.equal(await check(address, 'plaintext'), 'UNAVAILABLE');
-    assert.ok(healthAddress !== undefined);
-    assert.equal(await check(healthAddress, 'plaintext'), 'SERVING');
-    assert.deepEqual(linesWithKeyMaterial(lines, certs), []);
-    // The check itself would see a key that was logged.
-    assert.equal(
-      linesWithKeyMaterial([`config ${JSON.stringify({ key: certs.server.keyPem })}`], certs).length,
-      1,
-    );
+  itServesTls({
+    prefix: 'REWARD',
+    service: REWARD_SERVICE_NAME,
+    serverName: SERVER_NAME,
+    certs: () => certs,
+    tlsEnv: tlsEnv,
+    start,
   });
 
   it('TLS config errors name the variables, with the other problems', () => {

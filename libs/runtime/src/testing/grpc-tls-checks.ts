@@ -1,6 +1,8 @@
 // What every service's TLS test asks of a real server: a grpc.health.v1 Check over a given kind
 // of channel (plaintext, TLS with the test CA, TLS with a client certificate), and the log lines
 // a server printed, with the private keys' PEM never among them.
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
 import { type ChannelCredentials, type ChannelOptions, credentials } from '@grpc/grpc-js';
 import { health } from '@verdict/proto';
 import { isVerdictError } from '../errors/verdict-error.js';
@@ -106,4 +108,68 @@ function safeJson(fields: Record<string, unknown>): string {
   } catch {
     return String(fields);
   }
+}
+
+/** What `itServesTls` needs of one service's test: how to start it with extra env, and its names. */
+export interface ServerTlsSuite {
+  /** Env prefix of the service's server TLS settings (`POLICY`, `REWARD`, …: `<prefix>_TLS_CLIENT_CA_FILE`). */
+  readonly prefix: string;
+  /** The health service name the server registers. */
+  readonly service: string;
+  /** Name in the test server certificate. */
+  readonly serverName: string;
+  readonly certs: () => TestCertificates;
+  /** Env with the server certificate, key and a health port of 0. */
+  readonly tlsEnv: () => Record<string, string>;
+  /** Starts the service with `env` added; its gRPC and health addresses, and what it logged. */
+  readonly start: (
+    env: Record<string, string>,
+  ) => Promise<{ address: string; healthAddress?: string | undefined; lines: readonly string[] }>;
+}
+
+/**
+ * The two TLS tests every gRPC service passes, one definition for all of them: with server auth a
+ * client trusting the CA is served and plaintext and an untrusted CA are refused; with mutual TLS a
+ * client certificate is served and a client without one is refused; the plaintext health port
+ * answers SERVING either way; no private key reaches the logs.
+ */
+export function itServesTls(suite: ServerTlsSuite): void {
+  const check = (address: string, kind: TestChannelKind) =>
+    healthCheckOver(address, suite.certs(), kind, { service: suite.service, serverName: suite.serverName });
+
+  it('server auth: a TLS client with the CA is served; plaintext and an untrusted CA are refused; health port SERVING', async () => {
+    const { address, healthAddress, lines } = await suite.start(suite.tlsEnv());
+    assert.ok(
+      lines.some((l) => l.startsWith('grpc: tls (server auth)')),
+      lines.join('\n'),
+    );
+    assert.equal(await check(address, 'tls'), 'SERVING');
+    assert.equal(await check(address, 'plaintext'), 'UNAVAILABLE');
+    assert.equal(await check(address, 'tls-no-ca'), 'UNAVAILABLE');
+    assert.ok(healthAddress !== undefined && healthAddress !== address);
+    assert.equal(await check(healthAddress, 'plaintext'), 'SERVING');
+  });
+
+  it('mutual TLS: a client certificate is accepted, a client without one refused; no key material in the logs', async () => {
+    const certs = suite.certs();
+    const { address, healthAddress, lines } = await suite.start({
+      ...suite.tlsEnv(),
+      [`${suite.prefix}_TLS_CLIENT_CA_FILE`]: certs.ca.certFile,
+    });
+    assert.ok(
+      lines.some((l) => l.startsWith('grpc: tls (mutual)')),
+      lines.join('\n'),
+    );
+    assert.equal(await check(address, 'mtls'), 'SERVING');
+    assert.equal(await check(address, 'tls'), 'UNAVAILABLE');
+    assert.equal(await check(address, 'plaintext'), 'UNAVAILABLE');
+    assert.ok(healthAddress !== undefined);
+    assert.equal(await check(healthAddress, 'plaintext'), 'SERVING');
+    assert.deepEqual(linesWithKeyMaterial(lines, certs), []);
+    // The check itself would see a key that was logged.
+    assert.equal(
+      linesWithKeyMaterial([`config ${JSON.stringify({ key: certs.server.keyPem })}`], certs).length,
+      1,
+    );
+  });
 }

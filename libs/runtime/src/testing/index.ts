@@ -1,9 +1,10 @@
 // Test-only helpers. The nats-server launcher is a feature of the main entry (verdict up and the
 // experiment start one); it is re-exported here so tests keep one import for their harness.
 export * from '../nats-server/index.js';
-export type { HealthOutcome, TestChannelKind } from './grpc-tls-checks.js';
+export type { HealthOutcome, ServerTlsSuite, TestChannelKind } from './grpc-tls-checks.js';
 export {
   healthCheckOver,
+  itServesTls,
   linesWithKeyMaterial,
   recordingLogger,
   testChannel,
