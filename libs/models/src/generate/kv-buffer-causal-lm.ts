@@ -154,24 +154,19 @@ export function createKvBufferEngine<C extends CausalLmConfig>(
   const { numKvHeads: KV, headDim: D, numLayers: L, vocabSize: V } = config;
   const cacheNames = Array.from({ length: L }, (_, l) => [`present.${l}.key`, `present.${l}.value`]).flat();
   const pastNames = cacheNames.map((name) => name.replace('present.', 'past_key_values.'));
+  const newNames = cacheNames.map((name) => name.replace('present.', 'new_key_values.'));
 
   /** Rows `rows` of held buffers, without their first `drop` positions, in buffers of `capacity` positions. */
+  // Callers pass checked arguments: compactCache validates its rows and drop; growth, prefill and a
+  // pending compaction use all rows or rows checked when the compaction was asked for.
   function repack(cache: HeldCache, rows: readonly number[], drop: number, capacity: number): HeldCache {
     const keep = cache.length - drop;
-    if (!Number.isInteger(drop) || drop < 0 || keep < 0)
-      throw new ModelError(
-        'INVALID_ARGUMENT',
-        `compactCache: cannot drop ${drop} of ${cache.length} positions`,
-      );
     const tensors: Record<string, Tensor> = {};
     for (const name of cacheNames) {
       const t = cache.tensors[name]!;
       const src = t.data as Float32Array;
-      const B = t.dims[0]!;
       const out = new Float32Array(rows.length * KV * capacity * D);
       rows.forEach((r, i) => {
-        if (!Number.isInteger(r) || r < 0 || r >= B)
-          throw new ModelError('INVALID_ARGUMENT', `compactCache: row ${r} is outside [0, ${B})`);
         for (let h = 0; h < KV; h++) {
           const from = ((r * KV + h) * cache.capacity + drop) * D;
           out.set(src.subarray(from, from + keep * D), (i * KV + h) * capacity * D);
@@ -300,11 +295,7 @@ export function createKvBufferEngine<C extends CausalLmConfig>(
       const out = await session.run(feeds, {
         ...(inThread === undefined ? { fromRetained: retained.key } : {}),
         retain: { key: retained.key, feeds: pastNames },
-        writeRetained: cacheNames.map((name, i) => ({
-          output: name.replace('present.', 'new_key_values.'),
-          into: pastNames[i]!,
-          at: pastLen,
-        })),
+        writeRetained: newNames.map((output, i) => ({ output, into: pastNames[i]!, at: pastLen })),
       });
       const logits = out['logits'];
       if (logits === undefined || logits.data.length !== B * V)
