@@ -17,7 +17,7 @@ import {
   telemetryComponent,
 } from '@verdict/runtime';
 import type { LearnerConfig } from './config.js';
-import { ScoredInbox } from './consumers/scored-inbox.js';
+import { hasRunDir, ScoredInbox } from './consumers/scored-inbox.js';
 import { createLearnerServiceHandlers } from './rpc/learner-service.js';
 import { createEvaluatorClient, type Evaluate } from './run/evaluation.js';
 import type { AfterStepHook, RunController } from './run/run-controller.js';
@@ -60,7 +60,12 @@ export function createLearnerApp(config: LearnerConfig, deps: LearnerDeps = {}):
   const logger = deps.logger ?? createStderrLogger('learner', config.logLevel);
   const lifecycle = createLifecycle({ name: 'learner', graceTimeoutMs: config.graceTimeoutMs, logger });
   const runsDir = resolve(config.runsDir);
-  const inbox = new ScoredInbox(logger, (runId) => RunStore.isCompleted(runsDir, runId));
+  const inbox = new ScoredInbox({
+    logger,
+    isFinished: (runId) => RunStore.isCompleted(runsDir, runId),
+    isKnown: (runId) => hasRunDir(runsDir, runId),
+    maxMessageBytes: config.maxScoredMessageBytes,
+  });
   let messaging: Messaging | undefined;
   let runs: RunManager | undefined;
   const consumeAbort = new AbortController();

@@ -74,6 +74,12 @@ export const learnerConfigSchema = defineConfig({
     max: 1_000_000,
     description: 'scored rollouts held unacked until their step is checkpointed (consumer max ack pending)',
   }),
+  maxScoredMessageBytes: env.int('LEARNER_NATS_MAX_MESSAGE_BYTES', {
+    default: 1_048_576,
+    min: 1_024,
+    max: 67_108_864,
+    description: 'largest RolloutScored payload taken; larger ones are terminated as poison',
+  }),
   ackWaitMs: env.durationMs('LEARNER_ACK_WAIT', {
     default: 60_000,
     min: 1_000,

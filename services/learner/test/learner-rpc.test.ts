@@ -111,7 +111,7 @@ test('a run waiting for rollouts: ALREADY_EXISTS for its id, StopRun stops it wi
   await client.unary('stopRun', { runId: 'other', reason: 'done' });
 });
 
-test('scored rollouts of a completed run are acked; those of an unknown run are handed back for a later resume', async () => {
+test('scored rollouts of a completed run are acked; those of a known inactive run are handed back for a later resume; an unknown run is terminated', async () => {
   const { connectNats } = await import('@verdict/runtime');
   const { rolloutV1 } = await import('@verdict/proto');
   const { mkdirSync, writeFileSync } = await import('node:fs');
@@ -122,6 +122,8 @@ test('scored rollouts of a completed run are acked; those of an unknown run are 
     join(runsDir, 'done-run', 'checkpoints', 'latest.json'),
     JSON.stringify({ step: 2, dir: 'step-000002' }),
   );
+  // A run dir without a finished checkpoint: a run this learner may resume.
+  mkdirSync(join(runsDir, 'paused-run'), { recursive: true });
   const m = await connectNats({ servers: nats.url });
   try {
     const scored = (runId: string) =>
@@ -143,14 +145,16 @@ test('scored rollouts of a completed run are acked; those of an unknown run are 
       }).finish();
     await m.publish('verdict.rollout.scored', scored('ghost-run'), { msgId: 'ghost' });
     await m.publish('verdict.rollout.scored', scored('done-run'), { msgId: 'done' });
+    await m.publish('verdict.rollout.scored', scored('paused-run'), { msgId: 'paused' });
     let pending = -1;
     for (let i = 0; i < 50; i++) {
       await new Promise((r) => setTimeout(r, 100));
       const info = await m.jetstreamManager.consumers.info('VERDICT_ROLLOUTS', 'learner');
       pending = info.num_ack_pending + info.num_pending;
-      if (info.delivered.stream_seq >= 2 && pending === 1) break;
+      if (info.delivered.stream_seq >= 3 && pending === 1) break;
     }
-    assert.equal(pending, 1, 'only the unknown run stays pending');
+    // ghost-run (no run dir) is terminated as poison, done-run acked: only paused-run waits.
+    assert.equal(pending, 1, 'only the known inactive run stays pending');
   } finally {
     await m.close();
   }

@@ -196,6 +196,8 @@ export function createPolicyApp(config: PolicyConfig, deps: PolicyAppDeps = {}):
         weights = await startWeightsSubscriber({
           messaging,
           logger,
+          runId: config.nats.runId,
+          maxMessageBytes: config.nats.maxMessageBytes,
           onPublished: createHotSwap({
             holder,
             messaging,
@@ -228,6 +230,7 @@ export function createPolicyApp(config: PolicyConfig, deps: PolicyAppDeps = {}):
           maxDeliver: config.nats.rolloutMaxDeliver,
           staleRetryDelayMs: config.nats.staleRetryDelayMs,
           generatorId: config.instanceId ?? defaultGeneratorId(),
+          maxMessageBytes: config.nats.maxMessageBytes,
           logger,
         });
       },

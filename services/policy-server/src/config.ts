@@ -139,6 +139,13 @@ export const policyConfigSchema = defineConfig({
       default: 1_000,
       description: 'nak delay when a rollout wants newer weights than loaded',
     }),
+    maxMessageBytes: env.int('POLICY_NATS_MAX_MESSAGE_BYTES', {
+      default: 1_048_576,
+      min: 1_024,
+      max: 67_108_864,
+      description:
+        'largest RolloutRequested or WeightsPublished payload taken; larger ones are terminated (skipped for weights) as poison',
+    }),
     runId: env.optional(
       env.string('POLICY_RUN_ID', {
         description: 'only load WeightsPublished of this run (default: any run)',

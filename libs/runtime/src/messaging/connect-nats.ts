@@ -24,6 +24,7 @@ import {
   ensureStream,
   type StreamSpec,
 } from './streams.js';
+import { withSchemaHeader } from './verdict-topology.js';
 
 export interface NatsTlsOptions {
   caFile?: string;
@@ -262,7 +263,7 @@ export async function connectNats(options: NatsConnectOptions): Promise<Messagin
     ensureConsumer: (spec) => ensureConsumer(jsm, spec),
     async publish(subject, data, publishOptions = {}) {
       const send = async () => {
-        const natsHeaders = buildPublishHeaders(publishOptions.headers, hooks);
+        const natsHeaders = buildPublishHeaders(withSchemaHeader(subject, publishOptions.headers), hooks);
         return js.publish(subject, data, {
           ...(publishOptions.msgId !== undefined ? { msgID: publishOptions.msgId } : {}),
           ...(natsHeaders !== undefined ? { headers: natsHeaders } : {}),

@@ -12,6 +12,31 @@ export const VERDICT_SUBJECTS = {
 } as const;
 
 /** All rollout stages share one stream (replayable, one duplicate window). */
+/**
+ * Header naming the protobuf message (package version included) a payload holds. Publishing on a
+ * subject of VERDICT_SCHEMAS stamps it, so a consumer can tell a message of another schema
+ * version from a corrupt one and terminate it instead of misreading its fields.
+ */
+export const SCHEMA_HEADER = 'Verdict-Schema';
+
+/** The message type each Verdict subject carries (the proto package is the schema version). */
+export const VERDICT_SCHEMAS: Readonly<Record<string, string>> = {
+  [VERDICT_SUBJECTS.rolloutRequested]: 'verdict.rollout.v1.RolloutRequested',
+  [VERDICT_SUBJECTS.rolloutGenerated]: 'verdict.rollout.v1.RolloutGenerated',
+  [VERDICT_SUBJECTS.rolloutScored]: 'verdict.rollout.v1.RolloutScored',
+  [VERDICT_SUBJECTS.weightsPublished]: 'verdict.weights.v1.WeightsPublished',
+};
+
+/** `headers` plus the subject's SCHEMA_HEADER (a caller's own value wins); unknown subjects unchanged. */
+export function withSchemaHeader(
+  subject: string,
+  headers: Record<string, string> | undefined,
+): Record<string, string> | undefined {
+  const schema = VERDICT_SCHEMAS[subject];
+  if (schema === undefined || headers?.[SCHEMA_HEADER] !== undefined) return headers;
+  return { [SCHEMA_HEADER]: schema, ...headers };
+}
+
 export const VERDICT_ROLLOUTS_STREAM: StreamSpec = {
   name: 'VERDICT_ROLLOUTS',
   subjects: ['verdict.rollout.>'],

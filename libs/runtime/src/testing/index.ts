@@ -9,6 +9,15 @@ export {
   recordingLogger,
   testChannel,
 } from './grpc-tls-checks.js';
+export type { ConsumerState, PayloadPoisonOptions } from './poison-messages.js';
+export {
+  BAD_PROTOBUF,
+  consumerState,
+  padProtobuf,
+  poisonLinesByKind,
+  publishPayloadPoisons,
+  waitUntil,
+} from './poison-messages.js';
 export type { TestCertificateOptions, TestCertificates, TestKeyPair } from './tls-certificates.js';
 export {
   createTestCertificates,

@@ -1,4 +1,16 @@
-import type { HandlerOutcome, MessageContext, RuntimeLogger } from '@verdict/runtime';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  clientText,
+  createPoisonGuard,
+  type HandlerOutcome,
+  type MessageContext,
+  type PoisonGuard,
+  type PoisonKind,
+  type RuntimeLogger,
+  VERDICT_SCHEMAS,
+  VERDICT_SUBJECTS,
+} from '@verdict/runtime';
 import type { ScoredSample } from '../domain/scored-sample.js';
 import type { StepCollector } from '../domain/step-collector.js';
 import { decodeScored } from './rollout-codec.js';
@@ -9,6 +21,27 @@ export interface InboxTarget {
   readonly collector: StepCollector;
   /** Called after each accepted sample (wakes the step loop). */
   onAccepted(sample: ScoredSample): void;
+}
+
+/** Whether `runsDir` holds a folder for this run id (an id that is not a plain name never does). */
+export function hasRunDir(runsDir: string, runId: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(runId) && existsSync(join(runsDir, runId));
+}
+
+export interface ScoredInboxOptions {
+  readonly logger: RuntimeLogger;
+  /**
+   * Whether a run no process is going to resume has ended (e.g. its run dir says completed), so its
+   * late or replayed messages are acked instead of handed back forever.
+   */
+  readonly isFinished?: (runId: string) => boolean;
+  /**
+   * Whether this learner has any record of the run (its run dir). A message of a run it has never
+   * seen can never be used here: it is terminated as poison instead of nak'd forever.
+   */
+  readonly isKnown?: (runId: string) => boolean;
+  /** Larger RolloutScored payloads are terminated as poison. */
+  readonly maxMessageBytes: number;
 }
 
 /**
@@ -27,15 +60,28 @@ export class ScoredInbox {
   /** Runs this process finished: their late messages are acked and dropped. */
   private readonly finishedRuns = new Set<string>();
   duplicates = 0;
+  private readonly logger: RuntimeLogger;
+  private readonly isFinished: (runId: string) => boolean;
+  private readonly isKnown: (runId: string) => boolean;
+  private readonly guard: PoisonGuard<ScoredSample>;
 
-  /**
-   * `isFinished(runId)`: whether a run no process is going to resume has ended (e.g. its run dir says
-   * completed), so its late or replayed messages are acked instead of handed back forever.
-   */
-  constructor(
-    private readonly logger: RuntimeLogger,
-    private readonly isFinished: (runId: string) => boolean = () => false,
-  ) {}
+  constructor(options: ScoredInboxOptions) {
+    this.logger = options.logger;
+    this.isFinished = options.isFinished ?? (() => false);
+    this.isKnown = options.isKnown ?? (() => true);
+    this.guard = createPoisonGuard({
+      subject: VERDICT_SUBJECTS.rolloutScored,
+      schema: VERDICT_SCHEMAS[VERDICT_SUBJECTS.rolloutScored]!,
+      maxBytes: options.maxMessageBytes,
+      decode: decodeScored,
+      logger: options.logger,
+    });
+  }
+
+  /** Poison messages terminated so far, by kind. */
+  get poisoned(): Readonly<Record<PoisonKind, number>> {
+    return this.guard.counts;
+  }
 
   attach(target: InboxTarget): void {
     this.target = target;
@@ -66,18 +112,19 @@ export class ScoredInbox {
   }
 
   readonly handler = (msg: MessageContext): HandlerOutcome | Promise<HandlerOutcome> => {
-    let sample: ScoredSample;
-    try {
-      sample = decodeScored(msg.data);
-    } catch (error) {
-      this.logger.error('undecodable scored rollout; terminating it', { seq: msg.streamSequence, error });
-      return 'term';
-    }
+    const admitted = this.guard.admit(msg);
+    if (!admitted.ok) return 'term';
+    const sample = admitted.value;
     const target = this.target;
     if (target === undefined || target.runId !== sample.runId) {
       if (this.finishedRuns.has(sample.runId) || this.isFinished(sample.runId)) {
         this.finishedRuns.add(sample.runId);
         return 'ack';
+      }
+      if (!this.isKnown(sample.runId)) {
+        return this.guard.reject(msg, 'unknown_run', 'no run of this learner has this id', {
+          runId: clientText(sample.runId),
+        });
       }
       // No run to take it yet (e.g. before a resume): hand it back for later.
       return { nak: 2_000 };
@@ -85,12 +132,14 @@ export class ScoredInbox {
     const held = this.waiting.get(sample.rolloutId);
     if (held !== undefined) {
       this.duplicates++;
-      return held.promise;
+      // A redelivery of the held message itself shares its settlement (terming it would lose the
+      // sample if the learner crashed before the checkpoint); another copy is poison.
+      return msg.redelivered ? held.promise : this.guard.duplicate(msg, sample.rolloutId);
     }
     const outcome = target.collector.add(sample);
     if (outcome === 'seen' || outcome === 'pending') {
       this.duplicates++;
-      return 'ack';
+      return this.guard.duplicate(msg, sample.rolloutId);
     }
     if (outcome === 'unexpected') {
       this.logger.warn('scored rollout does not fit its group; dropped', {

@@ -1,8 +1,16 @@
 import { commonV1, type rewardV1, rolloutV1 } from '@verdict/proto';
-import type { HandlerOutcome, MessageContext, RuntimeLogger } from '@verdict/runtime';
+import {
+  createPoisonGuard,
+  createRecentIds,
+  type HandlerOutcome,
+  type MessageContext,
+  type PoisonKind,
+  type RuntimeLogger,
+  VERDICT_SCHEMAS,
+} from '@verdict/runtime';
 import { computeGroupRerank, type RerankOutcome } from '../domain/group-rerank.js';
 import type { JudgedSample, RewardSettings, SampleToScore } from '../domain/score-sample.js';
-import { SUBJECT_ROLLOUT_SCORED, scoredMessageId } from '../streams.js';
+import { SUBJECT_ROLLOUT_GENERATED, SUBJECT_ROLLOUT_SCORED, scoredMessageId } from '../streams.js';
 import { createRerankGroups, type GroupEnd, type GroupMember } from './rerank-groups.js';
 
 export interface GeneratedConsumerDeps {
@@ -22,6 +30,8 @@ export interface GeneratedConsumerDeps {
   /** ρ > 0: longest wait for a group to complete before its members go out without rerank. */
   readonly groupTimeoutMs: number;
   readonly publish: (subject: string, data: Uint8Array, msgId: string) => Promise<{ duplicate: boolean }>;
+  /** Larger RolloutGenerated payloads are terminated as poison. */
+  readonly maxMessageBytes: number;
   readonly logger: RuntimeLogger;
   readonly onScored?: (rolloutId: string, reward: rewardV1.RewardResult, duplicate: boolean) => void;
 }
@@ -30,6 +40,8 @@ export interface GeneratedHandler {
   (msg: MessageContext): Promise<HandlerOutcome>;
   /** Members held for their group now (ρ > 0). */
   readonly heldCount: number;
+  /** Poison messages terminated so far, by kind. */
+  readonly poisoned: Readonly<Record<PoisonKind, number>>;
   /** Stop: held members are released unpublished (nak'd, redelivered whole after restart). */
   close(): void;
 }
@@ -100,22 +112,28 @@ export function createGeneratedHandler(deps: GeneratedConsumerDeps): GeneratedHa
     },
   });
 
-  const handler = async (msg: MessageContext): Promise<HandlerOutcome> => {
-    const receivedAt = new Date();
-    let generated: rolloutV1.RolloutGenerated;
-    try {
-      generated = rolloutV1.RolloutGenerated.decode(msg.data);
-    } catch (error) {
-      deps.logger.error('undecodable RolloutGenerated: terminated', { seq: msg.streamSequence, error });
-      return 'term';
-    }
-    const request = generated.request;
-    if (request === undefined || request.rolloutId === '') {
-      deps.logger.error('RolloutGenerated without request.rollout_id: terminated', {
-        seq: msg.streamSequence,
-      });
-      return 'term';
-    }
+  // Only a message that cannot be used is terminated (poison). Unknown run: not checked, the
+  // reward-service serves any run (the run's reward config rides in the message).
+  const guard = createPoisonGuard({
+    subject: SUBJECT_ROLLOUT_GENERATED,
+    schema: VERDICT_SCHEMAS[SUBJECT_ROLLOUT_GENERATED]!,
+    maxBytes: deps.maxMessageBytes,
+    decode: (data) => {
+      const generated = rolloutV1.RolloutGenerated.decode(data);
+      if (!generated.request?.rolloutId) throw new Error('request.rollout_id is empty');
+      return { generated, request: generated.request };
+    },
+    logger: deps.logger,
+  });
+  // Rollout ids scored and acked here: a second message for one is not judged again. (Other
+  // replicas' ids are caught by JetStream's duplicate window on the scored publish.)
+  const scoredIds = createRecentIds(10_000);
+
+  const score = async (
+    generated: rolloutV1.RolloutGenerated,
+    request: rolloutV1.RolloutRequested,
+    receivedAt: Date,
+  ): Promise<HandlerOutcome> => {
     const sample: SampleToScore = {
       id: request.rolloutId,
       question: request.question,
@@ -167,9 +185,20 @@ export function createGeneratedHandler(deps: GeneratedConsumerDeps): GeneratedHa
     // Released by a stop before its group was published: redeliver (re-judged, deduplicated).
     return held === 'published' ? 'ack' : { nak: 0 };
   };
+  const handler = async (msg: MessageContext): Promise<HandlerOutcome> => {
+    const receivedAt = new Date();
+    const admitted = guard.admit(msg);
+    if (!admitted.ok) return 'term';
+    const { generated, request } = admitted.value;
+    if (scoredIds.has(request.rolloutId)) return guard.duplicate(msg, request.rolloutId);
+    const outcome = await score(generated, request, receivedAt);
+    if (outcome === 'ack') scoredIds.add(request.rolloutId);
+    return outcome;
+  };
   // Properties, not copies: heldCount must read the live count.
   return Object.defineProperties(handler, {
     heldCount: { get: () => groups.heldCount },
+    poisoned: { value: guard.counts },
     close: { value: () => groups.close() },
   }) as GeneratedHandler;
 }

@@ -2,6 +2,7 @@ import { VerdictError } from '../../errors/index.js';
 import type { Messaging, PublishResult } from '../connect-nats.js';
 import type { MessageHeaderHooks } from '../headers.js';
 import type { OrderedMessage, OrderedSubscribeOptions, OrderedSubscription } from '../ordered.js';
+import { withSchemaHeader } from '../verdict-topology.js';
 import type { InMemoryBroker } from './broker.js';
 import { runMemoryConsumeLoop, toMemoryContext } from './memory-consume.js';
 import { createMemoryHeaders } from './memory-headers.js';
@@ -116,7 +117,9 @@ export function connectInMemory(options: InMemoryConnectOptions): Messaging {
     async publish(subject, data, publishOptions = {}) {
       assertOpen();
       const send = async (): Promise<PublishResult> => {
-        const headers = createMemoryHeaders(Object.entries(publishOptions.headers ?? {}));
+        const headers = createMemoryHeaders(
+          Object.entries(withSchemaHeader(subject, publishOptions.headers) ?? {}),
+        );
         hooks?.injectHeaders(headers);
         if (publishOptions.msgId !== undefined) headers.set('Nats-Msg-Id', publishOptions.msgId);
         const bytes = typeof data === 'string' ? encoder.encode(data) : Uint8Array.from(data);
