@@ -9,6 +9,7 @@ const provenance: commonV1.Provenance = {
   judgeModelId: 'judge-x',
   templateName: 'default',
   templateHash: 'ab',
+  calibrationHash: '',
 };
 
 function judgeItem(item: judgeV1.JudgeItem): judgeV1.JudgeResult {

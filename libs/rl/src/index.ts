@@ -25,6 +25,7 @@ export { auroc } from './judge/auroc.js';
 export type { CalibrationBin, CalibrationResult } from './judge/calibration.js';
 export { brierScore, expectedCalibrationError } from './judge/calibration.js';
 export { leastSquaresSlope } from './judge/linear-trend.js';
+export * from './judge-calibration.js';
 export type {
   RolloutMismatchStats,
   SequenceImportanceWeight,

@@ -65,6 +65,16 @@ export interface JudgeServerApp {
   stats(): JudgeServerStats;
 }
 
+/** Which template the calibration applies to, or a warning when it fits none of this model's. */
+function logCalibration(config: JudgeServerConfig, engine: JudgeEngine, logger: RuntimeLogger): void {
+  const c = config.calibration;
+  if (c === undefined) return;
+  const names = engine.templateNames.filter((n) => engine.resolveTemplate(n)?.hash === c.templateHash);
+  const fields = { hash: c.hash, temperature: c.temperature, bias: c.bias, template: c.templateName };
+  if (names.length > 0) logger.info('judge calibration loaded', fields);
+  else logger.warn('judge calibration matches no template of this model: scores stay raw only', fields);
+}
+
 /** The provider a model's sessions got, when the model tells (a loaded model does after its first call). */
 function providerOf(model: JudgeModel<CausalLmConfig>): ExecutionProviderInfo | undefined {
   return 'executionProvider' in model ? (model as FamilyModel).executionProvider : undefined;
@@ -161,6 +171,7 @@ export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServe
       batcher,
       maxRequestItems: config.maxRequestItems,
       maxQueueWaitMs: config.maxQueueWaitMs,
+      ...(config.calibration !== undefined ? { calibration: config.calibration } : {}),
       onItemDone: (status, latencyMs) => {
         const name = judgeV1.judgeStatusToJSON(status);
         itemsCounter.add(1, { status: name });
@@ -253,6 +264,7 @@ export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServe
         template: loaded.defaultTemplate.name,
         maxPromptTokens: loaded.maxPromptTokens.limit,
       });
+      logCalibration(config, loaded, logger);
     },
   });
 

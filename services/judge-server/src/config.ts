@@ -6,6 +6,7 @@ import {
   grpcServerTlsEnv,
   grpcServerTlsFromConfig,
 } from '@verdict/runtime';
+import { type LoadedJudgeCalibration, readJudgeCalibration } from './engine/judge-calibration.js';
 
 // Literal lists (not imported from @verdict/graph, which would load ONNX Runtime with the config).
 const EXECUTION_PROVIDERS = ['cpu', 'cuda'] as const;
@@ -24,6 +25,13 @@ const schema = defineConfig({
   }),
   modelId: env.optional(
     env.string('JUDGE_MODEL_ID', { description: 'judge model id in provenance (default: folder name)' }),
+  ),
+  calibrationFile: env.optional(
+    env.string('JUDGE_CALIBRATION_FILE', {
+      minLength: 1,
+      description:
+        'calibration.json from `verdict judge calibrate` (unset = <JUDGE_MODEL_DIR>/calibration.json when present; none = no calibration)',
+    }),
   ),
   defaultTemplate: env.enum('JUDGE_DEFAULT_TEMPLATE', ['auto', 'plain', 'chat'], {
     default: 'auto',
@@ -86,11 +94,17 @@ const schema = defineConfig({
 export type JudgeServerConfig = ConfigOf<typeof schema.shape> & {
   /** TLS material of the gRPC port (read and checked at load); undefined = plaintext. */
   readonly tls: GrpcServerTlsPem | undefined;
+  /** The calibration applied to scores (read and checked at load); undefined = raw scores only. */
+  readonly calibration: LoadedJudgeCalibration | undefined;
 };
 
 export function loadJudgeServerConfig(source: Record<string, string | undefined>): JudgeServerConfig {
   const loaded = schema.load(source);
-  return Object.freeze({ ...loaded, tls: grpcServerTlsFromConfig(loaded.grpc, 'JUDGE') });
+  return Object.freeze({
+    ...loaded,
+    tls: grpcServerTlsFromConfig(loaded.grpc, 'JUDGE'),
+    calibration: readJudgeCalibration(loaded.calibrationFile, loaded.modelDir),
+  });
 }
 
 export const judgeServerConfigVariables = () => schema.describe();

@@ -75,6 +75,7 @@ export function createRewardServiceApp(
     abstainBand: config.abstainBand,
     judgeTemplateName: config.judgeTemplateName,
     judgeTimeoutMs: config.judgeTimeoutMs,
+    judgeScore: config.judgeScore,
   };
   let judge: JudgeAsker | undefined;
   let messaging: Messaging | undefined;
@@ -184,6 +185,7 @@ export function createRewardServiceApp(
           judge: judgeLimited,
           finish: finishSample,
           groupTimeoutMs: config.rerankGroupTimeoutMs,
+          maxMessageBytes: config.maxMessageBytes,
           publish: (subject, data, msgId) => m.publish(subject, data, { msgId }),
           logger,
           onScored: (rolloutId, reward, duplicate) => {

@@ -58,6 +58,11 @@ const schema = defineConfig({
     default: '',
     description: 'judge template ("" = the judge-server default)',
   }),
+  judgeScore: env.enum('REWARD_JUDGE_SCORE', ['raw', 'calibrated'], {
+    default: 'raw',
+    description:
+      "judge score the μ and ρ terms use: raw = sigmoid(z_yes - z_no); calibrated = the judge-server's calibrated_score (an item without one is an ERROR component)",
+  }),
   judgeTimeoutMs: env.durationMs('REWARD_JUDGE_TIMEOUT', {
     default: 30_000,
     min: 1,
@@ -70,6 +75,12 @@ const schema = defineConfig({
   concurrency: env.int('REWARD_CONCURRENCY', { default: 16, min: 1, max: 1024 }),
   ackWaitMs: env.durationMs('REWARD_ACK_WAIT', { default: 60_000, min: 1_000 }),
   maxDeliver: env.int('REWARD_MAX_DELIVER', { default: 10, min: 1 }),
+  maxMessageBytes: env.int('REWARD_NATS_MAX_MESSAGE_BYTES', {
+    default: 1_048_576,
+    min: 1_024,
+    max: 67_108_864,
+    description: 'largest RolloutGenerated payload taken; larger ones are terminated as poison',
+  }),
   graceTimeoutMs: env.durationMs('REWARD_GRACE_TIMEOUT', { default: 30_000 }),
   otlpEndpoint: env.optional(env.url('OTEL_EXPORTER_OTLP_ENDPOINT')),
   metricsPort: env.optional(env.int('REWARD_METRICS_PORT', { min: 0, max: 65535 })),

@@ -2,6 +2,7 @@ import type { JudgeResult as EngineResult } from '@verdict/models';
 import { judgeV1 } from '@verdict/proto';
 import { bidi, type CallContext, clientText, unary, VerdictError } from '@verdict/runtime';
 import { type DynamicBatcher, type ItemOutcome, QueueFullError } from '../domain/dynamic-batcher.js';
+import { calibratedScore, type LoadedJudgeCalibration } from '../engine/judge-calibration.js';
 import type { JudgeEngine, ResolvedTemplate } from '../engine/judge-engine.js';
 import { JUDGE_ITEM_LIMITS, MalformedStreamMessage } from './judge-stream-definition.js';
 
@@ -15,6 +16,8 @@ export interface JudgeServiceDeps {
   readonly batcher: DynamicBatcher<JudgeInput, EngineResult>;
   readonly maxRequestItems: number;
   readonly maxQueueWaitMs: number;
+  /** Applied to OK results of its template (calibrated_score, provenance.calibration_hash). */
+  readonly calibration?: LoadedJudgeCalibration;
   /** Called once per finished item with its status and enqueue→result latency. */
   readonly onItemDone?: (status: judgeV1.JudgeStatus, latencyMs: number) => void;
 }
@@ -84,18 +87,23 @@ function toWireResult(
   id: string,
   template: ResolvedTemplate,
   outcome: ItemOutcome<EngineResult>,
+  calibration: LoadedJudgeCalibration | undefined,
 ): judgeV1.JudgeResult {
   const provenance = {
     judgeModelId: engine.modelId,
     templateName: template.name,
     templateHash: template.hash,
+    calibrationHash: '',
   };
   if (outcome.kind !== 'ok') {
     const status = outcome.kind === 'timeout' ? S.JUDGE_STATUS_TIMEOUT : S.JUDGE_STATUS_ERROR;
     return { ...emptyResult(id, status, outcome.message), provenance };
   }
   const r = outcome.value;
+  const calibrated = calibratedScore(calibration, template.hash, r.zYes, r.zNo);
+  if (calibrated !== undefined) provenance.calibrationHash = calibration!.hash;
   return {
+    ...(calibrated !== undefined ? { calibratedScore: calibrated } : {}),
     id,
     status: S.JUDGE_STATUS_OK,
     message: '',
@@ -183,7 +191,7 @@ export function createJudgeServiceHandlers(deps: JudgeServiceDeps): judgeV1.Judg
     aborted.catch(() => undefined);
     const outcomes = await Promise.race([Promise.all(pending), aborted]);
     const results = outcomes.map((o, i) => {
-      const r = toWireResult(engine, items[i]!.id, templates[i]!, o);
+      const r = toWireResult(engine, items[i]!.id, templates[i]!, o, deps.calibration);
       deps.onItemDone?.(r.status, Date.now() - startedMs);
       return r;
     });
@@ -254,7 +262,7 @@ export function createJudgeServiceHandlers(deps: JudgeServiceDeps): judgeV1.Judg
           outstanding++;
           void promise!.then((outcome) => {
             outstanding--;
-            const r = toWireResult(engine, item.id, template, outcome);
+            const r = toWireResult(engine, item.id, template, outcome, deps.calibration);
             deps.onItemDone?.(r.status, Date.now() - startedMs);
             push(r);
           });

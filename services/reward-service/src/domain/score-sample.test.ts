@@ -22,7 +22,7 @@ function judgeSaying(score: number): AskJudge & { asked: judgeV1.JudgeItem[] } {
         noTokenId: 6,
         yesLogit: 1,
         noLogit: 0,
-        provenance: { judgeModelId: 'j', templateName: 'plain', templateHash: 'h' },
+        provenance: { judgeModelId: 'j', templateName: 'plain', templateHash: 'h', calibrationHash: '' },
       },
     };
   };

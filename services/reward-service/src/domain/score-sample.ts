@@ -41,6 +41,30 @@ export interface RewardSettings {
   readonly judgeTemplateName: string;
   /** Deadline of one judge call, retries included. */
   readonly judgeTimeoutMs: number;
+  /**
+   * Which judge score the judge and rerank terms read (REWARD_JUDGE_SCORE): the raw
+   * σ(z_yes − z_no) or the judge-server's calibrated_score. Absent = raw.
+   */
+  readonly judgeScore?: JudgeScoreChoice;
+}
+
+export type JudgeScoreChoice = 'raw' | 'calibrated';
+
+/**
+ * The score of an OK judge result under `choice`, or why there is none. A missing calibrated
+ * score is an error, never a silent fall-back to raw: the two are on different scales.
+ */
+export function chosenJudgeScore(
+  r: judgeV1.JudgeResult,
+  choice: JudgeScoreChoice = 'raw',
+): { value: number } | { error: string } {
+  if (choice === 'raw') return { value: r.score };
+  if (r.calibratedScore === undefined) {
+    return {
+      error: `REWARD_JUDGE_SCORE=calibrated but the judge result has no calibrated_score (the judge-server has no calibration for template ${JSON.stringify(r.provenance?.templateName ?? '')})`,
+    };
+  }
+  return { value: r.calibratedScore };
 }
 
 /** What asking the judge about one item gave: a result, or why there is none. */
@@ -65,16 +89,23 @@ function parseGold(gold: string): number | null | undefined {
   return isNoneAnswer(gold) ? null : undefined;
 }
 
-function judgeComponent(outcome: JudgeCallOutcome, abstainBand: number): RewardComponent {
+function judgeComponent(
+  outcome: JudgeCallOutcome,
+  abstainBand: number,
+  choice: JudgeScoreChoice | undefined,
+): RewardComponent {
   if (outcome.kind === 'timeout') return { status: 'TIMEOUT', detail: outcome.message };
   if (outcome.kind === 'error') return { status: 'ERROR', detail: outcome.message };
   const r = outcome.result;
   if (r.status === JUDGE_TIMEOUT) return { status: 'TIMEOUT', detail: `judge: ${r.message}` };
   if (r.status !== JUDGE_OK) return { status: 'ERROR', detail: `judge status ${r.status}: ${r.message}` };
-  if (abstainBand > 0 && Math.abs(r.score - 0.5) <= abstainBand) {
-    return { status: 'ABSTAIN', detail: `judge score ${r.score} within 0.5 ± ${abstainBand}` };
+  const chosen = chosenJudgeScore(r, choice);
+  if ('error' in chosen) return { status: 'ERROR', detail: chosen.error };
+  const score = chosen.value;
+  if (abstainBand > 0 && Math.abs(score - 0.5) <= abstainBand) {
+    return { status: 'ABSTAIN', detail: `judge score ${score} within 0.5 ± ${abstainBand}` };
   }
-  return { status: 'OK', value: r.score };
+  return { status: 'OK', value: score };
 }
 
 const STATUS: Record<RewardStatus, commonV1.RewardStatus> = {
@@ -175,11 +206,13 @@ export async function judgeSample(
     }
     if (outcome.kind === 'result') {
       judgeDetail = outcome.result;
-      if (outcome.result.status === JUDGE_OK && Number.isFinite(outcome.result.score)) {
-        judgeScore = outcome.result.score;
+      const chosen = chosenJudgeScore(outcome.result, settings.judgeScore);
+      if (outcome.result.status === JUDGE_OK && 'value' in chosen && Number.isFinite(chosen.value)) {
+        judgeScore = chosen.value;
       }
     }
-    if (planned.has('judge')) components.judge = judgeComponent(outcome, settings.abstainBand);
+    if (planned.has('judge'))
+      components.judge = judgeComponent(outcome, settings.abstainBand, settings.judgeScore);
   }
   return {
     source,

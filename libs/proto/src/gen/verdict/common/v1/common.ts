@@ -181,6 +181,11 @@ export interface Provenance {
   templateName: string;
   /** Hex sha256 of the rendered template source, so silent template edits are detectable. */
   templateHash: string;
+  /**
+   * Hex sha256 of the calibration file (calibration.json) that produced
+   * JudgeResult.calibrated_score; empty when no calibration was applied.
+   */
+  calibrationHash: string;
 }
 
 /** A list of token ids. A message (not a bare repeated field) so that it can sit in a oneof. */
@@ -514,7 +519,7 @@ export const ModelRef: MessageFns<ModelRef> = {
 };
 
 function createBaseProvenance(): Provenance {
-  return { judgeModelId: "", templateName: "", templateHash: "" };
+  return { judgeModelId: "", templateName: "", templateHash: "", calibrationHash: "" };
 }
 
 export const Provenance: MessageFns<Provenance> = {
@@ -527,6 +532,9 @@ export const Provenance: MessageFns<Provenance> = {
     }
     if (message.templateHash !== "") {
       writer.uint32(26).string(message.templateHash);
+    }
+    if (message.calibrationHash !== "") {
+      writer.uint32(34).string(message.calibrationHash);
     }
     return writer;
   },
@@ -568,6 +576,14 @@ export const Provenance: MessageFns<Provenance> = {
             message.templateHash = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.calibrationHash = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -597,6 +613,11 @@ export const Provenance: MessageFns<Provenance> = {
         : isSet(object.template_hash)
         ? globalThis.String(object.template_hash)
         : "",
+      calibrationHash: isSet(object.calibrationHash)
+        ? globalThis.String(object.calibrationHash)
+        : isSet(object.calibration_hash)
+        ? globalThis.String(object.calibration_hash)
+        : "",
     };
   },
 
@@ -611,6 +632,9 @@ export const Provenance: MessageFns<Provenance> = {
     if (message.templateHash !== "") {
       obj.templateHash = message.templateHash;
     }
+    if (message.calibrationHash !== "") {
+      obj.calibrationHash = message.calibrationHash;
+    }
     return obj;
   },
 
@@ -622,6 +646,7 @@ export const Provenance: MessageFns<Provenance> = {
     message.judgeModelId = object.judgeModelId ?? "";
     message.templateName = object.templateName ?? "";
     message.templateHash = object.templateHash ?? "";
+    message.calibrationHash = object.calibrationHash ?? "";
     return message;
   },
 };

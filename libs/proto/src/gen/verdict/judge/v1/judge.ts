@@ -128,7 +128,15 @@ export interface JudgeResult {
   /** Raw next-token logit of the no token (z_no). */
   noLogit: number;
   /** Judge model and template that produced this result. */
-  provenance?: Provenance | undefined;
+  provenance?:
+    | Provenance
+    | undefined;
+  /**
+   * The score after the server's calibration: sigmoid((z_yes - z_no - bias) / temperature), with
+   * temperature and bias from the calibration file that provenance.calibration_hash names. Set only
+   * on OK results when the server has a calibration for this item's template; score stays raw.
+   */
+  calibratedScore?: number | undefined;
 }
 
 /** A batch of items for JudgeBatch. */
@@ -312,6 +320,7 @@ function createBaseJudgeResult(): JudgeResult {
     yesLogit: 0,
     noLogit: 0,
     provenance: undefined,
+    calibratedScore: undefined,
   };
 }
 
@@ -349,6 +358,9 @@ export const JudgeResult: MessageFns<JudgeResult> = {
     }
     if (message.provenance !== undefined) {
       Provenance.encode(message.provenance, writer.uint32(90).fork()).join();
+    }
+    if (message.calibratedScore !== undefined) {
+      writer.uint32(97).double(message.calibratedScore);
     }
     return writer;
   },
@@ -454,6 +466,14 @@ export const JudgeResult: MessageFns<JudgeResult> = {
             message.provenance = Provenance.decode(reader, reader.uint32());
             continue;
           }
+          case 12: {
+            if (tag !== 97) {
+              break;
+            }
+
+            message.calibratedScore = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -503,6 +523,11 @@ export const JudgeResult: MessageFns<JudgeResult> = {
         ? globalThis.Number(object.no_logit)
         : 0,
       provenance: isSet(object.provenance) ? Provenance.fromJSON(object.provenance) : undefined,
+      calibratedScore: isSet(object.calibratedScore)
+        ? globalThis.Number(object.calibratedScore)
+        : isSet(object.calibrated_score)
+        ? globalThis.Number(object.calibrated_score)
+        : undefined,
     };
   },
 
@@ -541,6 +566,9 @@ export const JudgeResult: MessageFns<JudgeResult> = {
     if (message.provenance !== undefined) {
       obj.provenance = Provenance.toJSON(message.provenance);
     }
+    if (message.calibratedScore !== undefined) {
+      obj.calibratedScore = floatToJson(message.calibratedScore);
+    }
     return obj;
   },
 
@@ -562,6 +590,7 @@ export const JudgeResult: MessageFns<JudgeResult> = {
     message.provenance = (object.provenance !== undefined && object.provenance !== null)
       ? Provenance.fromPartial(object.provenance)
       : undefined;
+    message.calibratedScore = object.calibratedScore ?? undefined;
     return message;
   },
 };
