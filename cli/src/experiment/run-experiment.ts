@@ -12,6 +12,7 @@ import {
   EXPERIMENT_RESULT_FORMAT,
   type ExperimentConfig,
   type ExperimentResult,
+  experimentDesignHash,
   formatExperimentTables,
   prepareToyWorld,
   prepareWeakJudge,
@@ -96,6 +97,8 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
     ? await prepareWeakJudge(world, config.weakJudge, { seed: 0, threads: o.threads, onProgress: say })
     : undefined;
 
+  const designHash = experimentDesignHash({ config, toyWorldHash: world.manifest.hash, arms: o.arms });
+  say(`design ${designHash}: ${o.arms.map((a) => a.id).join(', ')}; seeds ${o.seeds.join(', ')}`);
   const runs: ArmSeedResult[] = [];
   const files = {
     json: join(o.outDir, 'results.json'),
@@ -113,6 +116,7 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
       format: EXPERIMENT_RESULT_FORMAT,
       config,
       seeds: o.seeds,
+      designHash,
       toyWorld: {
         hash: world.manifest.hash,
         budget: world.manifest.config.budget,
@@ -126,7 +130,7 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
       comparisons,
       seenComparisons: compareSeenSlice(ran, runs, comparisons),
       statistics: COMPARISON_METHOD,
-      claim: checkClaim(summary),
+      claim: checkClaim(summary, comparisons),
     };
     const table = formatExperimentTables(result);
     writeFileSync(files.json, `${JSON.stringify(result, null, 2)}\n`);

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  type ArmComparison,
   armRunId,
   checkClaim,
   createHackingGuard,
+  describeClaim,
   experimentArms,
+  experimentDesignHash,
   formatResultsTable,
   lineCount,
   loweredWeights,
@@ -226,6 +229,52 @@ describe('results', () => {
     assert.equal(c2.comparisons.find((c) => c.armId === 'sft')!.beats, true);
     const falseAlarm = summariseArms(arms.slice(0, 3), [run('vr-judge-grpo', 0, 0.3, 2)]);
     assert.equal(checkClaim(falseAlarm)!.guardAsExpected, false);
+  });
+
+  test('claim check on paired intervals: holds, holds in part, does not hold', () => {
+    const arms = experimentArms(config).slice(0, 3);
+    const summary = summariseArms(arms, [
+      run('sft', 0, 0.2),
+      run('rlvr-grpo', 0, 0.25),
+      run('vr-judge-grpo', 0, 0.27),
+    ]);
+    const pair = (baselineId: string, lo: number, hi: number) =>
+      ({
+        armId: 'vr-judge-grpo',
+        baselineId,
+        suite: 'id',
+        metric: 'greedy',
+        lo,
+        hi,
+      }) as unknown as ArmComparison;
+    // One seed: the spread rule alone would call any positive margin a win.
+    assert.equal(checkClaim(summary)!.verdict, 'holds');
+    const part = checkClaim(summary, [pair('rlvr-grpo', -0.01, 0.05), pair('sft', 0.03, 0.11)])!;
+    assert.equal(part.verdict, 'holds in part');
+    assert.equal(part.holds, false);
+    assert.deepEqual(
+      part.comparisons.map((c) => [c.armId, c.basis, c.beats]),
+      [
+        ['rlvr-grpo', 'paired', false],
+        ['sft', 'paired', true],
+      ],
+    );
+    const none = checkClaim(summary, [pair('rlvr-grpo', -0.03, 0.01), pair('sft', -0.001, 0.1)])!;
+    assert.equal(none.verdict, 'does not hold');
+    assert.match(describeClaim(part), /HOLDS IN PART[\s\S]*vs sft: \+7\.0 points \[\+3\.0, \+11\.0\] paired/);
+  });
+
+  test('design hash: stable for the same design, changed by the budget, the world or the arms', () => {
+    const arms = experimentArms(config);
+    const base = experimentDesignHash({ config, toyWorldHash: 'w1', arms });
+    assert.match(base, /^[0-9a-f]{16}$/);
+    assert.equal(experimentDesignHash({ config: { ...config }, toyWorldHash: 'w1', arms: [...arms] }), base);
+    assert.notEqual(
+      experimentDesignHash({ config: { ...config, steps: config.steps + 1 }, toyWorldHash: 'w1', arms }),
+      base,
+    );
+    assert.notEqual(experimentDesignHash({ config, toyWorldHash: 'w2', arms }), base);
+    assert.notEqual(experimentDesignHash({ config, toyWorldHash: 'w1', arms: arms.slice(1) }), base);
   });
 
   test('table in the paper shape (mean ± spread with several seeds) and a self-contained report', () => {

@@ -1,5 +1,6 @@
 export * from './arm-run-config.js';
 export * from './arms.js';
+export * from './design.js';
 export * from './experiment-config.js';
 export * from './hacking-guard.js';
 export * from './report-html.js';

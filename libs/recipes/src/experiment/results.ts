@@ -113,15 +113,27 @@ export interface ArmSummary {
   readonly expectAlarm: boolean;
 }
 
+/** How the claim check decides "beats" (fixed before the arms are compared; part of the design hash). */
+export const CLAIM_RULE =
+  'VR + judge (GRPO) beats a baseline (RLVR, SFT) on fresh in-domain greedy accuracy when the paired 95 % interval of the difference lies above 0; without per-problem scores (older results), when the mean margin exceeds the larger seed spread. Holds: beats both; holds in part: beats one; does not hold: beats neither.';
+
+export type ClaimVerdict = 'holds' | 'holds in part' | 'does not hold';
+
 export interface ClaimCheck {
-  /** VR + judge (GRPO) beats RLVR and SFT on in-domain held-out greedy accuracy by more than the spread. */
+  /** VR + judge (GRPO) beats RLVR and SFT (CLAIM_RULE). */
   readonly holds: boolean;
+  readonly verdict: ClaimVerdict;
+  readonly rule: string;
   readonly vrJudge: Stat;
   readonly comparisons: readonly {
     armId: string;
     stat: Stat;
     margin: number;
     spread: number;
+    /** `paired`: the paired 95 % interval decided (lo, hi set); `spread`: margin against seed spread. */
+    basis: 'paired' | 'spread';
+    lo?: number;
+    hi?: number;
     beats: boolean;
   }[];
   /** The guard alarmed on exactly the arms expected to alarm. */
@@ -139,6 +151,8 @@ export interface ExperimentResult {
     readonly judgeAuroc: number;
     readonly weakJudgeAuroc?: number;
   };
+  /** `experimentDesignHash` of what was fixed before comparing (absent in older results). */
+  readonly designHash?: string;
   readonly arms: readonly ArmSpec[];
   readonly runs: readonly ArmSeedResult[];
   readonly summary: readonly ArmSummary[];
@@ -180,7 +194,10 @@ export function summariseArms(arms: readonly ArmSpec[], runs: readonly ArmSeedRe
 }
 
 /** The paper's claim on these runs, when the arms it compares are present. */
-export function checkClaim(summary: readonly ArmSummary[]): ClaimCheck | undefined {
+export function checkClaim(
+  summary: readonly ArmSummary[],
+  paired: readonly ArmComparison[] = [],
+): ClaimCheck | undefined {
   const find = (id: string) => summary.find((s) => s.armId === id);
   const vr = find('vr-judge-grpo');
   if (vr === undefined) return undefined;
@@ -190,10 +207,36 @@ export function checkClaim(summary: readonly ArmSummary[]): ClaimCheck | undefin
     .map((s) => {
       const margin = vr.idGreedy.mean - s.idGreedy.mean;
       const spread = Math.max(vr.idGreedy.spread, s.idGreedy.spread);
-      return { armId: s.armId, stat: s.idGreedy, margin, spread, beats: margin > spread && margin > 0 };
+      const p = paired.find(
+        (c) => c.armId === vr.armId && c.baselineId === s.armId && c.suite === 'id' && c.metric === 'greedy',
+      );
+      if (p !== undefined) {
+        return {
+          armId: s.armId,
+          stat: s.idGreedy,
+          margin,
+          spread,
+          basis: 'paired' as const,
+          lo: p.lo,
+          hi: p.hi,
+          beats: p.lo > 0,
+        };
+      }
+      return {
+        armId: s.armId,
+        stat: s.idGreedy,
+        margin,
+        spread,
+        basis: 'spread' as const,
+        beats: margin > spread && margin > 0,
+      };
     });
+  const beaten = comparisons.filter((c) => c.beats).length;
+  const holds = comparisons.length > 0 && beaten === comparisons.length;
   return {
-    holds: comparisons.length > 0 && comparisons.every((c) => c.beats),
+    holds,
+    verdict: holds ? 'holds' : beaten > 0 ? 'holds in part' : 'does not hold',
+    rule: CLAIM_RULE,
     vrJudge: vr.idGreedy,
     comparisons,
     guardAsExpected: summary.every((s) => (s.expectAlarm ? s.alarms === s.seeds : s.alarms === 0)),
@@ -274,6 +317,12 @@ export function formatExperimentTables(result: ExperimentResult): string {
   const seen = seenTableRows(result.arms, result.seenComparisons ?? []);
   const n = config.eval.problems;
   return [
+    ...(result.designHash
+      ? [
+          `Design ${result.designHash} (toy world ${result.toyWorld.hash}, seeds ${result.seeds.join(', ')})`,
+          '',
+        ]
+      : []),
     formatResultsTable(result.summary, k),
     '',
     `Accuracy in % on the first ${n} problems of each suite; greedy, and mean@${k} / maj@${k} from ${k} samples at T = ${config.eval.temperature}. ` +
@@ -299,12 +348,15 @@ export function formatExperimentTables(result: ExperimentResult): string {
 
 export function describeClaim(claim: ClaimCheck | undefined): string {
   if (claim === undefined) return 'claim: not checked (the VR + judge GRPO arm did not run)';
+  const signed = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
   const parts = claim.comparisons.map(
     (c) =>
-      `vs ${c.armId}: ${c.margin >= 0 ? '+' : ''}${(100 * c.margin).toFixed(1)} points (spread ${(100 * c.spread).toFixed(1)}) → ${c.beats ? 'beats' : 'does not beat'}`,
+      `vs ${c.armId}: ${signed(c.margin)} points ${c.basis === 'paired' ? `[${signed(c.lo ?? Number.NaN)}, ${signed(c.hi ?? Number.NaN)}] paired 95 %` : `(spread ${(100 * c.spread).toFixed(1)})`} → ${c.beats ? 'beats' : 'does not beat'}`,
   );
+  // Results written before the verdict existed carry only `holds`.
+  const verdict = claim.verdict ?? (claim.holds ? 'holds' : 'does not hold');
   return [
-    `claim (VR + judge beats RLVR and SFT on in-domain held-out greedy accuracy by more than the spread): ${claim.holds ? 'HOLDS' : 'DOES NOT HOLD'}`,
+    `claim (VR + judge beats RLVR and SFT on fresh in-domain greedy accuracy, paired 95 % interval above 0): ${verdict.toUpperCase()}`,
     ...parts.map((p) => `  ${p}`),
     `guard: ${claim.guardAsExpected ? 'alarmed exactly on the arms expected to alarm' : 'did NOT alarm as expected (see the table)'}`,
   ].join('\n');
