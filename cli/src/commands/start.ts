@@ -28,12 +28,16 @@ export default defineCommand({
     'the main job: the label-free distillation experiment in the toy world (SFT, RLVR, VR + judge, judge-only, weak judge) through the real services',
   flags: {
     quick: { type: 'boolean', description: 'a small version (tiny toy world, 3 steps per arm; ≤ 3 minutes)' },
+    full: {
+      type: 'boolean',
+      description:
+        "the paper's whole table (adds PPO and the ρ arms to the claim's arms) × 3 seeds unless --seeds says otherwise",
+    },
     seeds: {
       type: 'int',
-      default: 1,
       min: 1,
       max: 20,
-      description: 'seeds per arm (mean ± spread over them)',
+      description: 'seeds per arm (mean ± spread over them; default 1, 3 with --full)',
     },
     seed: {
       type: 'int',
@@ -42,7 +46,10 @@ export default defineCommand({
       max: 1_000_000,
       description: 'first seed (seeds are seed..seed+N-1)',
     },
-    arms: { type: 'string', description: 'comma-separated arm ids to run (SFT always runs); default all' },
+    arms: {
+      type: 'string',
+      description: 'comma-separated arm ids to run (SFT always runs); default the arms the claim needs',
+    },
     steps: { type: 'int', min: 1, max: 10_000, description: 'RL steps per arm (default: the preset)' },
     labeledProblems: {
       type: 'int',
@@ -100,11 +107,13 @@ export default defineCommand({
           ?.split(',')
           .map((s) => s.trim())
           .filter(Boolean),
+        { full: flags.full === true },
       );
     } catch (error) {
       throw new UsageError(`--arms: ${(error as Error).message}`);
     }
-    const seeds = Array.from({ length: flags.seeds }, (_, i) => flags.seed + i);
+    const seedCount = flags.seeds ?? (flags.full ? 3 : 1);
+    const seeds = Array.from({ length: seedCount }, (_, i) => flags.seed + i);
     const outDir = resolve(flags.outDir ?? join('.verdict', 'experiment', budget));
     ctx.progress(
       `verdict start (${budget}): ${arms.length} arms × ${seeds.length} seed(s), ${config.steps} RL steps per arm → ${outDir}`,

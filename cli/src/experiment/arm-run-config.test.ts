@@ -36,6 +36,18 @@ test('run configs: same budget and seeds for every RL arm; judge-only marks its 
   assert.equal(byId.get('vr-judge-ppo')!.dynamicSampling, false);
   assert.equal(byId.get('judge-only-grpo')!.dataMix[0]!.labeled, false);
   assert.deepEqual(byId.get('rlvr-grpo')!.reward?.weights, { lambdaVr: 1, muJudge: 0, rhoRerank: 0 });
+  // The paper's ρ rows reach the reward config (the reward-service's group-rank term).
+  assert.deepEqual(byId.get('semi-supervised-grpo')!.reward?.weights, {
+    lambdaVr: 0.5,
+    muJudge: 0.25,
+    rhoRerank: 0.25,
+  });
+  assert.deepEqual(byId.get('judge-rerank-grpo')!.reward?.weights, {
+    lambdaVr: 0,
+    muJudge: 0.5,
+    rhoRerank: 0.5,
+  });
+  assert.equal(byId.get('judge-rerank-grpo')!.dataMix[0]!.labeled, false);
   assert.equal(byId.get('rlvr-grpo')!.runId, 'rlvr-grpo-s3');
   // The probe differs from RLVR only in what its verifiable reward checks.
   assert.equal(

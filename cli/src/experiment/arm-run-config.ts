@@ -44,7 +44,7 @@ export function armRunConfig(
     labeledRatio: lowestTerms(arm.labeledProblems, arm.unlabeledProblems),
     dataSeed: options.seed,
     reward: {
-      weights: { lambdaVr: arm.lambdaVr, muJudge: arm.muJudge, rhoRerank: 0 },
+      weights: { lambdaVr: arm.lambdaVr, muJudge: arm.muJudge, rhoRerank: arm.rhoRerank ?? 0 },
       verifiableCheck:
         arm.verifiableCheck === 'answer-and-arithmetic'
           ? rewardV1.VerifiableCheck.VERIFIABLE_CHECK_ANSWER_AND_ARITHMETIC

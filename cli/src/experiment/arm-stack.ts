@@ -3,6 +3,13 @@ import type { AfterStepHook, LearnerApp } from '@verdict/learner';
 import type { PolicyApp } from '@verdict/policy-server';
 import type { LogLevel } from '../stack/index.js';
 
+/** λ, μ and ρ of one arm (λ + μ + ρ = 1). */
+export interface ArmWeights {
+  readonly lambdaVr: number;
+  readonly muJudge: number;
+  readonly rhoRerank: number;
+}
+
 /** The services of one arm, in this process, on free ports, over one shared messaging URL. */
 export interface ArmStack {
   readonly addresses: Readonly<Record<string, string>>;
@@ -10,7 +17,7 @@ export interface ArmStack {
   /** Undefined for the SFT arm (no RL run). */
   readonly learner: LearnerApp | undefined;
   /** Replaces the reward-service by one with these weights (guard `lower-mu`; no rollout in flight). */
-  reconfigureReward(weights: { lambdaVr: number; muJudge: number }): Promise<void>;
+  reconfigureReward(weights: ArmWeights): Promise<void>;
   /** Resolves once the policy-server serves weights version ≥ `version`. */
   waitForVersion(version: number, timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
@@ -22,7 +29,7 @@ export interface ArmStackOptions {
   readonly studentDir: string;
   readonly judgeDir: string;
   readonly runId: string;
-  readonly weights: { readonly lambdaVr: number; readonly muJudge: number };
+  readonly weights: ArmWeights;
   /** Start reward-service and learner (RL arms). */
   readonly rl: boolean;
   readonly maxNewTokens: number;

@@ -67,7 +67,7 @@ export async function runArm(o: RunArmOptions): Promise<ArmSeedResult> {
   const curve: CurvePoint[] = [];
   const guardEvents: GuardEvent[] = [];
   const guard = createHackingGuard(config.guard);
-  let weights = { lambdaVr: arm.lambdaVr, muJudge: arm.muJudge };
+  let weights = { lambdaVr: arm.lambdaVr, muJudge: arm.muJudge, rhoRerank: arm.rhoRerank ?? 0 };
   let stack: ArmStack | undefined;
   let prober: ShadowProber | undefined;
 
@@ -121,7 +121,7 @@ export async function runArm(o: RunArmOptions): Promise<ArmSeedResult> {
       weights = loweredWeights(weights, config.guard.muFactor);
       guardEvents.push({ step: info.step, action: 'lower-mu', reason, weights });
       // The learner sends the weights with each rollout request: no reward-service restart.
-      info.run.setRewardWeights({ ...weights, rhoRerank: 0 });
+      info.run.setRewardWeights(weights);
     } else {
       guardEvents.push({ step: info.step, action: 'alarm', reason });
     }

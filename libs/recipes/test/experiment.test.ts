@@ -20,7 +20,7 @@ import {
 import { config, resultOf, run } from './experiment-fixtures.js';
 
 describe('arms', () => {
-  test('the paper arms: λ+μ=1, the same budget, unlabeled pool a multiple of the labeled one', () => {
+  test('the paper arms: λ+μ+ρ=1, the same budget, unlabeled pool a multiple of the labeled one', () => {
     const arms = experimentArms(config);
     assert.deepEqual(
       arms.map((a) => a.id),
@@ -31,12 +31,14 @@ describe('arms', () => {
         'vr-judge-ppo',
         'judge-only-grpo',
         'weak-judge-grpo',
+        'semi-supervised-grpo',
+        'judge-rerank-grpo',
         'rlvr-arith-grpo',
         'rlvr-all-grpo',
       ],
     );
     for (const a of arms.filter((x) => x.algorithm !== 'sft')) {
-      assert.equal(a.lambdaVr + a.muJudge, 1, a.id);
+      assert.equal(a.lambdaVr + a.muJudge + (a.rhoRerank ?? 0), 1, a.id);
     }
     const vr = arms.find((a) => a.id === 'vr-judge-grpo')!;
     assert.equal(vr.unlabeledProblems, config.unlabeledMultiple * vr.labeledProblems);
@@ -69,8 +71,22 @@ describe('arms', () => {
     );
     assert.deepEqual(
       selectArms(arms, undefined).map((a) => a.id),
-      arms.filter((a) => a.probe !== true).map((a) => a.id),
-      'the probes are not part of the default run',
+      ['sft', 'rlvr-grpo', 'vr-judge-grpo', 'judge-only-grpo', 'weak-judge-grpo'],
+      'the default run: the arms the claim needs, no probes',
+    );
+    assert.deepEqual(
+      selectArms(arms, undefined, { full: true }).map((a) => a.id),
+      [
+        'sft',
+        'rlvr-grpo',
+        'vr-judge-grpo',
+        'vr-judge-ppo',
+        'judge-only-grpo',
+        'weak-judge-grpo',
+        'semi-supervised-grpo',
+        'judge-rerank-grpo',
+      ],
+      'the whole table: PPO and the ρ rows too, still no probes',
     );
     assert.deepEqual(
       selectArms(arms, ['rlvr-arith-grpo']).map((a) => a.id),
@@ -162,6 +178,12 @@ describe('hacking guard', () => {
 
   test('lower-mu keeps λ + μ = 1', () => {
     assert.deepEqual(loweredWeights({ lambdaVr: 0.5, muJudge: 0.5 }, 0.5), { lambdaVr: 0.75, muJudge: 0.25 });
+    // ρ is kept; λ takes what μ gives up.
+    assert.deepEqual(loweredWeights({ lambdaVr: 0.5, muJudge: 0.25, rhoRerank: 0.25 }, 0.5), {
+      lambdaVr: 0.625,
+      muJudge: 0.125,
+      rhoRerank: 0.25,
+    });
     assert.throws(() => createHackingGuard({ ...guardConfig, consecutive: 0 }), /consecutive/);
     assert.throws(
       () => createHackingGuard({ ...guardConfig, muFactor: 2 }),

@@ -9,9 +9,14 @@ export interface ArmSpec {
   /** Row label of the results table. */
   readonly label: string;
   readonly algorithm: ArmAlgorithm;
-  /** λ (verifiable) and μ (judge); λ + μ = 1. SFT: unused. */
+  /** λ (verifiable), μ (judge) and ρ (rerank, absent = 0); λ + μ + ρ = 1. SFT: unused. */
   readonly lambdaVr: number;
   readonly muJudge: number;
+  /**
+   * ρ: the reward-service's rerank term, each sample's judge score ranked within its group of G
+   * (the paper's ρ source is a trained verifier; the judge's group rank is what runs here).
+   */
+  readonly rhoRerank?: number;
   /** Which judge scores the rollouts (and the shadow slice). */
   readonly judge: 'main' | 'weak';
   /** Questions in the training pool: labeled (gold used) and unlabeled (never). */
@@ -23,6 +28,8 @@ export interface ArmSpec {
   readonly verifiableCheck?: 'answer' | 'answer-and-arithmetic';
   /** A diagnostic arm: runs only when `--arms` names it, never part of the claim. */
   readonly probe?: boolean;
+  /** Part of the paper's whole table (`npm start -- --full`), not of the default run the claim needs. */
+  readonly fullOnly?: boolean;
 }
 
 /**
@@ -72,6 +79,7 @@ export function experimentArms(config: ExperimentConfig): ArmSpec[] {
     }),
     arm({
       id: 'vr-judge-ppo',
+      fullOnly: true,
       label: `VR + judge (λ=μ=0.5, +${config.unlabeledMultiple}× unlabeled), PPO`,
       algorithm: 'ppo',
       lambdaVr: 0.5,
@@ -101,6 +109,31 @@ export function experimentArms(config: ExperimentConfig): ArmSpec[] {
       unlabeledProblems: n + u,
       expectAlarm: true,
     }),
+    // The paper's rows with the ρ term (whole table only).
+    arm({
+      id: 'semi-supervised-grpo',
+      label: `semi-supervised (λ=.5, μ=ρ=.25, +${config.unlabeledMultiple}× unlabeled), GRPO`,
+      algorithm: 'grpo',
+      lambdaVr: 0.5,
+      muJudge: 0.25,
+      rhoRerank: 0.25,
+      judge: 'main',
+      labeledProblems: n,
+      unlabeledProblems: u,
+      fullOnly: true,
+    }),
+    arm({
+      id: 'judge-rerank-grpo',
+      label: 'judge only (λ=0, μ=ρ=.5), GRPO',
+      algorithm: 'grpo',
+      lambdaVr: 0,
+      muJudge: 0.5,
+      rhoRerank: 0.5,
+      judge: 'main',
+      labeledProblems: 0,
+      unlabeledProblems: n + u,
+      fullOnly: true,
+    }),
     // The probes: RLVR with one thing changed (issue 15 item 6). The toy student reaches many right
     // answers through wrong steps (a small integer answer is often hit by chance), so the answer
     // check also rewards guesses; a calculator check of every step separates that reward noise.
@@ -125,10 +158,16 @@ export function experimentArms(config: ExperimentConfig): ArmSpec[] {
 
 /**
  * `--arms a,b` filter; unknown ids are an error naming them. SFT is always kept (the baseline);
- * without ids, every arm but the probes.
+ * without ids, the arms the claim needs — with `full`, the paper's whole table — never the probes.
  */
-export function selectArms(arms: readonly ArmSpec[], ids: readonly string[] | undefined): ArmSpec[] {
-  if (ids === undefined || ids.length === 0) return arms.filter((a) => a.probe !== true);
+export function selectArms(
+  arms: readonly ArmSpec[],
+  ids: readonly string[] | undefined,
+  options: { readonly full?: boolean } = {},
+): ArmSpec[] {
+  if (ids === undefined || ids.length === 0) {
+    return arms.filter((a) => a.probe !== true && (options.full === true || a.fullOnly !== true));
+  }
   const unknown = ids.filter((id) => !arms.some((a) => a.id === id));
   if (unknown.length > 0) {
     throw new RangeError(`unknown arm ${unknown.join(', ')} (arms: ${arms.map((a) => a.id).join(', ')})`);

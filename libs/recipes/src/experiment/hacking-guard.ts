@@ -85,11 +85,11 @@ export function shadowGuardObservation(
   };
 }
 
-/** μ after `lower-mu` (λ takes the rest, so λ + μ stays 1). */
-export function loweredWeights(
-  weights: { lambdaVr: number; muJudge: number },
+/** μ after `lower-mu` (λ takes the rest, so λ + μ + ρ stays 1; ρ, absent = 0, is kept). */
+export function loweredWeights<W extends { lambdaVr: number; muJudge: number; rhoRerank?: number }>(
+  weights: W,
   muFactor: number,
-): { lambdaVr: number; muJudge: number } {
+): W {
   const muJudge = weights.muJudge * muFactor;
-  return { lambdaVr: 1 - muJudge, muJudge };
+  return { ...weights, lambdaVr: 1 - muJudge - (weights.rhoRerank ?? 0), muJudge };
 }
