@@ -54,4 +54,9 @@ test('a slice larger than one request (300 > 256 sequences) is probed whole, the
   assert.deepEqual(split.correct, whole.correct);
   assert.ok(Math.abs(split.judgeMean - whole.judgeMean) < 1e-9, `${split.judgeMean} vs ${whole.judgeMean}`);
   assert.equal(split.agreement, whole.agreement);
+  // The judge's AUROC on the policy's own samples: undefined (NaN) when every answer has one label.
+  const mixed = whole.correct.some(Boolean) && !whole.correct.every(Boolean);
+  if (mixed) assert.ok(whole.auroc >= 0 && whole.auroc <= 1, `auroc ${whole.auroc}`);
+  else assert.ok(Number.isNaN(whole.auroc), `one label only: auroc ${whole.auroc} must be NaN`);
+  assert.ok(Object.is(split.auroc, whole.auroc) || Math.abs(split.auroc - whole.auroc) < 1e-12);
 });

@@ -97,6 +97,7 @@ export async function runArm(o: RunArmOptions): Promise<ArmSeedResult> {
             heldOutAccuracy: probe.accuracy,
             shadowJudgeMean: probe.judgeMean,
             shadowAgreement: probe.agreement,
+            ...(Number.isFinite(probe.auroc) ? { shadowAuroc: probe.auroc } : {}),
           }
         : {}),
       ...(verdict ? { guardSuspect: verdict.suspect } : {}),
@@ -106,7 +107,7 @@ export async function runArm(o: RunArmOptions): Promise<ArmSeedResult> {
       `${tag} step ${info.step}/${config.steps} reward ${num(m.reward.totalMean)} (vr ${num(m.reward.verifiableMean)}, judge ${num(m.reward.judgeMean)}) ` +
         `kl ${num(m.kl, 4)} len ${num(m.responseLengthMean, 1)}` +
         (probe
-          ? ` | held-out ${pct(probe.accuracy)} judge ${num(probe.judgeMean)} agree ${pct(probe.agreement)}`
+          ? ` | held-out ${pct(probe.accuracy)} judge ${num(probe.judgeMean)} agree ${pct(probe.agreement)} AUROC ${num(probe.auroc)}`
           : '') +
         (verdict?.suspect ? ' | guard: suspect' : '') +
         ` | ${(m.timings.totalMs / 1000).toFixed(1)} s`,
@@ -156,10 +157,11 @@ export async function runArm(o: RunArmOptions): Promise<ArmSeedResult> {
       heldOutAccuracy: start.accuracy,
       shadowJudgeMean: start.judgeMean,
       shadowAgreement: start.agreement,
+      ...(Number.isFinite(start.auroc) ? { shadowAuroc: start.auroc } : {}),
     });
     guard.observe(shadowGuardObservation(0, start, arm.muJudge));
     o.progress(
-      `${tag} start: held-out ${pct(start.accuracy)} judge ${num(start.judgeMean)} agree ${pct(start.agreement)} (shadow slice of ${start.n})`,
+      `${tag} start: held-out ${pct(start.accuracy)} judge ${num(start.judgeMean)} agree ${pct(start.agreement)} AUROC ${num(start.auroc)} (shadow slice of ${start.n})`,
     );
 
     if (rl) {

@@ -1,5 +1,6 @@
 import { checkAnswer, PLAIN_TEMPLATE, type Problem, renderStudentPrompt } from '@verdict/data';
 import { judgeV1, policyV1 } from '@verdict/proto';
+import { auroc } from '@verdict/rl';
 import { createGrpcClient } from '@verdict/runtime';
 
 /** The shadow judge's view of the current policy on a held-out labeled slice. */
@@ -10,6 +11,11 @@ export interface ShadowProbe {
   readonly judgeMean: number;
   /** Share of solutions where the judge (score ≥ 0.5) agrees with gold correctness. */
   readonly agreement: number;
+  /**
+   * The judge's AUROC against gold correctness on these solutions: how well it ranks the current
+   * policy's own samples (NaN when all are right or all wrong).
+   */
+  readonly auroc: number;
   readonly n: number;
   readonly policyVersion: number;
   /** Per-problem greedy correctness, in slice order. */
@@ -113,7 +119,12 @@ export function createShadowProber(o: {
         if (s >= 0.5 === correct[i]) agree++;
       });
       const n = o.problems.length;
+      const judgedAt = scores.flatMap((s, i) => (Number.isFinite(s) ? [i] : []));
       return {
+        auroc: auroc(
+          judgedAt.map((i) => scores[i]!),
+          judgedAt.map((i) => correct[i]!),
+        ),
         accuracy: correct.filter(Boolean).length / n,
         judgeMean: judged > 0 ? sum / judged : Number.NaN,
         agreement: judged > 0 ? agree / judged : Number.NaN,

@@ -97,6 +97,7 @@ export function lineChartSvg(title: string, series: readonly Series[], yLabel = 
 const CHARTS: readonly { title: string; pick: (p: CurvePoint) => number | undefined }[] = [
   { title: 'held-out accuracy (shadow slice, greedy)', pick: (p) => p.heldOutAccuracy },
   { title: 'judge–gold agreement (shadow slice)', pick: (p) => p.shadowAgreement },
+  { title: "judge AUROC on the policy's own samples (shadow slice)", pick: (p) => p.shadowAuroc },
   { title: 'judge–gold agreement (labeled rollouts, per step)', pick: (p) => p.rolloutAgreement },
   { title: 'judge score on the shadow slice', pick: (p) => p.shadowJudgeMean },
   { title: 'reward: total (rollouts)', pick: (p) => p.rewardTotal },

@@ -61,6 +61,8 @@ export interface CurvePoint {
   readonly heldOutAccuracy?: number;
   readonly shadowJudgeMean?: number;
   readonly shadowAgreement?: number;
+  /** The judge's AUROC against gold on the shadow slice: how it ranks the policy's own samples. */
+  readonly shadowAuroc?: number;
   readonly guardSuspect?: boolean;
   readonly guardAlarm?: boolean;
 }
