@@ -164,7 +164,7 @@ export function createPolicyApp(config: PolicyConfig, deps: PolicyAppDeps = {}):
       });
       sessions = { ...sessions, pool };
       // Any registered family, picked by config.json's model_type (hot swaps keep that family).
-      baseModel ??= loadModel(config.model.dir, sessions);
+      baseModel ??= loadModel(config.model.dir, { ...sessions, releaseWeightsAfterLoad: 'generation' });
       await warmUp(baseModel);
       // What the warmed session actually got (an injected model reports its own provider).
       executionProvider = baseModel.executionProvider ?? resolved;

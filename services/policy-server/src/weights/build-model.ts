@@ -57,7 +57,10 @@ export async function buildWarmModel(
 ): Promise<FamilyModel> {
   // The serving model's family builds the graphs, so a swap keeps the architecture it serves.
   const graphs = modelFamilyFor(config.modelType).graphs(config, weights);
-  const model = createFamilyModel(config, weights, tokenizer, graphs, sessions);
+  const model = createFamilyModel(config, weights, tokenizer, graphs, {
+    ...sessions,
+    releaseWeightsAfterLoad: 'generation',
+  });
   try {
     await warmUp(model);
   } catch (error) {
