@@ -66,6 +66,8 @@ describe('npm start -- --quick (spawned)', () => {
       'PPO',
       'judge only (λ=0), GRPO',
       'weak',
+      'semi-supervised (λ=.5, μ=ρ=.25',
+      'judge only (λ=0, μ=ρ=.5), GRPO',
     ]) {
       assert.ok(r.stdout.includes(label), `table row ${label}`);
     }
@@ -84,6 +86,8 @@ describe('npm start -- --quick (spawned)', () => {
         'vr-judge-ppo-s0',
         'judge-only-grpo-s0',
         'weak-judge-grpo-s0',
+        'semi-supervised-grpo-s0',
+        'judge-rerank-grpo-s0',
       ],
     );
     for (const run of first.runs) {
@@ -113,7 +117,7 @@ describe('npm start -- --quick (spawned)', () => {
     }
     const html = readFileSync(join(out1, 'report.html'), 'utf8');
     assert.match(html, /<table>/);
-    assert.equal((html.match(/<svg /g) ?? []).length, 9);
+    assert.equal((html.match(/<svg /g) ?? []).length, 10);
     assert.match(html, /Reward-hacking guard/);
   });
 

@@ -17,6 +17,9 @@ interface StartResult {
   seconds: number;
   table: string;
   claim: ClaimCheck | null;
+  /** The claim and the guard in words (`describeClaim`). */
+  claimText: string;
+  designHash: string | undefined;
   summary: readonly ArmSummary[];
   runs: { runId: string; status: string; steps: number; alarmStep: number | null; seconds: number }[];
   files: { json: string; html: string; table: string };
@@ -88,7 +91,7 @@ export default defineCommand({
     verbose: { type: 'boolean', description: 'service logs at info level (default warn)' },
   },
   async run(flags, ctx): Promise<StartResult> {
-    const { experimentArms, experimentConfig, selectArms } = await import('@verdict/recipes');
+    const { describeClaim, experimentArms, experimentConfig, selectArms } = await import('@verdict/recipes');
     const { runExperiment } = await import('../experiment/run-experiment.js');
     const budget = flags.quick ? 'quick' : 'default';
     const preset = experimentConfig(budget);
@@ -107,7 +110,8 @@ export default defineCommand({
           ?.split(',')
           .map((s) => s.trim())
           .filter(Boolean),
-        { full: flags.full === true },
+        // The quick version is a smoke run of every row of the table (PPO and ρ included).
+        { full: flags.full === true || flags.quick === true },
       );
     } catch (error) {
       throw new UsageError(`--arms: ${(error as Error).message}`);
@@ -137,6 +141,8 @@ export default defineCommand({
       seconds: out.seconds,
       table: out.table,
       claim: out.result.claim ?? null,
+      claimText: describeClaim(out.result.claim),
+      designHash: out.result.designHash,
       summary: out.result.summary,
       runs: out.result.runs.map((r) => ({
         runId: r.runId,
@@ -153,16 +159,7 @@ export default defineCommand({
     return [
       s.table,
       '',
-      ...(s.claim === null
-        ? []
-        : [
-            `claim: VR + judge beats RLVR and SFT by more than the spread: ${s.claim.holds ? 'HOLDS' : 'DOES NOT HOLD'}`,
-            ...s.claim.comparisons.map(
-              (c) =>
-                `  vs ${c.armId}: ${c.margin >= 0 ? '+' : ''}${(100 * c.margin).toFixed(1)} points (spread ${(100 * c.spread).toFixed(1)})`,
-            ),
-            `guard: ${s.claim.guardAsExpected ? 'alarmed exactly on the expected arms' : 'NOT as expected'}`,
-          ]),
+      s.claimText,
       '',
       `report: ${s.files.html}`,
       `json:   ${s.files.json}`,

@@ -281,6 +281,29 @@ describe('results', () => {
         ['sft', 'paired', true],
       ],
     );
+    // The guard (item 7): a judge-rewarded arm that ends below SFT beyond the interval should alarm.
+    const hacked = summariseArms(arms, [
+      run('sft', 0, 0.26),
+      run('rlvr-grpo', 0, 0.25),
+      run('vr-judge-grpo', 0, 0.12, 40),
+    ]);
+    const below = [pair('rlvr-grpo', -0.16, -0.1), pair('sft', -0.16, -0.11)];
+    const g = checkClaim(hacked, below)!;
+    assert.equal(g.guardAsExpected, true, 'the alarm on a harmed judge arm is the expected one');
+    assert.deepEqual(
+      g.guard?.map((x) => [x.armId, x.alarms, x.shouldAlarm]),
+      [
+        ['rlvr-grpo', 0, false],
+        ['vr-judge-grpo', 1, true],
+      ],
+    );
+    assert.equal(
+      checkClaim(hacked, [pair('sft', -0.02, 0.01)])!.guardAsExpected,
+      false,
+      'an alarm on an unharmed arm',
+    );
+    const silent = summariseArms(arms, [run('sft', 0, 0.26), run('vr-judge-grpo', 0, 0.12)]);
+    assert.equal(checkClaim(silent, below)!.guardAsExpected, false, 'a harmed judge arm without an alarm');
     const none = checkClaim(summary, [pair('rlvr-grpo', -0.03, 0.01), pair('sft', -0.001, 0.1)])!;
     assert.equal(none.verdict, 'does not hold');
     assert.match(describeClaim(part), /HOLDS IN PART[\s\S]*vs sft: \+7\.0 points \[\+3\.0, \+11\.0\] paired/);
@@ -319,8 +342,9 @@ describe('results', () => {
     assert.match(lines[4]!, /35\.0 ± 7\.1/);
     const html = renderExperimentReport(resultOf(arms, runs));
     assert.match(html, /^<!doctype html>/);
-    assert.equal((html.match(/<svg /g) ?? []).length, 9, 'one chart per curve');
+    assert.equal((html.match(/<svg /g) ?? []).length, 10, 'one chart per curve');
     assert.match(html, /held-out accuracy/);
+    assert.match(html, /judge AUROC on the policy&#39;s own samples|judge AUROC on the policy's own samples/);
     assert.match(html, /judge–gold agreement/);
     assert.match(html, /KL to the reference/);
     assert.match(html, /<td>35\.0 ± 7\.1<\/td>/);

@@ -113,6 +113,8 @@ export interface ArmSummary {
   readonly alarms: number;
   readonly seeds: number;
   readonly expectAlarm: boolean;
+  /** The arm's reward reads the judge (μ or ρ > 0): the guard watches it (absent in older results). */
+  readonly usesJudge?: boolean;
 }
 
 /** How the claim check decides "beats" (fixed before the arms are compared; part of the design hash). */
@@ -138,8 +140,20 @@ export interface ClaimCheck {
     hi?: number;
     beats: boolean;
   }[];
-  /** The guard alarmed on exactly the arms expected to alarm. */
+  /**
+   * The guard alarmed on exactly the arms that should alarm (issue 15 item 7): the weak-judge arm,
+   * and any judge-rewarded arm whose in-domain greedy accuracy ended below SFT's beyond the paired
+   * 95 % interval (the judge's score rose while the skill fell); silent on the rest.
+   */
   readonly guardAsExpected: boolean;
+  /** Per arm: alarms, and whether it should alarm and why (absent in older results). */
+  readonly guard?: readonly {
+    armId: string;
+    alarms: number;
+    seeds: number;
+    shouldAlarm: boolean;
+    why: string;
+  }[];
 }
 
 export interface ExperimentResult {
@@ -191,6 +205,7 @@ export function summariseArms(arms: readonly ArmSpec[], runs: readonly ArmSeedRe
       alarms: mine.filter((r) => r.alarmStep !== null).length,
       seeds: mine.length,
       expectAlarm: arm.expectAlarm,
+      usesJudge: arm.algorithm !== 'sft' && (arm.muJudge > 0 || (arm.rhoRerank ?? 0) > 0),
     };
   });
 }
@@ -233,6 +248,20 @@ export function checkClaim(
         beats: margin > spread && margin > 0,
       };
     });
+  const guard = summary
+    .filter((s) => s.armId !== 'sft')
+    .map((s) => {
+      const vsSft = paired.find(
+        (c) => c.armId === s.armId && c.baselineId === 'sft' && c.suite === 'id' && c.metric === 'greedy',
+      );
+      const harmed = s.usesJudge === true && vsSft !== undefined && vsSft.hi < 0;
+      const why = s.expectAlarm
+        ? 'expected (weak judge)'
+        : harmed
+          ? `judge-rewarded and below SFT beyond the paired interval (${(100 * vsSft!.diff).toFixed(1)} [${(100 * vsSft!.lo).toFixed(1)}, ${(100 * vsSft!.hi).toFixed(1)}])`
+          : 'not harmed (or not judge-rewarded)';
+      return { armId: s.armId, alarms: s.alarms, seeds: s.seeds, shouldAlarm: s.expectAlarm || harmed, why };
+    });
   const beaten = comparisons.filter((c) => c.beats).length;
   const holds = comparisons.length > 0 && beaten === comparisons.length;
   return {
@@ -241,7 +270,8 @@ export function checkClaim(
     rule: CLAIM_RULE,
     vrJudge: vr.idGreedy,
     comparisons,
-    guardAsExpected: summary.every((s) => (s.expectAlarm ? s.alarms === s.seeds : s.alarms === 0)),
+    guardAsExpected: guard.every((g) => (g.shouldAlarm ? g.alarms === g.seeds : g.alarms === 0)),
+    guard,
   };
 }
 
@@ -360,6 +390,10 @@ export function describeClaim(claim: ClaimCheck | undefined): string {
   return [
     `claim (VR + judge beats RLVR and SFT on fresh in-domain greedy accuracy, paired 95 % interval above 0): ${verdict.toUpperCase()}`,
     ...parts.map((p) => `  ${p}`),
-    `guard: ${claim.guardAsExpected ? 'alarmed exactly on the arms expected to alarm' : 'did NOT alarm as expected (see the table)'}`,
+    `guard: ${claim.guardAsExpected ? 'alarmed exactly on the arms that should alarm' : 'did NOT alarm as expected'}`,
+    ...(claim.guard ?? []).map(
+      (g) =>
+        `  ${g.armId}: ${g.alarms}/${g.seeds} alarmed; ${g.shouldAlarm ? 'should alarm' : 'should stay silent'}: ${g.why}`,
+    ),
   ].join('\n');
 }
