@@ -12,6 +12,7 @@ import {
 } from '@verdict/data';
 import { loadModelTokenizer } from '@verdict/models';
 import { judgeSequences, judgeSolverSequences } from '../src/toy/judge-data.js';
+import { weightedBatch } from '../src/toy/train-examples.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'verdict-judge-data-'));
 writeToyTokenizer(dir);
@@ -24,6 +25,16 @@ const idOf = (word: string) => tokenizer.encode(word, { addSpecialTokens: false 
 
 describe('judge training sequences', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a batch row with targets trains position t on targets[t+1] while the input stays ids; without, on ids[t+1]', () => {
+    const plain = { ids: [1, 5, 6, 7], weights: [0, 1, 1, 1] };
+    const verdicts = { ids: [1, 5, 6, 7], weights: [0, 0.5, 0.5, 1], targets: [1, 9, 8, 9] };
+    const b = weightedBatch([plain, verdicts]);
+    assert.equal(b.seqLen, 3);
+    assert.deepEqual(Array.from(b.inputIds), [1, 5, 6, 1, 5, 6]);
+    assert.deepEqual(Array.from(b.targets), [5, 6, 7, 9, 8, 9]);
+    assert.deepEqual(Array.from(b.lossMask), [1, 1, 1, 0.5, 0.5, 1]);
+  });
 
   it('the solver phase puts weight 1 on exactly the solution tokens and has no verdict', () => {
     for (const [i, seq] of judgeSolverSequences(tokenizer, problems).entries()) {

@@ -9,14 +9,19 @@ export interface JudgeTrainItem {
   readonly label: boolean;
 }
 
-function verdictId(tokenizer: ModelTokenizer, word: string): number {
+export function verdictId(tokenizer: ModelTokenizer, word: string): number {
   const ids = tokenizer.encode(word, { addSpecialTokens: false });
   if (ids.length !== 1) throw new Error(`judge verdict ${JSON.stringify(word)} is not one token`);
   return ids[0]!;
 }
 
 /** Where a solution's tokens sit in its judge prompt: `[from, to)`, or undefined when unaligned. */
-function solutionSpan(tokenizer: ModelTokenizer, text: string, solution: string, prompt: readonly number[]) {
+export function solutionSpan(
+  tokenizer: ModelTokenizer,
+  text: string,
+  solution: string,
+  prompt: readonly number[],
+) {
   // The toy tokenizer splits on fixed boundaries, so prefix encodings are prefixes of the full one.
   const marker = '\nSolution:';
   const before = text.slice(0, text.indexOf(marker) + marker.length);

@@ -12,6 +12,12 @@ import type { ToyTrainConfig } from './toy-recipe-config.js';
 export interface WeightedSequence {
   readonly ids: readonly number[];
   readonly weights: readonly number[];
+  /**
+   * What position t is trained to predict when it is not the next input token: `targets[t+1]`
+   * replaces `ids[t+1]` as the target (a judge's verdict at every token of a solution, read while
+   * the solution itself stays the input). Same length as `ids`.
+   */
+  readonly targets?: readonly number[];
 }
 
 /** A right-padded training batch from weighted sequences. */
@@ -26,7 +32,7 @@ export function weightedBatch(rows: readonly WeightedSequence[], padId = 0): Tra
     for (let t = 0; t < row.ids.length - 1; t++) {
       inputIds[b * T + t] = row.ids[t]!;
       attentionMask[b * T + t] = 1;
-      targets[b * T + t] = row.ids[t + 1]!;
+      targets[b * T + t] = (row.targets ?? row.ids)[t + 1]!;
       lossMask[b * T + t] = row.weights[t + 1] ?? 0;
     }
   });
