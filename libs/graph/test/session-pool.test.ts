@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createGraph, createSessionPool, createTensor, toOnnxModel } from '../src/index.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import {
+  createGraph,
+  createSessionPool,
+  createTensor,
+  type PooledSession,
+  type SessionPool,
+  toOnnxModel,
+} from '../src/index.js';
 import { arrOf, assertClose, tensorOf } from './harness.js';
 import * as R from './reference.js';
 
@@ -165,6 +174,70 @@ test('a write outside the retained buffer, or of the wrong shape, is refused by 
       s.run({ x: createTensor('float32', [2, 1, 1, 2]) }, { fromRetained: 'a' }),
       /no tensors retained/,
     );
+  } finally {
+    await pool.close();
+  }
+});
+
+/** `gc()` without --expose-gc on the command line (the test runner passes no flags). */
+function collectGarbage(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+/** Bytes of a model with a 4 MiB weight, loaded; only a weak reference to the bytes leaves. */
+async function loadWeighty(
+  pool: SessionPool,
+): Promise<{ session: PooledSession; bytes: WeakRef<Uint8Array> }> {
+  const g = createGraph();
+  const x = g.input('x', 'float32', ['m', 1024]);
+  const w = g.param('w', 'float32', [1024, 1024], new Float32Array(1024 * 1024).fill(0.5));
+  g.output('y', g.matmul(x, w));
+  const model = toOnnxModel(g);
+  return { session: await pool.load(model), bytes: new WeakRef(model) };
+}
+
+test('a loaded session does not keep the model bytes alive in the calling thread', async () => {
+  // The bytes hold every weight: kept beside ORT's copy they doubled a served model's memory.
+  const gc = collectGarbage();
+  const pool = createSessionPool({ workers: 1 });
+  try {
+    const { session, bytes } = await loadWeighty(pool);
+    // No deref() before the last: a deref'd target is kept until the job ends, past the gc() in it.
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(bytes.deref(), undefined, 'the model bytes were collected');
+    const out = await session.run({ x: createTensor('float32', [1, 1024], new Float32Array(1024).fill(1)) });
+    assert.equal((out['y']!.data as Float32Array)[0], 512, 'the session still runs');
+  } finally {
+    await pool.close();
+  }
+});
+
+test('transferModel moves whole model bytes to the (last) worker and copies a view of a larger buffer', async () => {
+  const pool = createSessionPool({ workers: 2 });
+  try {
+    const x = createTensor('float32', [1, 1024], new Float32Array(1024).fill(1));
+    const big = (() => {
+      const g = createGraph();
+      const w = g.param('w', 'float32', [1024, 1024], new Float32Array(1024 * 1024).fill(0.5));
+      g.output('y', g.matmul(g.input('x', 'float32', ['m', 1024]), w));
+      return toOnnxModel(g);
+    })();
+    assert.equal(big.byteLength, big.buffer.byteLength, 'a big model owns its buffer');
+    const s = await pool.load(big, { replicas: 2, transferModel: true });
+    assert.equal(big.byteLength, 0, 'moved: the caller array is detached');
+    assert.deepEqual([...s.workers].sort(), [0, 1], 'the copy went to the other worker first');
+    // Two runs at once go to both copies (the least busy first).
+    const outs = await Promise.all([0, 1].map(() => s.run({ x }, { copyInputs: true })));
+    for (const out of outs) assert.equal((out['y']!.data as Float32Array)[0], 512);
+    const small = matmulModel(2); // a few hundred bytes: a view of Node's shared Buffer pool
+    assert.ok(small.byteLength < small.buffer.byteLength);
+    const before = small.byteLength;
+    await pool.load(small, { transferModel: true });
+    assert.equal(small.byteLength, before, 'a view of a larger buffer is copied, never detached');
   } finally {
     await pool.close();
   }

@@ -146,6 +146,7 @@ export {
   type ModelOptions,
   type ModelWeights,
 } from './model/family-model.js';
+export type { WeightsRole } from './model/held-weights.js';
 export {
   createLlamaModel,
   type KvCache,

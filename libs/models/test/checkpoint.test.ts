@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -141,6 +141,33 @@ describe('safetensors', () => {
     assert.deepEqual([...t.get('h')!.data.slice(0, 2)], [1, -2]);
     assert.ok(Math.abs(t.get('h')!.data[2]! - 0.33325) < 1e-4);
     assert.deepEqual([...t.get('b')!.data], [1.5, -5]);
+  });
+
+  it('a truncated file, a header past its end or a missing file is one error naming the file', () => {
+    // Tensors are read one by one from the file (never the whole file at once): the checks use its size.
+    const dir = mkdtempSync(join(tmpdir(), 'verdict-models-'));
+    const path = join(dir, 'model.safetensors');
+    writeSafetensors(path, new Map([['t', { shape: [4], data: Float32Array.from([1, 2, 3, 4]) }]]));
+    const whole = readFileSync(path);
+    writeFileSync(path, whole.subarray(0, whole.length - 4));
+    assert.throws(
+      () => readSafetensors(path),
+      errorWith('INVALID_CHECKPOINT', /model\.safetensors: tensor t byte range \[0, 16\) does not fit/),
+    );
+    writeFileSync(path, whole.subarray(0, 20));
+    assert.throws(
+      () => readSafetensors(path),
+      errorWith('INVALID_CHECKPOINT', /header length \d+ exceeds the file size/),
+    );
+    writeFileSync(path, whole.subarray(0, 5));
+    assert.throws(
+      () => readSafetensors(path),
+      errorWith('INVALID_CHECKPOINT', /too short for a safetensors header/),
+    );
+    assert.throws(
+      () => readSafetensors(join(dir, 'absent.safetensors')),
+      errorWith('NOT_FOUND', /safetensors file not found: .*absent\.safetensors/),
+    );
   });
 
   it('a tensor shape that does not match the config names tensor, expected and actual shape', () => {

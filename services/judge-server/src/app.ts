@@ -229,6 +229,7 @@ export function createJudgeServerApp(config: JudgeServerConfig, deps: JudgeServe
             intraOpThreads: config.intraOpThreads,
             executionProvider: config.executionProvider,
             executionProviderFallback: config.executionProviderFallback,
+            releaseWeightsAfterLoad: 'judge', // ORT's copy is the only one once the judge session loads
           });
           model = ownedModel;
         }

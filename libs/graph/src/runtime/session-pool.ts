@@ -28,6 +28,13 @@ export interface SessionPoolOptions {
 export interface LoadOptions extends SessionOptions {
   /** How many workers get a copy of the session (default 1); runs go to the least busy copy. */
   replicas?: number;
+  /**
+   * Move model bytes to the worker instead of copying them (default false): the caller's array is
+   * detached and must not be used again. Saves a copy of the weights while the session loads. With
+   * replicas the last worker gets the move, the others copies; bytes that view part of a larger
+   * buffer are always copied.
+   */
+  transferModel?: boolean;
 }
 
 export interface PoolRunOptions extends RunOptions {
@@ -147,8 +154,34 @@ export function createSessionPool(opts: SessionPoolOptions = {}): SessionPool {
     });
   }
 
+  /**
+   * Sends the model to each chosen worker. A function of its own, not a closure in load(): the
+   * session object load() returns shares load()'s scope, and a closure there naming `model` kept
+   * the model bytes (a full copy of the weights per session) alive for as long as the session.
+   */
+  function loadCopies(chosen: Slot[], model: Uint8Array | string, options: SessionOptions, move: boolean) {
+    const whole =
+      typeof model !== 'string' &&
+      model.buffer instanceof ArrayBuffer &&
+      model.byteOffset === 0 &&
+      model.byteLength === model.buffer.byteLength;
+    return Promise.all(
+      // Each request is posted before its first await, in order: the move comes after every copy.
+      chosen.map(async (slot, i) => {
+        const transfer = move && whole && i === chosen.length - 1 ? [model.buffer as ArrayBuffer] : [];
+        try {
+          const res = await request(slot, { type: 'load', id: nextId++, model, options }, transfer);
+          return { slot, handle: res.handle as number, res };
+        } catch (err) {
+          slot.sessions--;
+          throw err;
+        }
+      }),
+    );
+  }
+
   async function load(model: Uint8Array | string, loadOpts: LoadOptions = {}): Promise<PooledSession> {
-    const { replicas = 1, ...sessionOpts } = loadOpts;
+    const { replicas = 1, transferModel = false, ...sessionOpts } = loadOpts;
     const options: SessionOptions = {
       intraOpThreads: threads,
       ...(opts.executionProvider === undefined ? {} : { executionProvider: opts.executionProvider }),
@@ -164,17 +197,7 @@ export function createSessionPool(opts: SessionPoolOptions = {}): SessionPool {
     if (chosen.length === 0) throw new Error('no live worker to load into');
     // Count the session before awaiting so concurrent loads spread over the workers.
     for (const slot of chosen) slot.sessions++;
-    const copies = await Promise.all(
-      chosen.map(async (slot) => {
-        try {
-          const res = await request(slot, { type: 'load', id: nextId++, model, options });
-          return { slot, handle: res.handle as number, res };
-        } catch (err) {
-          slot.sessions--;
-          throw err;
-        }
-      }),
-    );
+    const copies = await loadCopies(chosen, model, options, transferModel);
     const meta = (copies[0] as (typeof copies)[number]).res;
     const providers = copies.map((c) => c.res.executionProvider);
     const executionProvider = providers.find((p) => p?.fallbackReason !== undefined) ??

@@ -1,4 +1,4 @@
-import { parentPort } from 'node:worker_threads';
+import { MessageChannel, parentPort } from 'node:worker_threads';
 import type { Tensor } from '../types.js';
 import { ExecutionProviderUnavailableError } from './execution-provider.js';
 import { createSession, type Session } from './session.js';
@@ -35,6 +35,24 @@ function writeInto(into: Tensor, from: Tensor, at: number, what: string): void {
   for (let r = 0; r < a! * b!; r++) dst.set(src.subarray(r * d!, (r + 1) * d!), (r * capacity! + at) * d!);
 }
 
+/**
+ * Frees model bytes this worker received now rather than at its next GC: an idle worker may not
+ * collect for a long time, and the bytes are a full copy of the model's weights (ORT has its own
+ * once the session exists). Transferred into a message on a channel closed at once, the buffer is
+ * dropped with the message; the caller's array is detached.
+ */
+function discard(bytes: Uint8Array): void {
+  const { port1, port2 } = new MessageChannel();
+  try {
+    if (bytes.buffer instanceof ArrayBuffer) port1.postMessage(null, [bytes.buffer]);
+  } catch {
+    // An untransferable buffer is left to the GC.
+  } finally {
+    port1.close();
+    port2.close();
+  }
+}
+
 function reply(msg: WorkerResponse, outputs?: Record<string, Tensor>): void {
   if (!outputs) {
     port?.postMessage(msg);
@@ -51,7 +69,12 @@ function reply(msg: WorkerResponse, outputs?: Record<string, Tensor>): void {
 async function handle(req: WorkerRequest): Promise<void> {
   try {
     if (req.type === 'load') {
-      const s = await createSession(req.model, req.options);
+      let s: Session;
+      try {
+        s = await createSession(req.model, req.options);
+      } finally {
+        if (typeof req.model !== 'string') discard(req.model);
+      }
       const h = nextHandle++;
       sessions.set(h, s);
       reply({

@@ -1,7 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ModelError } from '../errors.js';
-import { readJsonFile, readRequiredFile } from '../fs-util.js';
+import { readJsonFile } from '../fs-util.js';
 
 /** A tensor as read from a checkpoint: always float32 here, shape row-major. */
 export interface NamedTensor {
@@ -23,7 +24,7 @@ function f16ToF32(h: number): number {
   return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
 
-function decode(dtype: string, bytes: Buffer, count: number, name: string, file: string): Float32Array {
+function decode(dtype: string, bytes: Uint8Array, count: number, name: string, file: string): Float32Array {
   const out = new Float32Array(count);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dtype === 'F32') {
@@ -45,18 +46,47 @@ function decode(dtype: string, bytes: Buffer, count: number, name: string, file:
   return out;
 }
 
-/** Reads one `.safetensors` file; every tensor is converted to float32. */
+/** Reads exactly `into.byteLength` bytes at `position` (readSync may return fewer per call). */
+function readFully(fd: number, into: Uint8Array, position: number): void {
+  for (let done = 0; done < into.byteLength; ) {
+    const n = readSync(fd, into, done, into.byteLength - done, position + done);
+    if (n === 0) throw new Error('unexpected end of file');
+    done += n;
+  }
+}
+
+const LITTLE_ENDIAN_HOST = endianness() === 'LE';
+
+/**
+ * Reads one `.safetensors` file; every tensor is converted to float32. Tensor by tensor from the
+ * file: float32 data is read straight into its Float32Array, other dtypes through a buffer of one
+ * tensor, so loading never holds the whole file beside the decoded weights (an 8B checkpoint would
+ * need twice its size at load otherwise).
+ */
 export function readSafetensors(path: string): WeightMap {
-  const buf = readRequiredFile(path, 'safetensors file');
-  if (buf.length < 8)
-    throw new ModelError('INVALID_CHECKPOINT', `${path}: too short for a safetensors header`);
-  const headerLen = Number(buf.readBigUInt64LE(0));
-  if (8 + headerLen > buf.length) {
+  if (!existsSync(path)) throw new ModelError('NOT_FOUND', `safetensors file not found: ${path}`);
+  const fd = openSync(path, 'r');
+  try {
+    return readSafetensorsFd(fd, path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readSafetensorsFd(fd: number, path: string): WeightMap {
+  const fileSize = fstatSync(fd).size;
+  if (fileSize < 8) throw new ModelError('INVALID_CHECKPOINT', `${path}: too short for a safetensors header`);
+  const lenBytes = Buffer.alloc(8);
+  readFully(fd, lenBytes, 0);
+  const headerLen = Number(lenBytes.readBigUInt64LE(0));
+  if (8 + headerLen > fileSize) {
     throw new ModelError('INVALID_CHECKPOINT', `${path}: header length ${headerLen} exceeds the file size`);
   }
+  const headerBytes = Buffer.alloc(headerLen);
+  readFully(fd, headerBytes, 8);
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(buf.subarray(8, 8 + headerLen).toString('utf8')) as Record<string, unknown>;
+    header = JSON.parse(headerBytes.toString('utf8')) as Record<string, unknown>;
   } catch (e) {
     throw new ModelError('INVALID_CHECKPOINT', `${path}: header is not JSON: ${(e as Error).message}`);
   }
@@ -78,14 +108,23 @@ export function readSafetensors(path: string): WeightMap {
       );
     }
     const [begin, end] = data_offsets;
-    if (end - begin !== count * width || dataStart + end > buf.length) {
+    if (end - begin !== count * width || dataStart + end > fileSize) {
       throw new ModelError(
         'INVALID_CHECKPOINT',
         `${path}: tensor ${name} byte range [${begin}, ${end}) does not fit shape [${shape.join(', ')}] ${dtype}`,
       );
     }
-    const bytes = buf.subarray(dataStart + begin, dataStart + end);
-    out.set(name, { shape: [...shape], data: decode(dtype, bytes, count, name, path) });
+    let data: Float32Array;
+    if (dtype === 'F32' && LITTLE_ENDIAN_HOST) {
+      // The file is little-endian float32, as the array's memory: no decode step, no second copy.
+      data = new Float32Array(count);
+      readFully(fd, new Uint8Array(data.buffer), dataStart + begin);
+    } else {
+      const bytes = new Uint8Array(end - begin);
+      readFully(fd, bytes, dataStart + begin);
+      data = decode(dtype, bytes, count, name, path);
+    }
+    out.set(name, { shape: [...shape], data });
   }
   return out;
 }

@@ -307,7 +307,10 @@ export function createKvBufferEngine<C extends CausalLmConfig>(
       };
     },
     async loadSessions() {
-      const [session] = await Promise.all([prefillSessionOf(), decodeSessionOf()]);
+      // One after the other: a graph's load holds its transient copies of the weights (the model
+      // bytes, the worker's copy, ORT's parse), and two loads at once stacked them.
+      const session = await prefillSessionOf();
+      await decodeSessionOf();
       providerInfo ??= session.executionProvider;
     },
     compactCache(cache: KvBufferCache, rows: readonly number[], dropPositions: number): KvBufferCache {

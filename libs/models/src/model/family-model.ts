@@ -19,6 +19,7 @@ import {
 import type { JudgeModel, JudgeScores } from '../judge/judge.js';
 import type { ModelTokenizer } from '../tokenizer/tokenizer.js';
 import { createGraphLoader, type GraphLoaderOptions } from './graph-loader.js';
+import { holdWeights, type WeightsRole } from './held-weights.js';
 import { int64 } from './int64.js';
 
 /** Parameters by Hugging Face name, float32, shapes implied by the family's config. */
@@ -37,7 +38,13 @@ export interface FamilyGraphs extends KvBufferGraphs {
 export interface FamilyModel<C extends CausalLmConfig = CausalLmConfig>
   extends CausalLm<KvBufferCache, C>,
     JudgeModel<C> {
+  /** The weights the graphs are built from; with `releaseWeightsAfterLoad`, an error once released. */
   readonly weights: ModelWeights;
+  /**
+   * Bytes of weight arrays this model still references (0 once `releaseWeightsAfterLoad` let
+   * them go): what it keeps in the JS heap beside ORT's copies.
+   */
+  weightBytesHeld(): number;
   compactCache(cache: KvBufferCache, rows: readonly number[], dropPositions: number): KvBufferCache;
   releaseCache(cache: KvBufferCache): Promise<void>;
   /**
@@ -76,6 +83,14 @@ export interface ModelOptions extends GraphLoaderOptions {
    * runs the Concat graph. Infinity = always the Concat graph (the reference in tests and benches).
    */
   readonly minBufferedPositions?: number;
+  /**
+   * For an inference-only model: drop the model's JS weights once the sessions of this role have
+   * loaded ('generation': prefill + decode, e.g. after `loadGenerationSessions()`; 'judge': the
+   * judge session, loaded by the first `scoreLast`; 'all': the three), so ORT's copy is the only
+   * one. Such a model refuses the graphs outside its role (INVALID_ARGUMENT) and `weights` throws
+   * after the release. Default: keep them (training and export read `weights`).
+   */
+  readonly releaseWeightsAfterLoad?: WeightsRole;
 }
 
 function checkStep(input: StepInput, pastLen: number): void {
@@ -121,6 +136,7 @@ export function createFamilyModel<C extends CausalLmConfig>(
   if (!Number.isInteger(replicas) || replicas < 1)
     throw new ModelError('INVALID_ARGUMENT', `replicas must be an integer >= 1 (got ${replicas})`);
   // Before the pool: a bad option must not leave an owned pool's worker running.
+  const held = holdWeights(weights, graphs, options.releaseWeightsAfterLoad);
   const loader = createGraphLoader({
     ...(options.externalDataBytes === undefined ? {} : { externalDataBytes: options.externalDataBytes }),
     ...(options.externalDataDir === undefined ? {} : { externalDataDir: options.externalDataDir }),
@@ -135,10 +151,14 @@ export function createFamilyModel<C extends CausalLmConfig>(
       ? {}
       : { executionProviderFallback: options.executionProviderFallback }),
   };
-  const engine = createKvBufferEngine(config, graphs, tokenizer, {
+  const engine = createKvBufferEngine(config, held.graphs, tokenizer, {
     pool,
     replicas,
-    loadGraph: (name, graph, opts) => loader.load(pool, name, graph, opts),
+    loadGraph: async (name, graph, opts) => {
+      const session = await loader.load(pool, name, graph, opts);
+      held.loaded(name); // the engine names its graphs 'prefill' and 'decode'
+      return session;
+    },
     ...loadOpts,
     ...(options.minBufferedPositions === undefined
       ? {}
@@ -151,7 +171,10 @@ export function createFamilyModel<C extends CausalLmConfig>(
   return {
     config,
     tokenizer,
-    weights,
+    get weights() {
+      return held.weights();
+    },
+    weightBytesHeld: () => held.bytesHeld(),
     concurrency: replicas,
     get executionProvider() {
       return providerInfo ?? engine.executionProvider;
@@ -161,7 +184,12 @@ export function createFamilyModel<C extends CausalLmConfig>(
     releaseCache: (cache) => engine.releaseCache(cache),
     loadGenerationSessions: () => engine.loadSessions(),
     async scoreLast(input: StepInput, tokenIds: readonly number[]): Promise<JudgeScores> {
-      judgeSession ??= loader.load(pool, 'judge', graphs.judge(), { ...loadOpts, replicas });
+      judgeSession ??= loader
+        .load(pool, 'judge', held.graphs.judge(), { ...loadOpts, replicas })
+        .then((session) => {
+          held.loaded('judge');
+          return session;
+        });
       const session = await judgeSession;
       providerInfo ??= session.executionProvider;
       const { batchSize: B, seqLen: S } = input;

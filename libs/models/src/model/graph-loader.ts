@@ -70,8 +70,9 @@ export function createGraphLoader(options: GraphLoaderOptions = {}): GraphLoader
       return dir;
     },
     async load(pool, name, graph, opts = {}) {
-      const model = initializerBytes(graph) > threshold ? writeModel(name, graph) : toOnnxModel(graph);
-      return pool.load(model, opts);
+      if (initializerBytes(graph) > threshold) return pool.load(writeModel(name, graph), opts);
+      // The bytes are ours alone: moved to the worker, not copied (one copy of the weights less while loading).
+      return pool.load(toOnnxModel(graph), { ...opts, transferModel: true });
     },
     close() {
       closed = true;
