@@ -15,6 +15,7 @@ import { writeToyStudent } from './helpers.js';
 let nats: NatsServerHandle;
 let student: { dir: string; cleanup: () => void };
 let runsDir: string;
+let emptyDataDir: string;
 let app: LearnerApp;
 const connect = (address: string) =>
   createGrpcClient(learnerV1.LearnerServiceClient, address, { defaultDeadlineMs: 20_000 });
@@ -24,12 +25,15 @@ before(async () => {
   nats = await startNatsServer();
   student = writeToyStudent();
   runsDir = mkdtempSync(join(tmpdir(), 'verdict-learner-limits-'));
+  emptyDataDir = mkdtempSync(join(tmpdir(), 'verdict-learner-limits-data-'));
   app = createLearnerApp(
     loadLearnerConfig({
       NATS_URL: nats.url,
       LEARNER_PORT: '0',
       LEARNER_HOST: '127.0.0.1',
       LEARNER_RUNS_DIR: runsDir,
+      // No datasets: a suite source fails to load (the ordering test below).
+      VERDICT_DATA_DIR: emptyDataDir,
     }),
     { logger: silentLogger, telemetry: false },
   );
@@ -43,6 +47,7 @@ after(async () => {
   await nats.stop();
   student.cleanup();
   rmSync(runsDir, { recursive: true, force: true });
+  rmSync(emptyDataDir, { recursive: true, force: true });
 });
 
 function config(overrides: Partial<learnerV1.RunConfig> = {}): learnerV1.RunConfig {
@@ -93,6 +98,29 @@ test('StartRun bounds the toy problems one run generates', async () => {
   );
   const many = Array.from({ length: 32 }, () => ({ name: 'toy', split: 'id', weight: 1, limit: 5000 }));
   await rejects(start(config({ dataMix: many })), 'INVALID_ARGUMENT', /^dataMix$/, /got 160000/);
+});
+
+test('StartRun checks the model folders before it loads or generates any problem of the data mix', async () => {
+  // A missing student folder and a source that cannot load: the folder is refused first, so a
+  // StartRun naming a missing folder never pays for up to 100,000 toy problems (~2 s of event loop).
+  await rejects(
+    start(
+      config({
+        student: { modelId: '', checkpointUri: '/nonexistent/verdict-limits' },
+        dataMix: [{ name: 'gsm8k-test', split: '', weight: 1, limit: 8 }],
+      }),
+    ),
+    'INVALID_ARGUMENT',
+    /^student\.checkpointUri$/,
+    /model config not found/,
+  );
+  // With the student present, the same source is what fails: the check above was the ordering.
+  await rejects(
+    start(config({ dataMix: [{ name: 'gsm8k-test', split: '', weight: 1, limit: 8 }] })),
+    'INVALID_ARGUMENT',
+    /^dataMix$/,
+    /data source gsm8k-test/,
+  );
 });
 
 test('StartRun bounds strings and the other repeated fields, naming field and limit', async () => {

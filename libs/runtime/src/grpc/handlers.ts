@@ -21,6 +21,7 @@ import {
   type ServerCallLike,
   whenAborted,
 } from './call-context.js';
+import { decodedRequest } from './malformed-request.js';
 
 /** What a server gives the adapters it hosts (see createGrpcServer's addService). */
 export interface HandlerEnvironment {
@@ -119,7 +120,7 @@ export function unary<Req, Res>(fn: UnaryHandlerFn<Req, Res>): AdaptedHandler<ha
     const { context, dispose } = createCallContext(call as unknown as ServerCallLike);
     const reply = createReplyGuard<Res>(callback, context, env);
     Promise.resolve()
-      .then(() => fn(call.request, context))
+      .then(() => fn(decodedRequest(call.request), context))
       .then(
         (value) => reply.ok(value),
         (error: unknown) => reply.fail(error),
@@ -149,7 +150,7 @@ export function serverStream<Req, Res>(
 ): AdaptedHandler<handleServerStreamingCall<Req, Res>> {
   return adapt((env) => (call) => {
     const { context, dispose } = createCallContext(call as unknown as ServerCallLike);
-    void pump(call, context, env, () => fn(call.request, context)).finally(dispose);
+    void pump(call, context, env, () => fn(decodedRequest(call.request), context)).finally(dispose);
   });
 }
 
@@ -242,6 +243,7 @@ async function* readRequests<Req>(
     const next = await Promise.race([source.next(), aborted]);
     if (next === ABORTED) throw signal.reason ?? new VerdictError('CANCELLED', 'call cancelled');
     if (next.done) return;
-    yield next.value;
+    // A message that did not decode ends the reading with INVALID_ARGUMENT (see malformed-request.ts).
+    yield decodedRequest(next.value);
   }
 }

@@ -16,6 +16,7 @@ import { createStderrLogger, type RuntimeLogger } from '../lifecycle/logger.js';
 import { createCallTracker, createLoggingObserver, type GrpcCallObserver } from './call-observer.js';
 import { bindHandler } from './handlers.js';
 import { createHealthImplementation, HEALTH_SERVICE_NAME, HealthStatusRegistry } from './health.js';
+import { withTolerantDecoders } from './malformed-request.js';
 import {
   createGrpcServerCredentials,
   type GrpcServerTlsOptions,
@@ -117,7 +118,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     }
     const bound: UntypedServiceImplementation = {};
     for (const [method, handler] of Object.entries(implementation)) bound[method] = bindHandler(handler, env);
-    server.addService(definition, bound);
+    server.addService(withTolerantDecoders(definition), bound);
     const serviceName = serviceNameOf(definition);
     if (serviceName !== undefined && serviceName !== HEALTH_SERVICE_NAME) registry.register(serviceName);
   };

@@ -105,6 +105,11 @@ export class RunManager {
         field: 'config.run_id',
       });
     }
+    // Any registered family with a training graph (Llama, OPT/Galactica); refused here, not mid-run.
+    // Checked first: reading two config files is cheap, while the data mix may generate up to
+    // 100,000 toy problems on the event loop (~2 s), work a StartRun naming a missing folder must
+    // not cost (issue 17).
+    const tokenizer = checkRunModels(config);
     const { problems, unlabeledOnly } = loadRunProblems(config, this.options.dataDir);
     let pool: ReturnType<typeof createQuestionPool>;
     try {
@@ -118,8 +123,6 @@ export class RunManager {
     } catch (error) {
       throw new VerdictError('INVALID_ARGUMENT', (error as Error).message, { field: 'dataMix' });
     }
-    // Any registered family with a training graph (Llama, OPT/Galactica); refused here, not mid-run.
-    const tokenizer = checkRunModels(config);
     const store = new RunStore(this.options.runsDir, config.runId);
     const makeTrainer =
       this.options.createTrainer ??
