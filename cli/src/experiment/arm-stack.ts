@@ -1,14 +1,7 @@
 import { join } from 'node:path';
 import type { AfterStepHook, LearnerApp } from '@verdict/learner';
 import type { PolicyApp } from '@verdict/policy-server';
-import type { LogLevel } from '../stack/index.js';
-
-/** λ, μ and ρ of one arm (λ + μ + ρ = 1). */
-export interface ArmWeights {
-  readonly lambdaVr: number;
-  readonly muJudge: number;
-  readonly rhoRerank: number;
-}
+import type { LogLevel, RewardWeights } from '../stack/index.js';
 
 /** The services of one arm, in this process, on free ports, over one shared messaging URL. */
 export interface ArmStack {
@@ -17,7 +10,7 @@ export interface ArmStack {
   /** Undefined for the SFT arm (no RL run). */
   readonly learner: LearnerApp | undefined;
   /** Replaces the reward-service by one with these weights (guard `lower-mu`; no rollout in flight). */
-  reconfigureReward(weights: ArmWeights): Promise<void>;
+  reconfigureReward(weights: RewardWeights): Promise<void>;
   /** Resolves once the policy-server serves weights version ≥ `version`. */
   waitForVersion(version: number, timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
@@ -29,7 +22,7 @@ export interface ArmStackOptions {
   readonly studentDir: string;
   readonly judgeDir: string;
   readonly runId: string;
-  readonly weights: ArmWeights;
+  readonly weights: RewardWeights;
   /** Start reward-service and learner (RL arms). */
   readonly rl: boolean;
   readonly maxNewTokens: number;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { createRng } from '@verdict/data';
 import type { CalibrationSplitMetrics, JudgeCalibrationDocument, TemperatureFit } from '@verdict/rl';
 import { UsageError } from '../framework/usage-error.js';
 import type { CalibrationPool } from './calibration-pool.js';
@@ -29,31 +30,16 @@ export interface CalibrateJudgeResult {
   readonly hash: string;
 }
 
-/** Seeded mulberry32: the split is reproducible from --seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Held-out indices, stratified by label so both splits keep both labels (at least one of each
  * label on each side; the pool reader guarantees two of each).
  */
 export function stratifiedHeldOut(labels: readonly boolean[], fraction: number, seed: number): Set<number> {
-  const rand = prng(seed);
+  // One seeded generator for both labels: the split is reproducible from --seed.
+  const rng = createRng(seed);
   const heldOut = new Set<number>();
   for (const want of [true, false]) {
-    const idx = labels.flatMap((y, i) => (y === want ? [i] : []));
-    for (let i = idx.length - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-    }
+    const idx = rng.shuffle(labels.flatMap((y, i) => (y === want ? [i] : [])));
     const take = Math.min(idx.length - 1, Math.max(1, Math.round(fraction * idx.length)));
     for (const i of idx.slice(0, take)) heldOut.add(i);
   }
