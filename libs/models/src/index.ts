@@ -127,6 +127,7 @@ export {
   type JudgeScores,
   judge,
   leftPadBatch,
+  type PrefixKv,
 } from './judge/judge.js';
 export {
   encodeJudgePrompt,
@@ -138,6 +139,7 @@ export {
   renderJudgePrompt,
   resolveJudgeTemplate,
 } from './judge/judge-prompt.js';
+export { hasSharedPrefixJudging, planSharedPrefixes, type SharedPlan } from './judge/shared-prefix.js';
 export { type ExportOptions, type ExportResult, exportLlamaOnnx } from './model/export-onnx.js';
 export {
   createFamilyModel,

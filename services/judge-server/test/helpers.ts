@@ -14,6 +14,8 @@ export interface GatedModel extends JudgeModel<CausalLmConfig> {
   readonly calls: number;
   /** Model calls blocked at the gate right now. */
   readonly waiting: number;
+  /** Prefix passes of shared-prefix judging (prefillPrefixes calls). */
+  readonly prefixCalls: number;
 }
 
 export function gateModel(model: JudgeModel<CausalLmConfig>): GatedModel {
@@ -21,16 +23,30 @@ export function gateModel(model: JudgeModel<CausalLmConfig>): GatedModel {
   let open: (() => void) | undefined;
   let calls = 0;
   let waiting = 0;
+  let prefixCalls = 0;
+  const through = async <T>(call: () => Promise<T>): Promise<T> => {
+    calls++;
+    waiting++;
+    while (gate !== undefined) await gate;
+    waiting--;
+    return call();
+  };
+  const { prefillPrefixes, scoreLastAfterPrefix } = model;
   return {
     config: model.config,
     tokenizer: model.tokenizer,
-    async scoreLast(input, ids) {
-      calls++;
-      waiting++;
-      while (gate !== undefined) await gate;
-      waiting--;
-      return model.scoreLast(input, ids);
-    },
+    scoreLast: (input, ids) => through(() => model.scoreLast(input, ids)),
+    // Shared-prefix judging goes through the gate too, when the model offers it.
+    ...(prefillPrefixes && scoreLastAfterPrefix
+      ? {
+          prefillPrefixes: (input: Parameters<typeof prefillPrefixes>[0]) => {
+            prefixCalls++;
+            return through(() => prefillPrefixes.call(model, input));
+          },
+          scoreLastAfterPrefix: (...args: Parameters<typeof scoreLastAfterPrefix>) =>
+            through(() => scoreLastAfterPrefix.apply(model, args)),
+        }
+      : {}),
     hold() {
       gate ??= new Promise<void>((resolve) => {
         open = resolve;
@@ -47,6 +63,9 @@ export function gateModel(model: JudgeModel<CausalLmConfig>): GatedModel {
     },
     get waiting() {
       return waiting;
+    },
+    get prefixCalls() {
+      return prefixCalls;
     },
   };
 }

@@ -105,13 +105,22 @@ export interface JudgeGraphOptions {
    * graph serves any verdict vocabulary.
    */
   readonly tokenIds?: readonly number[];
+  /**
+   * Add the inference graph's KV-cache inputs and outputs (`past_key_values.N.key|value`
+   * [batch, kv_heads, past, head_dim] in, `present.N.key|value` = past ++ new out; `attention_mask`
+   * becomes [batch, past+seq]), so one session judges both whole prompts (past of length 0) and
+   * suffixes against the cached keys/values of a shared prefix (shared-prefix judging). The verdict
+   * is read at the last real position of the new tokens.
+   */
+  readonly pastKeyValues?: boolean;
 }
 
 /**
  * Judge graph (prefill only): inputs `input_ids`, `attention_mask`, `position_ids` [batch, seq]
- * (+ `token_ids` unless baked); outputs `selected_logits` [batch, k] — the LM-head logits of the
- * requested tokens at the last real position — and `logsumexp` [batch] over the full vocabulary.
- * Only [batch, vocab] logits of one position are formed, never [batch, seq, vocab].
+ * (+ `token_ids` unless baked; + past key/values with `pastKeyValues`); outputs `selected_logits`
+ * [batch, k] — the LM-head logits of the requested tokens at the last real position — and
+ * `logsumexp` [batch] over the full vocabulary. Only [batch, vocab] logits of one position are
+ * formed, never [batch, seq, vocab].
  */
 export function buildLlamaJudgeGraph(
   config: LlamaFamilyConfig,
@@ -119,18 +128,38 @@ export function buildLlamaJudgeGraph(
   options: JudgeGraphOptions = {},
 ): GraphBuilder {
   const g = createGraph();
+  const { numKvHeads: KV, headDim: D } = config;
+  const withPast = options.pastKeyValues === true;
   const inputIds = g.input('input_ids', 'int64', ['batch', 'seq']);
-  const attentionMask = g.input('attention_mask', 'int64', ['batch', 'seq']);
+  const attentionMask = g.input('attention_mask', 'int64', ['batch', withPast ? 'past+seq' : 'seq']);
   const positionIds = g.input('position_ids', 'int64', ['batch', 'seq']);
   const tokenIds = options.tokenIds
     ? g.constant(BigInt64Array.from(options.tokenIds.map(BigInt)), [options.tokenIds.length], 'int64')
     : g.input('token_ids', 'int64', ['num_tokens']);
+  const past: KvPair[] = [];
+  for (let l = 0; withPast && l < config.numLayers; l++) {
+    past.push({
+      key: g.input(`past_key_values.${l}.key`, 'float32', ['batch', KV, 'past', D]),
+      value: g.input(`past_key_values.${l}.value`, 'float32', ['batch', KV, 'past', D]),
+    });
+  }
   const params = declareLlamaParams(g, config, weights);
-  const { hidden } = llamaTrunk(g, config, params, { inputIds, attentionMask, positionIds });
-  const last = lastRealPosition(g, hidden, attentionMask); // [B,H]
+  const { hidden, present } = llamaTrunk(g, config, params, {
+    inputIds,
+    attentionMask,
+    positionIds,
+    ...(withPast ? { past } : {}),
+  });
+  // The new tokens' part of the mask locates each row's last real position among them.
+  const newMask = withPast ? g.slice(attentionMask, { axis: 1, start: 'past', size: 'seq' }) : attentionMask;
+  const last = lastRealPosition(g, hidden, newMask); // [B,H]
   const logits = g.matmul(last, g.transpose(lmHeadWeight(config, params), [1, 0])); // [B,V]
   // The LSE needs every logit of the row anyway, so the selected ones are read from it (bit-identical to the LM).
   g.output('selected_logits', g.gather(logits, tokenIds, 1));
   g.output('logsumexp', g.logSumExp(logits, -1));
+  present.forEach((kv, l) => {
+    g.output(`present.${l}.key`, kv.key);
+    g.output(`present.${l}.value`, kv.value);
+  });
   return g;
 }

@@ -1,6 +1,5 @@
 import {
   createSessionPool,
-  createTensor,
   type ExecutionProvider,
   type ExecutionProviderFallback,
   type ExecutionProviderInfo,
@@ -16,11 +15,11 @@ import {
   type KvBufferCache,
   type KvBufferGraphs,
 } from '../generate/kv-buffer-causal-lm.js';
-import type { JudgeModel, JudgeScores } from '../judge/judge.js';
+import type { JudgeModel, PrefixKv } from '../judge/judge.js';
 import type { ModelTokenizer } from '../tokenizer/tokenizer.js';
 import { createGraphLoader, type GraphLoaderOptions } from './graph-loader.js';
 import { holdWeights, type WeightsRole } from './held-weights.js';
-import { int64 } from './int64.js';
+import { createJudgeRunner } from './judge-runner.js';
 
 /** Parameters by Hugging Face name, float32, shapes implied by the family's config. */
 export type ModelWeights = Map<string, Float32Array>;
@@ -32,6 +31,12 @@ export type ModelWeights = Map<string, Float32Array>;
  */
 export interface FamilyGraphs extends KvBufferGraphs {
   judge(): GraphBuilder;
+  /**
+   * The judge graph takes past key/values (`past_key_values.N.*` in, `present.N.*` out; see
+   * buildLlamaJudgeGraph's `pastKeyValues`): the model then offers shared-prefix judging
+   * (`prefillPrefixes`, `scoreLastAfterPrefix`). Families without it judge every prompt whole.
+   */
+  readonly judgeTakesPast?: boolean;
 }
 
 /** A model of any registered family running on ONNX Runtime through @verdict/graph's worker pool. */
@@ -93,32 +98,6 @@ export interface ModelOptions extends GraphLoaderOptions {
   readonly releaseWeightsAfterLoad?: WeightsRole;
 }
 
-function checkStep(input: StepInput, pastLen: number): void {
-  const { batchSize: B, seqLen: S } = input;
-  if (input.inputIds.length !== B * S || input.positionIds.length !== B * S) {
-    throw new ModelError(
-      'INVALID_ARGUMENT',
-      `step: input_ids/position_ids must hold batch*seq = ${B * S} ids`,
-    );
-  }
-  if (input.attentionMask.length !== B * (pastLen + S)) {
-    throw new ModelError(
-      'INVALID_ARGUMENT',
-      `step: attention_mask must hold batch*(past+seq) = ${B * (pastLen + S)} entries`,
-    );
-  }
-}
-
-function concat(xs: Float32Array[]): Float32Array {
-  const out = new Float32Array(xs.reduce((n, x) => n + x.length, 0));
-  let at = 0;
-  for (const x of xs) {
-    out.set(x, at);
-    at += x.length;
-  }
-  return out;
-}
-
 /**
  * One model over a family's graphs: generation through the KV-buffer engine (prefill and short
  * caches on the inference graph, longer caches on the decode graph) and the judge graph for
@@ -166,7 +145,21 @@ export function createFamilyModel<C extends CausalLmConfig>(
   });
   let judgeSession: Promise<PooledSession> | undefined;
   let providerInfo: ExecutionProviderInfo | undefined;
-  const { vocabSize: V } = config;
+  const judgeRunner = createJudgeRunner(
+    config,
+    async () => {
+      judgeSession ??= loader
+        .load(pool, 'judge', held.graphs.judge(), { ...loadOpts, replicas })
+        .then((session) => {
+          held.loaded('judge');
+          return session;
+        });
+      const session = await judgeSession;
+      providerInfo ??= session.executionProvider;
+      return session;
+    },
+    replicas,
+  );
 
   return {
     config,
@@ -183,44 +176,18 @@ export function createFamilyModel<C extends CausalLmConfig>(
     compactCache: (cache, rows, dropPositions) => engine.compactCache(cache, rows, dropPositions),
     releaseCache: (cache) => engine.releaseCache(cache),
     loadGenerationSessions: () => engine.loadSessions(),
-    async scoreLast(input: StepInput, tokenIds: readonly number[]): Promise<JudgeScores> {
-      judgeSession ??= loader
-        .load(pool, 'judge', held.graphs.judge(), { ...loadOpts, replicas })
-        .then((session) => {
-          held.loaded('judge');
-          return session;
-        });
-      const session = await judgeSession;
-      providerInfo ??= session.executionProvider;
-      const { batchSize: B, seqLen: S } = input;
-      checkStep(input, 0);
-      for (const id of tokenIds) {
-        if (!Number.isInteger(id) || id < 0 || id >= V) {
-          throw new ModelError('INVALID_ARGUMENT', `token id ${id} is outside the vocabulary [0, ${V})`);
+    scoreLast: (input, tokenIds) => judgeRunner.scoreLast(input, tokenIds),
+    ...(graphs.judgeTakesPast === true
+      ? {
+          prefillPrefixes: (input: StepInput) => judgeRunner.prefillPrefixes(input),
+          scoreLastAfterPrefix: (
+            input: StepInput,
+            prefix: PrefixKv,
+            prefixRows: readonly number[],
+            tokenIds: readonly number[],
+          ) => judgeRunner.scoreLastAfterPrefix(input, prefix, prefixRows, tokenIds),
         }
-      }
-      // With replicas, contiguous row ranges run concurrently and their results are concatenated.
-      const chunks = Math.max(1, Math.min(replicas, B));
-      const parts = await Promise.all(
-        Array.from({ length: chunks }, async (_, c) => {
-          const from = Math.floor((c * B) / chunks);
-          const rows = Math.floor(((c + 1) * B) / chunks) - from;
-          const slice = (xs: readonly number[]) => int64(xs.slice(from * S, (from + rows) * S));
-          const out = await session.run({
-            input_ids: createTensor('int64', [rows, S], slice(input.inputIds)),
-            attention_mask: createTensor('int64', [rows, S], slice(input.attentionMask)),
-            position_ids: createTensor('int64', [rows, S], slice(input.positionIds)),
-            token_ids: createTensor('int64', [tokenIds.length], int64(tokenIds)),
-          });
-          return [
-            out['selected_logits']!.data as Float32Array,
-            out['logsumexp']!.data as Float32Array,
-          ] as const;
-        }),
-      );
-      if (parts.length === 1) return { selectedLogits: parts[0]![0], logSumExp: parts[0]![1] };
-      return { selectedLogits: concat(parts.map((p) => p[0])), logSumExp: concat(parts.map((p) => p[1])) };
-    },
+      : {}),
     async close() {
       const judge = judgeSession;
       judgeSession = undefined;

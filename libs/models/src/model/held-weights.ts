@@ -9,7 +9,7 @@ import type { FamilyGraphs, ModelWeights } from './family-model.js';
  */
 export type WeightsRole = 'generation' | 'judge' | 'all';
 
-export type GraphName = keyof FamilyGraphs;
+export type GraphName = 'prefill' | 'decode' | 'judge';
 
 const ROLE_GRAPHS: Readonly<Record<WeightsRole, readonly GraphName[]>> = {
   generation: ['prefill', 'decode'],

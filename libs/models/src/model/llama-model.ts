@@ -34,12 +34,13 @@ export interface LlamaModel extends CausalLm<KvCache>, JudgeModel {
 /** Options of a model of any family (see ModelOptions); the name predates the family registry. */
 export type LlamaModelOptions = ModelOptions;
 
-/** The Llama family's graphs (prefill with 'last' logits, KV-buffer decode, judge) over given weights. */
+/** The Llama family's graphs (prefill with 'last' logits, KV-buffer decode, judge with a past-KV input) over given weights. */
 export function llamaGraphs(config: LlamaFamilyConfig, weights: LlamaWeights): FamilyGraphs {
   return {
     prefill: () => buildLlamaInferenceGraph(config, weights, { logits: 'last' }),
     decode: () => buildLlamaDecodeGraph(config, weights),
-    judge: () => buildLlamaJudgeGraph(config, weights),
+    judge: () => buildLlamaJudgeGraph(config, weights, { pastKeyValues: true }),
+    judgeTakesPast: true,
   };
 }
 

@@ -31,10 +31,13 @@ export interface JudgeEngine {
   /** The template names this model accepts (for error messages). */
   readonly templateNames: readonly string[];
   promptTokens(question: string, solution: string, template: ResolvedTemplate): number;
-  /** One model call over same-template items (left-padded into one forward pass). */
+  /**
+   * One model call over same-template items (left-padded into one forward pass; items sharing a
+   * non-empty `groupKey` and a prompt prefix get that prefix computed once: shared-prefix judging).
+   */
   run(
     template: ResolvedTemplate,
-    items: readonly { question: string; solution: string }[],
+    items: readonly { question: string; solution: string; groupKey?: string }[],
   ): Promise<JudgeResult[]>;
 }
 
@@ -45,6 +48,8 @@ export interface JudgeEngineOptions {
   readonly defaultTemplate: JudgeTemplateName;
   /** Rows per forward pass inside judge() (the batcher never exceeds it). */
   readonly maxBatchSize: number;
+  /** Shared-prefix judging of items with a group key (default true; see @verdict/models judge()). */
+  readonly sharedPrefix?: boolean;
 }
 
 /**
@@ -54,6 +59,7 @@ export interface JudgeEngineOptions {
  */
 export function createJudgeEngine(options: JudgeEngineOptions): JudgeEngine {
   const { model, modelId, maxBatchSize } = options;
+  const sharedPrefix = options.sharedPrefix ?? true;
   const { tokenizer } = model;
   const templates = new Map<string, ResolvedTemplate>();
   for (const name of ['plain', 'chat'] as const) {
@@ -87,8 +93,12 @@ export function createJudgeEngine(options: JudgeEngineOptions): JudgeEngine {
     run(template, items) {
       return judge(
         model,
-        items.map((i) => ({ question: i.question, answer: i.solution })),
-        { template: template.name, maxBatchSize },
+        items.map((i) => ({
+          question: i.question,
+          answer: i.solution,
+          ...(i.groupKey ? { groupKey: i.groupKey } : {}),
+        })),
+        { template: template.name, maxBatchSize, sharedPrefix },
       );
     },
   };

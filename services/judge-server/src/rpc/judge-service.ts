@@ -9,6 +9,8 @@ import { JUDGE_ITEM_LIMITS, MalformedStreamMessage } from './judge-stream-defini
 export interface JudgeInput {
   readonly question: string;
   readonly solution: string;
+  /** JudgeItem.group_key ("" = none): items of one group share their prompt's prefix computation. */
+  readonly groupKey: string;
 }
 
 export interface JudgeServiceDeps {
@@ -38,6 +40,7 @@ function checkItem(
   const sizes: [string, string, number][] = [
     ['id', item.id, JUDGE_ITEM_LIMITS.idChars],
     ['template_name', item.templateName, JUDGE_ITEM_LIMITS.templateNameChars],
+    ['group_key', item.groupKey ?? '', JUDGE_ITEM_LIMITS.groupKeyChars],
     ['question', item.question, JUDGE_ITEM_LIMITS.questionChars],
     ['solution', item.solution, JUDGE_ITEM_LIMITS.solutionChars],
   ];
@@ -172,7 +175,7 @@ export function createJudgeServiceHandlers(deps: JudgeServiceDeps): judgeV1.Judg
       pending = batcher.submit(
         items.map((item, i) => ({
           groupKey: templates[i]!.name,
-          input: { question: item.question, solution: item.solution },
+          input: { question: item.question, solution: item.solution, groupKey: item.groupKey ?? '' },
         })),
         { deadlineMs: itemDeadlineMs(ctx, deps.maxQueueWaitMs), signal: ctx.signal },
       );
@@ -256,7 +259,12 @@ export function createJudgeServiceHandlers(deps: JudgeServiceDeps): judgeV1.Judg
         const startedMs = Date.now();
         try {
           const [promise] = batcher.submit(
-            [{ groupKey: template.name, input: { question: item.question, solution: item.solution } }],
+            [
+              {
+                groupKey: template.name,
+                input: { question: item.question, solution: item.solution, groupKey: item.groupKey ?? '' },
+              },
+            ],
             { deadlineMs: itemDeadlineMs(ctx, deps.maxQueueWaitMs), signal: ctx.signal },
           );
           outstanding++;

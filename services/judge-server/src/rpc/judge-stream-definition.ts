@@ -4,6 +4,7 @@ import { judgeV1 } from '@verdict/proto';
 export const JUDGE_ITEM_LIMITS = {
   idChars: 256,
   templateNameChars: 128,
+  groupKeyChars: 256,
   questionChars: 65_536,
   solutionChars: 65_536,
 } as const;

@@ -140,6 +140,7 @@ export function createGeneratedHandler(deps: GeneratedConsumerDeps): GeneratedHa
       completion: generated.completionText,
       labeled: request.labeled,
       gold: () => request.goldAnswer,
+      ...(request.groupId === '' ? {} : { groupId: request.groupId }),
     };
     let settings: RewardSettings;
     try {

@@ -217,3 +217,13 @@ describe('scoreGroup (rerank term)', () => {
     assert.equal(r?.components?.rerank, undefined);
   });
 });
+
+describe('the judge group key', () => {
+  it("a sample's group id goes to the judge as its group_key (shared-prefix judging); none without one", async () => {
+    const judge = judgeSaying(0.7);
+    await scoreSample({ ...labeled('#### 4', '4'), groupId: 'grp-7' }, settings(0, 1), judge);
+    await scoreSample({ ...labeled('#### 4', '4'), id: 'r2' }, settings(0, 1), judge);
+    assert.equal(judge.asked[0]?.groupKey, 'grp-7');
+    assert.equal(judge.asked[1]?.groupKey, undefined);
+  });
+});

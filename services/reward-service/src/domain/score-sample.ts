@@ -27,6 +27,11 @@ export interface SampleToScore {
   readonly completion: string;
   readonly labeled: boolean;
   readonly gold: () => string | undefined;
+  /**
+   * The sample's group (GRPO: the rollout group id), sent to the judge as its group key so the
+   * judge computes the prompt the group's samples share (template + question) once. Absent or "" = none.
+   */
+  readonly groupId?: string;
 }
 
 /** What the verifiable reward checks (reward.proto `VerifiableCheck`). */
@@ -197,6 +202,7 @@ export async function judgeSample(
             question: sample.question,
             solution: sample.completion,
             templateName: settings.judgeTemplateName,
+            ...(sample.groupId ? { groupKey: sample.groupId } : {}),
           },
           { timeoutMs: settings.judgeTimeoutMs },
         );

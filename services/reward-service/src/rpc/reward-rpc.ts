@@ -117,6 +117,7 @@ export function createRewardHandlers(deps: RewardRpcDeps) {
             completion: item.completion,
             labeled: item.labeled,
             gold: () => item.goldAnswer,
+            ...(item.groupId === '' ? {} : { groupId: item.groupId }),
           };
         });
         const scored = await deps.scoreGroup(samples, settings);

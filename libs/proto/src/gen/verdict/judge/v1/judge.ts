@@ -100,6 +100,13 @@ export interface JudgeItem {
   solution: string;
   /** Judge prompt template ("" = the server's default template). */
   templateName: string;
+  /**
+   * Items with the same group key (e.g. the G samples of one GRPO question: the rollout group id)
+   * may be judged together: the judge prompt they share up to the solution is computed once and
+   * only each solution's part runs per item. Scores are those of judging each item alone (to float
+   * rounding); unset or "" = no group. Items of one group that share no prefix are judged one by one.
+   */
+  groupKey?: string | undefined;
 }
 
 /** The typed verdict for one item. */
@@ -187,7 +194,7 @@ export interface GetJudgeInfoResponse {
 }
 
 function createBaseJudgeItem(): JudgeItem {
-  return { id: "", question: "", solution: "", templateName: "" };
+  return { id: "", question: "", solution: "", templateName: "", groupKey: undefined };
 }
 
 export const JudgeItem: MessageFns<JudgeItem> = {
@@ -203,6 +210,9 @@ export const JudgeItem: MessageFns<JudgeItem> = {
     }
     if (message.templateName !== "") {
       writer.uint32(34).string(message.templateName);
+    }
+    if (message.groupKey !== undefined) {
+      writer.uint32(42).string(message.groupKey);
     }
     return writer;
   },
@@ -252,6 +262,14 @@ export const JudgeItem: MessageFns<JudgeItem> = {
             message.templateName = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.groupKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -274,6 +292,11 @@ export const JudgeItem: MessageFns<JudgeItem> = {
         : isSet(object.template_name)
         ? globalThis.String(object.template_name)
         : "",
+      groupKey: isSet(object.groupKey)
+        ? globalThis.String(object.groupKey)
+        : isSet(object.group_key)
+        ? globalThis.String(object.group_key)
+        : undefined,
     };
   },
 
@@ -291,6 +314,9 @@ export const JudgeItem: MessageFns<JudgeItem> = {
     if (message.templateName !== "") {
       obj.templateName = message.templateName;
     }
+    if (message.groupKey !== undefined) {
+      obj.groupKey = message.groupKey;
+    }
     return obj;
   },
 
@@ -303,6 +329,7 @@ export const JudgeItem: MessageFns<JudgeItem> = {
     message.question = object.question ?? "";
     message.solution = object.solution ?? "";
     message.templateName = object.templateName ?? "";
+    message.groupKey = object.groupKey ?? undefined;
     return message;
   },
 };
