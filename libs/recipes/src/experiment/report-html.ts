@@ -36,7 +36,7 @@ function meanCurve(
 }
 
 /** A self-contained SVG line chart (no scripts, no external assets). */
-export function lineChartSvg(title: string, series: readonly Series[], yLabel = ''): string {
+export function lineChartSvg(title: string, series: readonly Series[], yLabel = '', xLabel = 'step'): string {
   const W = 460;
   const H = 260;
   const m = { l: 48, r: 12, t: 28, b: 34 };
@@ -62,7 +62,7 @@ export function lineChartSvg(title: string, series: readonly Series[], yLabel = 
     `<text x="${W / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">${esc(title)}</text>`,
     `<line x1="${m.l}" y1="${H - m.b}" x2="${W - m.r}" y2="${H - m.b}" stroke="#999"/>`,
     `<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${H - m.b}" stroke="#999"/>`,
-    `<text x="${W / 2}" y="${H - 6}" text-anchor="middle" font-size="11">step</text>`,
+    `<text x="${W / 2}" y="${H - 6}" text-anchor="middle" font-size="11">${esc(xLabel)}</text>`,
   ];
   if (yLabel) parts.push(`<text x="4" y="${m.t - 8}" font-size="10">${esc(yLabel)}</text>`);
   for (let i = 0; i <= 4; i++) {
