@@ -16,6 +16,7 @@ import { type BlobExpectations, type BlobInfo, createBlobStore } from './blobs.j
 import { type ConsumeOptions, type ConsumeStats, runConsumeLoop } from './consume.js';
 import { buildPublishHeaders, type MessageHeaderHooks } from './headers.js';
 import { type OrderedSubscribeOptions, type OrderedSubscription, subscribeOrderedNats } from './ordered.js';
+import { DEFAULT_OUTAGE_RETRY_MS, retryAcrossOutage } from './outage-retry.js';
 import { openSmallState, type SmallState } from './small-state.js';
 import {
   type ConsumerSpec,
@@ -68,6 +69,12 @@ export interface NatsConnectOptions {
   headerHooks?: MessageHeaderHooks;
   /** Gets one `nats: connected to …` line (URL without credentials, auth kind, TLS on/off). */
   logger?: RuntimeLogger;
+  /**
+   * How long a publish with a `msgId` (deduplicated, so safe to repeat), `putBlob` and `getBlob`
+   * keep retrying after a timeout or no-responders while the server restarts (default 60 s, under
+   * the rollout streams' duplicate window; 0 = fail at the first error as before).
+   */
+  outageRetryMs?: number;
 }
 
 export interface PublishOptions {
@@ -249,6 +256,10 @@ export async function connectNats(options: NatsConnectOptions): Promise<Messagin
   const kvm = new Kvm(js);
   let hooks = options.headerHooks;
   let closing: Promise<void> | undefined;
+  const outage = {
+    budgetMs: options.outageRetryMs ?? DEFAULT_OUTAGE_RETRY_MS,
+    isClosed: () => nc.isClosed(),
+  };
 
   return {
     transport: 'nats',
@@ -273,13 +284,17 @@ export async function connectNats(options: NatsConnectOptions): Promise<Messagin
           ...(publishOptions.timeoutMs !== undefined ? { timeout: publishOptions.timeoutMs } : {}),
         });
       };
-      const ack = hooks?.tracePublish !== undefined ? await hooks.tracePublish(subject, send) : await send();
+      // Without a msgId a repeat after a lost ack could be stored twice: such a publish fails instead.
+      const attempt = publishOptions.msgId !== undefined ? () => retryAcrossOutage(send, outage) : send;
+      const ack =
+        hooks?.tracePublish !== undefined ? await hooks.tracePublish(subject, attempt) : await attempt();
       return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
     },
     consume: (consumeOptions) => runConsumeLoop(js, () => nc.flush(), consumeOptions, hooks),
     subscribeOrdered: (orderedOptions) => subscribeOrderedNats(js, orderedOptions, hooks),
-    putBlob: (bucket, name, bytes) => blobs.putBlob(bucket, name, bytes),
-    getBlob: (bucket, name, expect) => blobs.getBlob(bucket, name, expect),
+    // A repeated put replaces the object under its name; a get has no effect to repeat.
+    putBlob: (bucket, name, bytes) => retryAcrossOutage(() => blobs.putBlob(bucket, name, bytes), outage),
+    getBlob: (bucket, name, expect) => retryAcrossOutage(() => blobs.getBlob(bucket, name, expect), outage),
     smallState: (bucket) => openSmallState(kvm, bucket),
     flush: () => nc.flush(),
     close() {

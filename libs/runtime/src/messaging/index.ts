@@ -20,6 +20,7 @@ export type {
 export { isRetryableError, retryDelayMs } from './consume.js';
 export type { MessageHeaderHooks, MessageHeaders, TracedDelivery } from './headers.js';
 export type { OrderedMessage, OrderedSubscribeOptions, OrderedSubscription } from './ordered.js';
+export { DEFAULT_OUTAGE_RETRY_MS, isTransientNatsError } from './outage-retry.js';
 export type {
   Admitted,
   PoisonCandidate,

@@ -39,7 +39,12 @@ export async function subscribeOrderedNats(
     ...(options.filterSubject !== undefined ? { filter_subjects: options.filterSubject } : {}),
     deliver_policy: DELIVER[options.deliverPolicy ?? 'all'],
   });
-  const messages = await consumer.consume();
+  // Pulls expire after 5 s (nats.js default 30 s) and are re-issued. After a nats-server restart the
+  // client recreates the ordered consumer, and its first pull can go missing: with 30 s pulls a
+  // policy replica then saw the next weights announcement ~40 s late, and nak'd the rollouts that
+  // wanted those weights until max-deliver dropped them (found by test/e2e-chaos; see
+  // test/messaging-outage.test.ts). Idle cost: one pull request per 5 s per subscription.
+  const messages = await consumer.consume({ expires: 5_000 });
   return {
     async *[Symbol.asyncIterator]() {
       for await (const m of messages) {
