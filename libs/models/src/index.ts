@@ -8,6 +8,7 @@ export {
   type TrunkOutputs,
 } from './arch/llama-graph.js';
 export {
+  buildLlamaClassifierGraph,
   buildLlamaDecodeGraph,
   buildLlamaInferenceGraph,
   buildLlamaJudgeGraph,
@@ -33,6 +34,7 @@ export {
   maxSequenceLength,
   parseLlamaFamilyConfig,
   type RopeScaling,
+  type SequenceClassificationHead,
   SUPPORTED_MODEL_TYPES,
 } from './checkpoint/llama-config.js';
 export {
@@ -120,13 +122,18 @@ export {
   sampleToken,
 } from './generate/sampling.js';
 export {
+  type ClassifierModel,
+  type ClassifyOptions,
+  type ClassifyResult,
+  classify,
+} from './judge/classify.js';
+export {
   type JudgeItem,
   type JudgeModel,
   type JudgeOptions,
   type JudgeResult,
   type JudgeScores,
   judge,
-  leftPadBatch,
   type PrefixKv,
 } from './judge/judge.js';
 export {
@@ -139,6 +146,7 @@ export {
   renderJudgePrompt,
   resolveJudgeTemplate,
 } from './judge/judge-prompt.js';
+export { leftPadBatch } from './judge/prompt-batches.js';
 export { hasSharedPrefixJudging, planSharedPrefixes, type SharedPlan } from './judge/shared-prefix.js';
 export { type ExportOptions, type ExportResult, exportLlamaOnnx } from './model/export-onnx.js';
 export {
@@ -164,6 +172,7 @@ export {
   type ReferenceBatch,
   referenceForward,
   referenceGreedy,
+  referenceHiddenStates,
 } from './reference/llama-reference.js';
 export { locateSharedDir } from './shared-dir.js';
 export {

@@ -1,11 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createRandomLlamaWeights,
   type LlamaFamilyConfig,
+  type LlamaWeights,
+  llamaConfigToJson,
   loadModelTokenizer,
   locateSharedDir,
   parseLlamaFamilyConfig,
+  toWeightMap,
+  writeSafetensors,
 } from '../src/index.js';
 
 export interface ReferenceCase {
@@ -73,4 +77,41 @@ export function qwen3ToyModelParts(seed = 3) {
   const weights = createRandomLlamaWeights(config, seed, 1.5);
   const tokenizer = loadModelTokenizer(join(locateSharedDir(), 'tokenizers', 'qwen3'));
   return { config, weights, tokenizer };
+}
+
+/**
+ * A Qwen3-shaped toy `Qwen3ForSequenceClassification` config (a reranker): the toy trunk with
+ * `score.weight` [numLabels, 32] instead of lm_head; vocab 512 fits the stories260k tokenizer.
+ */
+export function classifierToyConfig(numLabels: number, overrides: Record<string, unknown> = {}) {
+  return qwen3ToyConfig({
+    architectures: ['Qwen3ForSequenceClassification'],
+    vocab_size: 512,
+    eos_token_id: 2,
+    max_position_embeddings: 256,
+    id2label: Object.fromEntries(Array.from({ length: numLabels }, (_, i) => [String(i), `LABEL_${i}`])),
+    pad_token_id: 0,
+    ...overrides,
+  });
+}
+
+/**
+ * Writes an HF-layout classifier checkpoint (config.json + model.safetensors) of seeded random
+ * weights: createRandomLlamaWeights already draws `score.weight` for such a config. `scoreRows`
+ * writes a `score.weight` of that many rows instead, whatever the config says (a bad checkpoint).
+ */
+export function writeRandomClassifierCheckpoint(
+  dir: string,
+  config: LlamaFamilyConfig,
+  options: { seed?: number; scoreRows?: number } = {},
+): LlamaWeights {
+  const weights = createRandomLlamaWeights(config, options.seed ?? 7, 1.5);
+  const tensors = toWeightMap(config, weights);
+  if (options.scoreRows !== undefined) {
+    const shape = [options.scoreRows, config.hiddenSize];
+    tensors.set('score.weight', { shape, data: new Float32Array(shape[0]! * shape[1]!) });
+  }
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(llamaConfigToJson(config), null, 2));
+  writeSafetensors(join(dir, 'model.safetensors'), tensors);
+  return weights;
 }

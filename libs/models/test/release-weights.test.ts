@@ -124,7 +124,7 @@ describe('releaseWeightsAfterLoad', () => {
   it('an unknown role is one INVALID_ARGUMENT naming the option and its values', () => {
     assert.throws(
       () => loadModel(dir, { releaseWeightsAfterLoad: 'training' as never }),
-      isInvalid(/releaseWeightsAfterLoad must be one of generation, judge, all \(got "training"\)/),
+      isInvalid(/releaseWeightsAfterLoad must be one of generation, judge, all, classify \(got "training"\)/),
     );
   });
 });

@@ -231,5 +231,12 @@ export function llamaTrunk(
 
 /** The LM head weight [vocab, hidden]: lm_head, or the embedding when tied. */
 export function lmHeadWeight(config: LlamaFamilyConfig, params: LlamaParams): Value {
+  if (config.sequenceClassification !== undefined) {
+    // Even when tie_word_embeddings is set: HF's classifier has no output embedding to tie.
+    throw new ModelError(
+      'INVALID_ARGUMENT',
+      'this checkpoint is a sequence classifier (score.weight, no LM head): it cannot generate or judge; score it with classify()',
+    );
+  }
   return p(params, config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
 }

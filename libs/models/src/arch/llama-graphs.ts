@@ -1,7 +1,8 @@
 import { createGraph, type GraphBuilder } from '@verdict/graph';
 import type { LlamaFamilyConfig } from '../checkpoint/llama-config.js';
 import type { LlamaWeights } from '../checkpoint/llama-weights.js';
-import { lastRealPosition } from './graph-parts.js';
+import { ModelError } from '../errors.js';
+import { lastRealPosition, linearHf, paramOf } from './graph-parts.js';
 import { declareLlamaParams, type KvPair, llamaTrunk, lmHeadWeight } from './llama-graph.js';
 
 export interface InferenceGraphOptions {
@@ -161,5 +162,32 @@ export function buildLlamaJudgeGraph(
     g.output(`present.${l}.key`, kv.key);
     g.output(`present.${l}.value`, kv.value);
   });
+  return g;
+}
+
+/**
+ * Sequence-classification graph of a `...ForSequenceClassification` checkpoint (a reranker /
+ * verifier): inputs `input_ids`, `attention_mask`, `position_ids` [batch, seq]; output `logits`
+ * [batch, num_labels] = the final-normed hidden state at each row's last real token (attention
+ * mask, so left and right padding both work) times `score.weight`ᵀ. Same trunk as every other head.
+ */
+export function buildLlamaClassifierGraph(
+  config: LlamaFamilyConfig,
+  weights: LlamaWeights | undefined,
+): GraphBuilder {
+  if (config.sequenceClassification === undefined) {
+    throw new ModelError(
+      'INVALID_ARGUMENT',
+      'this checkpoint has no sequence-classification head (architectures ...ForSequenceClassification, score.weight)',
+    );
+  }
+  const g = createGraph();
+  const inputIds = g.input('input_ids', 'int64', ['batch', 'seq']);
+  const attentionMask = g.input('attention_mask', 'int64', ['batch', 'seq']);
+  const positionIds = g.input('position_ids', 'int64', ['batch', 'seq']);
+  const params = declareLlamaParams(g, config, weights);
+  const { hidden } = llamaTrunk(g, config, params, { inputIds, attentionMask, positionIds });
+  const last = lastRealPosition(g, hidden, attentionMask); // [B,H]
+  g.output('logits', linearHf(g, last, paramOf(params, 'score.weight'), undefined)); // [B,num_labels]
   return g;
 }

@@ -13,6 +13,26 @@ const ARCHITECTURE_OF: Record<LlamaFamilyModelType, string> = {
   qwen3: 'Qwen3ForCausalLM',
 };
 
+/** HF `...ForSequenceClassification`: the same trunk, `score.weight` [num_labels, hidden] instead of lm_head. */
+const CLASSIFIER_ARCHITECTURE_OF: Record<LlamaFamilyModelType, string> = {
+  llama: 'LlamaForSequenceClassification',
+  mistral: 'MistralForSequenceClassification',
+  qwen2: 'Qwen2ForSequenceClassification',
+  qwen3: 'Qwen3ForSequenceClassification',
+};
+
+/** The classification head of a `...ForSequenceClassification` checkpoint (e.g. a reranker). */
+export interface SequenceClassificationHead {
+  /** Rows of `score.weight`: HF `num_labels`, i.e. the size of `id2label` (HF default 2). */
+  readonly numLabels: number;
+  /**
+   * HF `pad_token_id`. HF reads the token before the first pad; the graph reads the attention
+   * mask's last real token instead, which is the same for unpadded text and also right for
+   * left padding and for a pad id that occurs in the text (pad = eos).
+   */
+  readonly padTokenId: number | undefined;
+}
+
 /** RoPE frequency scaling. `llama3` is the Llama 3.1+ piecewise rule; `linear` divides positions. */
 export type RopeScaling =
   | { readonly type: 'none' }
@@ -55,6 +75,11 @@ export interface LlamaFamilyConfig {
    * `maxSequenceLength` caps sequences at it.
    */
   readonly slidingWindow: number | undefined;
+  /**
+   * Present for a `...ForSequenceClassification` checkpoint: no LM head (it cannot generate or
+   * judge), `score.weight` read at the last real token (see buildLlamaClassifierGraph).
+   */
+  readonly sequenceClassification?: SequenceClassificationHead;
 }
 
 type Json = Record<string, unknown>;
@@ -133,15 +158,14 @@ export function parseLlamaFamilyConfig(raw: unknown): LlamaFamilyConfig {
   }
   const type = modelType as LlamaFamilyModelType;
   const archs = c['architectures'];
-  if (archs !== undefined) {
-    const expected = ARCHITECTURE_OF[type];
-    if (!Array.isArray(archs) || archs.length !== 1 || archs[0] !== expected) {
-      throw new ModelError(
-        'UNSUPPORTED_ARCHITECTURE',
-        `unsupported architectures ${JSON.stringify(archs)} for model_type ${type}: expected ["${expected}"]`,
-      );
-    }
+  const accepted = [ARCHITECTURE_OF[type], CLASSIFIER_ARCHITECTURE_OF[type]];
+  if (archs !== undefined && !(Array.isArray(archs) && archs.length === 1 && accepted.includes(archs[0]))) {
+    throw new ModelError(
+      'UNSUPPORTED_ARCHITECTURE',
+      `unsupported architectures ${JSON.stringify(archs)} for model_type ${type}: expected ["${accepted[0]}"] or ["${accepted[1]}"]`,
+    );
   }
+  const classifier = Array.isArray(archs) && archs[0] === accepted[1];
   const act = c['hidden_act'] ?? 'silu';
   if (act !== 'silu') {
     throw new ModelError(
@@ -186,7 +210,27 @@ export function parseLlamaFamilyConfig(raw: unknown): LlamaFamilyConfig {
     bosTokenId: tokenIds(c['bos_token_id'], 'bos_token_id')[0],
     eosTokenIds: tokenIds(c['eos_token_id'], 'eos_token_id'),
     slidingWindow: slidingWindowOf(type, c),
+    ...(classifier ? { sequenceClassification: classificationHeadOf(c) } : {}),
   };
+}
+
+/** HF stores `id2label` (num_labels is its size); `num_labels` itself is accepted too. */
+function classificationHeadOf(c: Json): SequenceClassificationHead {
+  const id2label = c['id2label'];
+  let numLabels: number;
+  if (id2label !== undefined && id2label !== null) {
+    if (typeof id2label !== 'object' || Array.isArray(id2label)) fail('id2label', 'must be an object');
+    numLabels = Object.keys(id2label).length;
+    if (numLabels === 0) fail('id2label', 'must name at least one label');
+    if (c['num_labels'] !== undefined && c['num_labels'] !== numLabels)
+      fail(
+        'num_labels',
+        `(${JSON.stringify(c['num_labels'])}) must equal the size of id2label (${numLabels})`,
+      );
+  } else {
+    numLabels = posInt(c, 'num_labels', 2);
+  }
+  return { numLabels, padTokenId: tokenIds(c['pad_token_id'], 'pad_token_id')[0] };
 }
 
 function slidingWindowOf(type: LlamaFamilyModelType, c: Json): number | undefined {
@@ -227,8 +271,9 @@ export function llamaConfigToJson(config: LlamaFamilyConfig): Record<string, unk
             high_freq_factor: s.highFreqFactor,
             original_max_position_embeddings: s.originalMaxPositionEmbeddings,
           };
+  const head = config.sequenceClassification;
   return {
-    architectures: [ARCHITECTURE_OF[config.modelType]],
+    architectures: [(head ? CLASSIFIER_ARCHITECTURE_OF : ARCHITECTURE_OF)[config.modelType]],
     model_type: config.modelType,
     vocab_size: config.vocabSize,
     hidden_size: config.hiddenSize,
@@ -252,6 +297,12 @@ export function llamaConfigToJson(config: LlamaFamilyConfig): Record<string, unk
       : {
           sliding_window: config.slidingWindow,
           use_sliding_window: config.modelType === 'mistral' ? undefined : true,
+        }),
+    ...(head === undefined
+      ? {}
+      : {
+          id2label: Object.fromEntries(Array.from({ length: head.numLabels }, (_, i) => [i, `LABEL_${i}`])),
+          pad_token_id: head.padTokenId ?? null,
         }),
     torch_dtype: 'float32',
   };

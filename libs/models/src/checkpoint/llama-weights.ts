@@ -38,7 +38,10 @@ export function llamaWeightShapes(config: LlamaFamilyConfig): Map<string, readon
     }
   }
   shapes.set('model.norm.weight', [h]);
-  if (!config.tieWordEmbeddings) shapes.set('lm_head.weight', [vocabSize, h]);
+  // HF ...ForSequenceClassification has `score` (no bias) and no lm_head, tied or not.
+  const head = config.sequenceClassification;
+  if (head !== undefined) shapes.set('score.weight', [head.numLabels, h]);
+  else if (!config.tieWordEmbeddings) shapes.set('lm_head.weight', [vocabSize, h]);
   return shapes;
 }
 

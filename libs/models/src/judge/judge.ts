@@ -1,17 +1,11 @@
 import type { Tensor } from '@verdict/graph';
-import { type LlamaFamilyConfig, maxSequenceLength } from '../checkpoint/llama-config.js';
+import type { LlamaFamilyConfig } from '../checkpoint/llama-config.js';
 import { ModelError } from '../errors.js';
 import type { CausalLmConfig } from '../family/model-config.js';
 import type { StepInput } from '../generate/causal-lm.js';
-import { positionIdsFromMask } from '../reference/llama-reference.js';
 import type { ModelTokenizer } from '../tokenizer/tokenizer.js';
-import {
-  encodeJudgePrompt,
-  findYesNoTokenIds,
-  type JudgeTemplateName,
-  renderJudgePrompt,
-  resolveJudgeTemplate,
-} from './judge-prompt.js';
+import { findYesNoTokenIds, type JudgeTemplateName, resolveJudgeTemplate } from './judge-prompt.js';
+import { checkMaxBatchSize, encodeJudgeItems, forEachPaddedBatch } from './prompt-batches.js';
 import {
   hasSharedPrefixJudging,
   judgeSharedChunk,
@@ -100,21 +94,6 @@ export interface JudgeOptions {
   readonly minSharedPrefixTokens?: number;
 }
 
-/** Left-pads token rows into one StepInput (HF position ids). */
-export function leftPadBatch(rows: readonly (readonly number[])[], padId: number): StepInput {
-  const T = Math.max(...rows.map((r) => r.length));
-  const inputIds: number[] = [];
-  const attentionMask: number[] = [];
-  const positionIds: number[] = [];
-  for (const r of rows) {
-    const mask = [...Array<number>(T - r.length).fill(0), ...r.map(() => 1)];
-    inputIds.push(...Array<number>(T - r.length).fill(padId), ...r);
-    attentionMask.push(...mask);
-    positionIds.push(...positionIdsFromMask(mask));
-  }
-  return { batchSize: rows.length, seqLen: T, inputIds, attentionMask, positionIds };
-}
-
 function sigmoid(x: number): number {
   return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 }
@@ -125,28 +104,11 @@ export async function judge(
   items: readonly JudgeItem[],
   options: JudgeOptions = {},
 ): Promise<JudgeResult[]> {
-  const maxBatchSize = options.maxBatchSize ?? 32;
-  if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) {
-    throw new ModelError('INVALID_ARGUMENT', `max_batch_size must be an integer >= 1 (got ${maxBatchSize})`);
-  }
-  const { tokenizer, config } = model;
+  const maxBatchSize = checkMaxBatchSize(options.maxBatchSize);
+  const { tokenizer } = model;
   const template = resolveJudgeTemplate(tokenizer, options.template);
   const { yesId, noId } = findYesNoTokenIds(tokenizer, template);
-  const { limit, field } = maxSequenceLength(config);
-  const encoded = items.map((item, i) => {
-    const ids = encodeJudgePrompt(
-      tokenizer,
-      renderJudgePrompt(tokenizer, item.question, item.answer, template),
-      template,
-    );
-    if (ids.length > limit) {
-      throw new ModelError(
-        'INVALID_ARGUMENT',
-        `judge prompt ${i} has ${ids.length} tokens, more than the model's ${field} (${limit})`,
-      );
-    }
-    return ids;
-  });
+  const encoded = encodeJudgeItems(model, items, template);
   const toResult = (zYes: number, zNo: number, lse: number): JudgeResult => {
     const pYesFull = Math.exp(zYes - lse);
     const pNoFull = Math.exp(zNo - lse);
@@ -183,19 +145,9 @@ export async function judge(
         { minShared, maxBatchSize },
       )
     : { whole: encoded.map((_, i) => i), chunks: [] };
-  for (let start = 0; start < plan.whole.length; start += maxBatchSize) {
-    const rows = plan.whole.slice(start, start + maxBatchSize);
-    store(
-      rows,
-      await model.scoreLast(
-        leftPadBatch(
-          rows.map((r) => encoded[r]!),
-          padId,
-        ),
-        [yesId, noId],
-      ),
-    );
-  }
+  await forEachPaddedBatch(encoded, plan.whole, maxBatchSize, padId, async (rows, input) =>
+    store(rows, await model.scoreLast(input, [yesId, noId])),
+  );
   for (const chunk of plan.chunks) {
     store(
       chunk.rows,

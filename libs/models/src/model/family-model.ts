@@ -17,6 +17,7 @@ import {
 } from '../generate/kv-buffer-causal-lm.js';
 import type { JudgeModel, PrefixKv } from '../judge/judge.js';
 import type { ModelTokenizer } from '../tokenizer/tokenizer.js';
+import { createClassifyRunner } from './classify-runner.js';
 import { createGraphLoader, type GraphLoaderOptions } from './graph-loader.js';
 import { holdWeights, type WeightsRole } from './held-weights.js';
 import { createJudgeRunner } from './judge-runner.js';
@@ -37,6 +38,11 @@ export interface FamilyGraphs extends KvBufferGraphs {
    * (`prefillPrefixes`, `scoreLastAfterPrefix`). Families without it judge every prompt whole.
    */
   readonly judgeTakesPast?: boolean;
+  /**
+   * Present for a sequence-classification checkpoint (a reranker): `logits` [batch, num_labels]
+   * at the last real token (see buildLlamaClassifierGraph); the model then offers `classifyLast`.
+   */
+  classify?(): GraphBuilder;
 }
 
 /** A model of any registered family running on ONNX Runtime through @verdict/graph's worker pool. */
@@ -59,6 +65,11 @@ export interface FamilyModel<C extends CausalLmConfig = CausalLmConfig>
   loadGenerationSessions(): Promise<void>;
   /** Provider of the first session loaded (generation or judge); undefined until one is loaded. */
   readonly executionProvider?: ExecutionProviderInfo | undefined;
+  /**
+   * Only for a sequence-classification checkpoint (FamilyGraphs.classify): the classifier's
+   * logits [batch, num_labels] at each row's last real token; use `classify()`.
+   */
+  classifyLast?(input: StepInput): Promise<Float32Array>;
 }
 
 /**
@@ -91,7 +102,8 @@ export interface ModelOptions extends GraphLoaderOptions {
   /**
    * For an inference-only model: drop the model's JS weights once the sessions of this role have
    * loaded ('generation': prefill + decode, e.g. after `loadGenerationSessions()`; 'judge': the
-   * judge session, loaded by the first `scoreLast`; 'all': the three), so ORT's copy is the only
+   * judge session, loaded by the first `scoreLast`; 'all': the three; 'classify': a classifier
+   * checkpoint's classify session, loaded by the first `classifyLast`), so ORT's copy is the only
    * one. Such a model refuses the graphs outside its role (INVALID_ARGUMENT) and `weights` throws
    * after the release. Default: keep them (training and export read `weights`).
    */
@@ -160,6 +172,23 @@ export function createFamilyModel<C extends CausalLmConfig>(
     },
     replicas,
   );
+  // Lazily as the judge's: a reranker model loads only this session.
+  let classifySession: Promise<PooledSession> | undefined;
+  const classifyGraph = held.graphs.classify;
+  const classifyRunner =
+    classifyGraph === undefined
+      ? undefined
+      : createClassifyRunner(async () => {
+          classifySession ??= loader
+            .load(pool, 'classify', classifyGraph(), { ...loadOpts, replicas })
+            .then((session) => {
+              held.loaded('classify');
+              return session;
+            });
+          const session = await classifySession;
+          providerInfo ??= session.executionProvider;
+          return session;
+        }, replicas);
 
   return {
     config,
@@ -188,13 +217,21 @@ export function createFamilyModel<C extends CausalLmConfig>(
           ) => judgeRunner.scoreLastAfterPrefix(input, prefix, prefixRows, tokenIds),
         }
       : {}),
+    ...(classifyRunner === undefined
+      ? {}
+      : { classifyLast: (input: StepInput) => classifyRunner.classifyLast(input) }),
     async close() {
       const judge = judgeSession;
+      const classifier = classifySession;
       judgeSession = undefined;
+      classifySession = undefined;
       try {
         await engine.close(); // releases its sessions (the pool is ours, not the engine's)
         if (ownPool) await pool.close();
-        else if (judge !== undefined) await (await judge).release();
+        else {
+          if (judge !== undefined) await (await judge).release();
+          if (classifier !== undefined) await (await classifier).release();
+        }
       } finally {
         loader.close(); // the sessions that read its files are gone
       }

@@ -5,16 +5,18 @@ import type { FamilyGraphs, ModelWeights } from './family-model.js';
 /**
  * What an inference-only model runs, and so which sessions must be loaded before its JS weights
  * can go: 'generation' (prefill + KV-buffer decode: a policy server), 'judge' (the judge graph: a
- * judge server) or 'all' (the three).
+ * judge server), 'all' (the three) or 'classify' (the classifier graph of a
+ * sequence-classification checkpoint: a judge server's reranker).
  */
-export type WeightsRole = 'generation' | 'judge' | 'all';
+export type WeightsRole = 'generation' | 'judge' | 'all' | 'classify';
 
-export type GraphName = 'prefill' | 'decode' | 'judge';
+export type GraphName = 'prefill' | 'decode' | 'judge' | 'classify';
 
 const ROLE_GRAPHS: Readonly<Record<WeightsRole, readonly GraphName[]>> = {
   generation: ['prefill', 'decode'],
   judge: ['judge'],
   all: ['prefill', 'decode', 'judge'],
+  classify: ['classify'],
 };
 
 /**
@@ -65,11 +67,20 @@ export function holdWeights(
         `the ${name} graph cannot be built: the weights were released`,
       );
     }
-    return held.graphs[name]();
+    const graph = held.graphs[name];
+    if (graph === undefined) {
+      throw new ModelError('INVALID_ARGUMENT', `this model has no ${name} graph`);
+    }
+    return graph();
   }
 
   return {
-    graphs: { prefill: () => build('prefill'), decode: () => build('decode'), judge: () => build('judge') },
+    graphs: {
+      prefill: () => build('prefill'),
+      decode: () => build('decode'),
+      judge: () => build('judge'),
+      ...(graphs.classify === undefined ? {} : { classify: () => build('classify') }),
+    },
     loaded(name) {
       if (role === undefined || held === undefined) return;
       pending.delete(name);

@@ -29,6 +29,69 @@ function concat(xs: Float32Array[]): Float32Array {
   return out;
 }
 
+/** `input_ids`, `attention_mask` (past + seq columns) and `position_ids` of rows [from, from+rows). */
+export function stepFeeds(
+  input: StepInput,
+  from: number,
+  rows: number,
+  pastLen: number,
+): Record<string, Tensor> {
+  const S = input.seqLen;
+  const K = pastLen + S;
+  return {
+    input_ids: createTensor('int64', [rows, S], int64(input.inputIds.slice(from * S, (from + rows) * S))),
+    attention_mask: createTensor(
+      'int64',
+      [rows, K],
+      int64(input.attentionMask.slice(from * K, (from + rows) * K)),
+    ),
+    position_ids: createTensor(
+      'int64',
+      [rows, S],
+      int64(input.positionIds.slice(from * S, (from + rows) * S)),
+    ),
+  };
+}
+
+/** A StepInput whose arrays hold batch*seq ids and batch*(past+seq) mask entries, else INVALID_ARGUMENT. */
+export function checkStepInput(input: StepInput, pastLen: number): void {
+  const { batchSize: B, seqLen: S } = input;
+  if (input.inputIds.length !== B * S || input.positionIds.length !== B * S) {
+    throw new ModelError(
+      'INVALID_ARGUMENT',
+      `step: input_ids/position_ids must hold batch*seq = ${B * S} ids`,
+    );
+  }
+  if (input.attentionMask.length !== B * (pastLen + S)) {
+    throw new ModelError(
+      'INVALID_ARGUMENT',
+      `step: attention_mask must hold batch*(past+seq) = ${B * (pastLen + S)} entries`,
+    );
+  }
+}
+
+/**
+ * Runs `run(from, rows)` over `replicas` contiguous row ranges of a batch of B at once (each on
+ * its own session copy) and joins the float outputs `names` (row-major, batch first) in row order.
+ */
+export async function runInRowChunks(
+  B: number,
+  replicas: number,
+  names: readonly string[],
+  run: (from: number, rows: number) => Promise<Record<string, Tensor>>,
+): Promise<Float32Array[]> {
+  const chunks = Math.max(1, Math.min(replicas, B));
+  const parts = await Promise.all(
+    Array.from({ length: chunks }, async (_, c) => {
+      const from = Math.floor((c * B) / chunks);
+      const out = await run(from, Math.floor(((c + 1) * B) / chunks) - from);
+      return names.map((n) => out[n]!.data as Float32Array);
+    }),
+  );
+  if (parts.length === 1) return parts[0]!;
+  return names.map((_, i) => concat(parts.map((p) => p[i]!)));
+}
+
 /**
  * Runs a family's judge graph: whole prompts (`scoreLast`) and, when the graph takes past
  * key/values (the Llama family's does), prefixes whose keys/values are kept (`prefillPrefixes`)
@@ -54,22 +117,6 @@ export function createJudgeRunner(
     }
   }
 
-  function checkInput(input: StepInput, pastLen: number): void {
-    const { batchSize: B, seqLen: S } = input;
-    if (input.inputIds.length !== B * S || input.positionIds.length !== B * S) {
-      throw new ModelError(
-        'INVALID_ARGUMENT',
-        `step: input_ids/position_ids must hold batch*seq = ${B * S} ids`,
-      );
-    }
-    if (input.attentionMask.length !== B * (pastLen + S)) {
-      throw new ModelError(
-        'INVALID_ARGUMENT',
-        `step: attention_mask must hold batch*(past+seq) = ${B * (pastLen + S)} entries`,
-      );
-    }
-  }
-
   /** Feeds of rows [from, from+rows) of `input`, with `past(from, rows)` as the cache (absent: none). */
   function feedsOf(
     session: PooledSession,
@@ -79,21 +126,7 @@ export function createJudgeRunner(
     pastLen: number,
     past: ((name: string) => Tensor) | undefined,
   ): Record<string, Tensor> {
-    const S = input.seqLen;
-    const K = pastLen + S;
-    const feeds: Record<string, Tensor> = {
-      input_ids: createTensor('int64', [rows, S], int64(input.inputIds.slice(from * S, (from + rows) * S))),
-      attention_mask: createTensor(
-        'int64',
-        [rows, K],
-        int64(input.attentionMask.slice(from * K, (from + rows) * K)),
-      ),
-      position_ids: createTensor(
-        'int64',
-        [rows, S],
-        int64(input.positionIds.slice(from * S, (from + rows) * S)),
-      ),
-    };
+    const feeds = stepFeeds(input, from, rows, pastLen);
     if (takesPast(session)) {
       for (const name of cacheNames)
         feeds[pastName(name)] = past?.(name) ?? createTensor('float32', [rows, KV, 0, D]);
@@ -101,24 +134,12 @@ export function createJudgeRunner(
     return feeds;
   }
 
-  /** Runs `run(from, rows)` over `replicas` contiguous row ranges at once and joins the scores. */
   async function scoreInChunks(
     B: number,
     run: (from: number, rows: number) => Promise<Record<string, Tensor>>,
   ): Promise<JudgeScores> {
-    const chunks = Math.max(1, Math.min(replicas, B));
-    const parts = await Promise.all(
-      Array.from({ length: chunks }, async (_, c) => {
-        const from = Math.floor((c * B) / chunks);
-        const out = await run(from, Math.floor(((c + 1) * B) / chunks) - from);
-        return [
-          out['selected_logits']!.data as Float32Array,
-          out['logsumexp']!.data as Float32Array,
-        ] as const;
-      }),
-    );
-    if (parts.length === 1) return { selectedLogits: parts[0]![0], logSumExp: parts[0]![1] };
-    return { selectedLogits: concat(parts.map((p) => p[0])), logSumExp: concat(parts.map((p) => p[1])) };
+    const [selectedLogits, logSumExp] = await runInRowChunks(B, replicas, SCORES, run);
+    return { selectedLogits: selectedLogits!, logSumExp: logSumExp! };
   }
 
   async function pastSession(): Promise<PooledSession> {
@@ -131,7 +152,7 @@ export function createJudgeRunner(
   return {
     async scoreLast(input, tokenIds) {
       const session = await sessionOf();
-      checkInput(input, 0);
+      checkStepInput(input, 0);
       checkTokenIds(tokenIds);
       const ids = int64(tokenIds);
       return scoreInChunks(input.batchSize, (from, rows) =>
@@ -146,7 +167,7 @@ export function createJudgeRunner(
     },
     async prefillPrefixes(input) {
       const session = await pastSession();
-      checkInput(input, 0);
+      checkStepInput(input, 0);
       // Any token id will do: only the keys/values are read.
       const out = await session.run(
         {
@@ -162,7 +183,7 @@ export function createJudgeRunner(
     async scoreLastAfterPrefix(input, prefix, prefixRows, tokenIds) {
       const session = await pastSession();
       const P = prefix.length;
-      checkInput(input, P);
+      checkStepInput(input, P);
       checkTokenIds(tokenIds);
       if (prefixRows.length !== input.batchSize)
         throw new ModelError(

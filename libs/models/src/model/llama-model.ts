@@ -1,12 +1,13 @@
 import type { ExecutionProviderInfo } from '@verdict/graph';
 import {
+  buildLlamaClassifierGraph,
   buildLlamaDecodeGraph,
   buildLlamaInferenceGraph,
   buildLlamaJudgeGraph,
 } from '../arch/llama-graphs.js';
 import { type LlamaFamilyConfig, loadLlamaFamilyConfig } from '../checkpoint/llama-config.js';
 import { type LlamaWeights, loadLlamaWeights } from '../checkpoint/llama-weights.js';
-import type { CausalLm } from '../generate/causal-lm.js';
+import type { CausalLm, StepInput } from '../generate/causal-lm.js';
 import type { KvBufferCache } from '../generate/kv-buffer-causal-lm.js';
 import type { JudgeModel } from '../judge/judge.js';
 import { loadModelTokenizer, type ModelTokenizer } from '../tokenizer/tokenizer.js';
@@ -29,18 +30,26 @@ export interface LlamaModel extends CausalLm<KvCache>, JudgeModel {
   loadGenerationSessions(): Promise<void>;
   /** Provider of the first session loaded (generation or judge); undefined until one is loaded. */
   readonly executionProvider?: ExecutionProviderInfo | undefined;
+  /** Only for a sequence-classification checkpoint: see FamilyModel.classifyLast and classify(). */
+  classifyLast?(input: StepInput): Promise<Float32Array>;
 }
 
 /** Options of a model of any family (see ModelOptions); the name predates the family registry. */
 export type LlamaModelOptions = ModelOptions;
 
-/** The Llama family's graphs (prefill with 'last' logits, KV-buffer decode, judge with a past-KV input) over given weights. */
+/**
+ * The Llama family's graphs (prefill with 'last' logits, KV-buffer decode, judge with a past-KV
+ * input; a sequence-classification checkpoint adds `classify` and its LM graphs refuse to build) over given weights.
+ */
 export function llamaGraphs(config: LlamaFamilyConfig, weights: LlamaWeights): FamilyGraphs {
   return {
     prefill: () => buildLlamaInferenceGraph(config, weights, { logits: 'last' }),
     decode: () => buildLlamaDecodeGraph(config, weights),
     judge: () => buildLlamaJudgeGraph(config, weights, { pastKeyValues: true }),
     judgeTakesPast: true,
+    ...(config.sequenceClassification === undefined
+      ? {}
+      : { classify: () => buildLlamaClassifierGraph(config, weights) }),
   };
 }
 

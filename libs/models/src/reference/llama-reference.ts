@@ -86,6 +86,20 @@ export function referenceForward(
   weights: LlamaWeights,
   batch: ReferenceBatch,
 ): Float64Array[][] {
+  const head = config.tieWordEmbeddings
+    ? param(weights, 'model.embed_tokens.weight')
+    : param(weights, 'lm_head.weight');
+  return referenceHiddenStates(config, weights, batch).map((rows) =>
+    rows.map((h) => linear(h, head, undefined, config.vocabSize)),
+  );
+}
+
+/** Final-normed hidden states for every position: result[b][t] is a Float64Array of hidden size. */
+export function referenceHiddenStates(
+  config: LlamaFamilyConfig,
+  weights: LlamaWeights,
+  batch: ReferenceBatch,
+): Float64Array[][] {
   const {
     hiddenSize: H,
     headDim: D,
@@ -96,7 +110,6 @@ export function referenceForward(
   } = config;
   const inv = ropeInverseFrequencies(config);
   const embed = param(weights, 'model.embed_tokens.weight');
-  const head = config.tieWordEmbeddings ? embed : param(weights, 'lm_head.weight');
   const group = NH / NKV;
   const scale = 1 / Math.sqrt(D);
   return batch.inputIds.map((ids, b) => {
@@ -182,7 +195,7 @@ export function referenceForward(
       hs = next;
     }
     const normW = param(weights, 'model.norm.weight');
-    return hs.map((h) => linear(normed(h, normW, eps), head, undefined, config.vocabSize));
+    return hs.map((h) => normed(h, normW, eps));
   });
 }
 
